@@ -1,0 +1,3 @@
+from dockready.cli import main
+
+main()

@@ -1,0 +1,195 @@
+"""Facts from Dockerfiles (parsed with the ``dockerfile`` package, BuildKit's own parser)
+and from .dockerignore files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dockready.model import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Instruction:
+    """One instruction. ``cmd`` is upper-case; ``value`` are the parser's arguments
+    (for exec form, the JSON array items); ``json`` is true for exec form."""
+
+    cmd: str
+    value: tuple[str, ...]
+    flags: tuple[str, ...]
+    original: str
+    span: Span
+    json: bool = False
+    heredocs: tuple[str, ...] = ()
+
+    def flag(self, name: str) -> str | None:
+        """Value of ``--name=value`` (or "" for a bare ``--name``), else None."""
+        for f in self.flags:
+            key, sep, val = f.partition("=")
+            if key == f"--{name}":
+                return val if sep else ""
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class GoBuild:
+    """A ``go build``/``go install`` invocation found in a RUN command.
+
+    ``env`` is what the command sees: stage ``ENV``/``ARG`` defaults overlaid by an
+    inline ``VAR=x go build`` prefix or an ``export``. ``cgo`` is the effective
+    ``CGO_ENABLED`` ("0", "1", or None when unset). ``targets`` are the package
+    arguments (``./cmd/app``, ``.``); ``output`` is ``-o``.
+    """
+
+    span: Span
+    command: str
+    env: tuple[tuple[str, str], ...] = ()
+    targets: tuple[str, ...] = ()
+    output: str | None = None
+    mod: str | None = None
+    tags: str | None = None
+    ldflags: str | None = None
+    trimpath: bool = False
+    buildmode: str | None = None
+    buildvcs: str | None = None
+    workdir: str = "/"
+    install: bool = False
+
+    def getenv(self, name: str) -> str | None:
+        for k, v in self.env:
+            if k == name:
+                return v
+        return None
+
+    @property
+    def cgo(self) -> str | None:
+        return self.getenv("CGO_ENABLED")
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """``COPY``/``ADD``: ``from_stage`` is the ``--from`` value (a stage name, index or
+    image), sources are as written, ``dest`` is resolved against WORKDIR."""
+
+    span: Span
+    sources: tuple[str, ...]
+    dest: str
+    from_stage: str | None = None
+    chown: str | None = None
+    chmod: str | None = None
+    is_add: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Expose:
+    span: Span
+    text: str
+    port: int | None
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One build stage. ``base`` is the ``FROM`` image as written, ``base_resolved``
+    after substituting global ``ARG`` defaults; ``parent`` is the index of an earlier
+    stage when ``FROM`` names one. ``env`` is the final ``ENV`` map of this stage
+    (inherited stage envs included), ``user`` the last ``USER`` (None if never set in
+    this stage or a parent stage)."""
+
+    index: int
+    name: str | None
+    base: str
+    base_resolved: str
+    span: Span
+    platform: str | None = None
+    parent: int | None = None
+    instructions: tuple[Instruction, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    env_spans: tuple[tuple[str, Span], ...] = ()
+    args: tuple[tuple[str, str | None], ...] = ()
+    user: str | None = None
+    user_span: Span | None = None
+    workdir: str = "/"
+    copies: tuple[Copy, ...] = ()
+    go_builds: tuple[GoBuild, ...] = ()
+    mod_downloads: tuple[Span, ...] = ()
+    exposes: tuple[Expose, ...] = ()
+    cmd: Instruction | None = None
+    entrypoint: Instruction | None = None
+    healthcheck: Instruction | None = None
+
+    def getenv(self, name: str) -> str | None:
+        for k, v in self.env:
+            if k == name:
+                return v
+        return None
+
+    @property
+    def label(self) -> str:
+        return self.name or str(self.index)
+
+
+@dataclass(frozen=True, slots=True)
+class Dockerfile:
+    path: str
+    stages: tuple[Stage, ...] = ()
+    global_args: tuple[tuple[str, str | None], ...] = ()
+    error: Span | None = None
+    error_message: str = ""
+
+    @property
+    def dir(self) -> str:
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else "."
+
+    @property
+    def final(self) -> Stage | None:
+        return self.stages[-1] if self.stages else None
+
+    def stage(self, ref: str | None) -> Stage | None:
+        """The stage a ``--from``/``FROM`` reference names (name or index), if any."""
+        if ref is None:
+            return None
+        for s in self.stages:
+            if s.name is not None and s.name.lower() == ref.lower():
+                return s
+        if ref.isdigit() and int(ref) < len(self.stages):
+            return self.stages[int(ref)]
+        return None
+
+    def lineage(self, stage: Stage) -> tuple[Stage, ...]:
+        """The stage and the stages it is built ``FROM``, nearest first."""
+        out = [stage]
+        seen = {stage.index}
+        cur = stage
+        while cur.parent is not None and cur.parent not in seen:
+            cur = self.stages[cur.parent]
+            seen.add(cur.index)
+            out.append(cur)
+        return tuple(out)
+
+    def external_base(self, stage: Stage) -> str:
+        """The external image at the root of the stage's lineage (``scratch`` included)."""
+        return self.lineage(stage)[-1].base_resolved
+
+
+@dataclass(frozen=True, slots=True)
+class IgnorePattern:
+    pattern: str
+    negated: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class DockerIgnore:
+    """A .dockerignore; ``excludes(path)`` applies Docker's rules (last match wins)."""
+
+    path: str
+    patterns: tuple[IgnorePattern, ...] = ()
+
+    @property
+    def dir(self) -> str:
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else "."
+
+    def excludes(self, relpath: str) -> bool:
+        from dockready.facts.ignorematch import matches
+
+        return matches(self.patterns, relpath)

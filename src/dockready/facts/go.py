@@ -1,0 +1,326 @@
+"""Facts extracted from Go source (tree-sitter-go), go.mod, go.sum and vendor/modules.txt."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dockready.model import Span
+
+
+@dataclass(frozen=True, slots=True)
+class EnvRef:
+    """A value read from the environment: ``os.Getenv("PORT")`` or a fallback helper."""
+
+    name: str
+    default: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FlagRef:
+    """A value from a command-line flag: ``flag.String("addr", ":8080", ...)``."""
+
+    name: str
+    default: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Opaque:
+    """A part of an expression that could not be resolved statically."""
+
+    text: str
+
+
+Part = str | EnvRef | FlagRef | Opaque
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A Go expression resolved the way a reader would.
+
+    ``parts`` concatenate to the runtime value: literals, env lookups (with their
+    fallback), flags (with their default) and opaque pieces. ``seconds`` is set when
+    the expression is a constant ``time.Duration``.
+    """
+
+    text: str
+    parts: tuple[Part, ...] = ()
+    seconds: float | None = None
+
+    @property
+    def literal(self) -> str | None:
+        """The value when it is fully known without any environment, else None."""
+        if not self.parts or not all(isinstance(p, str) for p in self.parts):
+            return None
+        return "".join(p for p in self.parts if isinstance(p, str))
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parts if isinstance(p, EnvRef))
+
+    def resolve(
+        self, env: Mapping[str, str] | None = None, flags: Mapping[str, str] | None = None
+    ) -> str | None:
+        """The runtime value given an environment (and flag values); None if unknown."""
+        if not self.parts:
+            return None
+        out: list[str] = []
+        for p in self.parts:
+            if isinstance(p, str):
+                out.append(p)
+            elif isinstance(p, EnvRef):
+                v = (env or {}).get(p.name)
+                if v is None or v == "":
+                    v = p.default
+                if v is None:
+                    return None
+                out.append(v)
+            elif isinstance(p, FlagRef):
+                v = (flags or {}).get(p.name, p.default)
+                if v is None:
+                    return None
+                out.append(v)
+            else:
+                return None
+        return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    path: str
+    alias: str | None
+    span: Span
+
+    @property
+    def name(self) -> str:
+        """The identifier the file uses for the package (alias, or last path element)."""
+        if self.alias:
+            return self.alias
+        last = self.path.rsplit("/", 1)[-1]
+        if last.startswith("go-"):
+            last = last[3:]
+        for suffix in (".go", ".v2", ".v3"):
+            if last.endswith(suffix):
+                last = last[: -len(suffix)]
+        return last
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call expression.
+
+    ``callee`` is ``"<import path>.<Func>"`` for package-level functions
+    (``"net/http.ListenAndServe"``) and ``".<Method>"`` for method calls, whose
+    operand source text is ``receiver`` (``"s.nats"``). ``receiver_pkg`` is the import
+    path of the receiver's type when known (a struct field or variable declared as
+    ``*nats.Conn`` gives ``"github.com/nats-io/nats.go"``), else "".
+    ``discarded`` is true when the results are dropped (an expression statement, or
+    every result assigned to ``_``). ``order`` is the position in the file.
+    """
+
+    callee: str
+    receiver: str
+    receiver_pkg: str
+    args: tuple[Value, ...]
+    span: Span
+    func: str
+    discarded: bool
+    order: int
+    in_goroutine: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.callee.rsplit(".", 1)[-1]
+
+    @property
+    def package(self) -> str:
+        """Import path for a package-level call, "" for a method call."""
+        return self.callee.rsplit(".", 1)[0] if not self.callee.startswith(".") else ""
+
+    def arg(self, i: int) -> Value | None:
+        return self.args[i] if i < len(self.args) else None
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeLit:
+    """A composite literal of a named type: ``http.Server{Addr: ":8080"}``.
+
+    ``type`` is qualified by import path (``"net/http.Server"``); ``var`` is the
+    variable it is assigned to, if any.
+    """
+
+    type: str
+    fields: tuple[tuple[str, Value], ...]
+    span: Span
+    func: str
+    var: str = ""
+
+    def field(self, name: str) -> Value | None:
+        for k, v in self.fields:
+            if k == name:
+                return v
+        return None
+
+    def has(self, name: str) -> bool:
+        return any(k == name for k, _ in self.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class FuncDecl:
+    """A function or method: ``name`` is ``"main"`` or ``"(*OrderService).CreateOrder"``."""
+
+    name: str
+    span: Span
+    end_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class StringLit:
+    """A string literal with what it is bound to (a const/var name or a struct key)."""
+
+    value: str
+    span: Span
+    func: str
+    key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """A server that listens: ``kind`` is http, https, grpc, tcp, gin, echo or fiber.
+
+    ``handler`` is ``"default"`` when it serves ``http.DefaultServeMux`` (a nil
+    handler), the variable name of the mux/router/engine otherwise, or "" if unknown.
+    """
+
+    kind: str
+    addr: Value | None
+    handler: str
+    span: Span
+    func: str
+    order: int
+    in_goroutine: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """An HTTP route; ``method`` is set by Go 1.22 patterns or router verbs."""
+
+    path: str
+    method: str | None
+    router: str
+    span: Span
+    framework: str = "net/http"
+    host: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SignalHandler:
+    """``signal.Notify`` / ``signal.NotifyContext`` with the signals it names."""
+
+    signals: tuple[str, ...]
+    span: Span
+    func: str
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown:
+    """A graceful stop: ``Server.Shutdown`` (``kind`` "http") or ``GracefulStop`` ("grpc").
+
+    ``timeout`` is the drain timeout in seconds when the context passed comes from a
+    ``context.WithTimeout`` visible in the same function; ``cancellable`` is false when
+    the context is ``context.Background()``/``TODO()`` with no deadline.
+    """
+
+    kind: str
+    span: Span
+    func: str
+    order: int
+    timeout: float | None = None
+    cancellable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class GoFile:
+    path: str
+    package: str
+    imports: tuple[Import, ...] = ()
+    calls: tuple[Call, ...] = ()
+    literals: tuple[CompositeLit, ...] = ()
+    funcs: tuple[FuncDecl, ...] = ()
+    strings: tuple[StringLit, ...] = ()
+    listeners: tuple[Listener, ...] = ()
+    routes: tuple[Route, ...] = ()
+    signals: tuple[SignalHandler, ...] = ()
+    shutdowns: tuple[Shutdown, ...] = ()
+    grpc_health: tuple[Span, ...] = ()
+    cgo: Span | None = None
+    error: Span | None = None
+
+    @property
+    def dir(self) -> str:
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else "."
+
+    def import_of(self, path: str) -> Import | None:
+        for imp in self.imports:
+            if imp.path == path:
+                return imp
+        return None
+
+    def calls_to(self, *callees: str) -> tuple[Call, ...]:
+        return tuple(c for c in self.calls if c.callee in callees)
+
+
+@dataclass(frozen=True, slots=True)
+class Require:
+    path: str
+    version: str
+    indirect: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class GoMod:
+    path: str
+    module: str
+    go: str | None = None
+    go_span: Span | None = None
+    toolchain: str | None = None
+    toolchain_span: Span | None = None
+    requires: tuple[Require, ...] = ()
+    error: Span | None = None
+
+    @property
+    def dir(self) -> str:
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else "."
+
+
+@dataclass(frozen=True, slots=True)
+class VendorModules:
+    """vendor/modules.txt: ``# path version`` lines, and ``## explicit`` markers."""
+
+    path: str
+    modules: tuple[tuple[str, str], ...] = ()
+
+
+def version_tuple(v: str | None) -> tuple[int, ...] | None:
+    """``"1.22.3"`` -> ``(1, 22, 3)``; ``"go1.22"`` -> ``(1, 22)``; junk -> None."""
+    if not v:
+        return None
+    v = v.strip()
+    if v.startswith("go"):
+        v = v[2:]
+    out: list[int] = []
+    for piece in v.split("."):
+        digits = ""
+        for ch in piece:
+            if ch.isdigit():
+                digits += ch
+            else:
+                break
+        if not digits:
+            break
+        out.append(int(digits))
+        if digits != piece:
+            break
+    return tuple(out) or None

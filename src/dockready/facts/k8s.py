@@ -1,0 +1,319 @@
+"""Facts from Kubernetes manifests and compose files, with line numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dockready.model import Span
+
+WORKLOAD_KINDS = frozenset(
+    {
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "CronJob",
+        "Pod",
+        "ReplicaSet",
+        "ReplicationController",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    """``env`` entry. ``source`` is None for a literal ``value``, else the kind of
+    ``valueFrom`` (secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef) and
+    ``ref`` its target (``name/key``, ``fieldPath`` or ``resource``)."""
+
+    name: str
+    value: str | None
+    span: Span
+    source: str | None = None
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EnvFrom:
+    kind: str  # configMapRef | secretRef
+    name: str
+    span: Span
+    prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPort:
+    port: int
+    span: Span
+    name: str = ""
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    """A probe or lifecycle handler: ``kind`` is httpGet, tcpSocket, grpc, exec or sleep.
+    ``port`` is an int or a named port."""
+
+    kind: str
+    span: Span
+    path: str | None = None
+    port: int | str | None = None
+    command: tuple[str, ...] = ()
+    seconds: int | None = None
+    service: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """``which`` is readiness, liveness or startup."""
+
+    which: str
+    handler: Handler
+    span: Span
+    initial_delay: int = 0
+    period: int = 10
+    failure_threshold: int = 3
+    timeout: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeMount:
+    name: str
+    mount_path: str
+    span: Span
+    read_only: bool = False
+    sub_path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """``kind`` is the volume source key (emptyDir, hostPath, configMap, secret,
+    persistentVolumeClaim, projected, ...); ``source`` its name or host path."""
+
+    name: str
+    kind: str
+    span: Span
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Security:
+    """Effective security settings of a container: container ``securityContext``
+    merged over the pod's. Each value is None when nobody sets it; ``spans`` maps a
+    field name to where it was set."""
+
+    run_as_non_root: bool | None = None
+    run_as_user: int | None = None
+    run_as_group: int | None = None
+    read_only_root: bool | None = None
+    allow_privilege_escalation: bool | None = None
+    privileged: bool | None = None
+    caps_drop: tuple[str, ...] = ()
+    caps_add: tuple[str, ...] = ()
+    seccomp: str | None = None
+    spans: tuple[tuple[str, Span], ...] = ()
+
+    def span_of(self, field: str) -> Span | None:
+        for k, s in self.spans:
+            if k == field:
+                return s
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """Quantities as written (``"256Mi"``, ``"500m"``)."""
+
+    span: Span | None = None
+    requests: tuple[tuple[str, str], ...] = ()
+    limits: tuple[tuple[str, str], ...] = ()
+
+    def request(self, name: str) -> str | None:
+        return dict(self.requests).get(name)
+
+    def limit(self, name: str) -> str | None:
+        return dict(self.limits).get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    name: str
+    image: str
+    span: Span
+    image_span: Span
+    init: bool = False
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    ports: tuple[ContainerPort, ...] = ()
+    env: tuple[EnvVar, ...] = ()
+    env_from: tuple[EnvFrom, ...] = ()
+    resources: Resources = Resources()
+    probes: tuple[Probe, ...] = ()
+    pre_stop: Handler | None = None
+    mounts: tuple[VolumeMount, ...] = ()
+    security: Security = Security()
+
+    def probe(self, which: str) -> Probe | None:
+        for p in self.probes:
+            if p.which == which:
+                return p
+        return None
+
+    def port_number(self, port: int | str | None) -> int | None:
+        """Resolve a named port against this container's ports."""
+        if isinstance(port, int):
+            return port
+        if isinstance(port, str):
+            if port.isdigit():
+                return int(port)
+            for p in self.ports:
+                if p.name == port:
+                    return p.port
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """A pod-bearing object. ``span`` points at its ``kind:`` line; ``grace`` is
+    ``terminationGracePeriodSeconds`` (None = default 30)."""
+
+    kind: str
+    name: str
+    namespace: str
+    api_version: str
+    path: str
+    span: Span
+    containers: tuple[Container, ...] = ()
+    init_containers: tuple[Container, ...] = ()
+    volumes: tuple[Volume, ...] = ()
+    grace: int | None = None
+    grace_span: Span | None = None
+    host_network: bool = False
+    host_pid: bool = False
+    host_ipc: bool = False
+    host_span: Span | None = None
+    replicas: int | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    enable_service_links: bool | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.namespace, self.kind, self.name)
+
+    @property
+    def grace_seconds(self) -> int:
+        return 30 if self.grace is None else self.grace
+
+    def volume(self, name: str) -> Volume | None:
+        for v in self.volumes:
+            if v.name == name:
+                return v
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePort:
+    port: int
+    span: Span
+    target_port: int | str | None = None
+    name: str = ""
+    protocol: str = "TCP"
+    node_port: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KService:
+    """A Kubernetes ``Service``."""
+
+    name: str
+    namespace: str
+    path: str
+    span: Span
+    type: str = "ClusterIP"
+    selector: tuple[tuple[str, str], ...] = ()
+    ports: tuple[ServicePort, ...] = ()
+
+    def selects(self, w: Workload) -> bool:
+        if not self.selector or w.namespace != self.namespace:
+            return False
+        labels = dict(w.labels)
+        return all(labels.get(k) == v for k, v in self.selector)
+
+
+@dataclass(frozen=True, slots=True)
+class DataEntry:
+    key: str
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigMap:
+    """A ConfigMap, or a Secret (``secret`` true; values as written, base64 for ``data``)."""
+
+    name: str
+    namespace: str
+    path: str
+    span: Span
+    data: tuple[DataEntry, ...] = ()
+    secret: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OtherObject:
+    """Any other manifest object we only need to know exists (PDB, HPA, Ingress, ...)."""
+
+    kind: str
+    name: str
+    namespace: str
+    api_version: str
+    path: str
+    span: Span
+    target: str = ""
+    selector: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ComposePort:
+    span: Span
+    target: int | None
+    published: str | None = None
+    host_ip: str | None = None
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeService:
+    name: str
+    path: str
+    span: Span
+    image: str | None = None
+    image_span: Span | None = None
+    build_context: str | None = None
+    dockerfile: str | None = None
+    ports: tuple[ComposePort, ...] = ()
+    environment: tuple[EnvVar, ...] = ()
+    network_mode: str | None = None
+    pid: str | None = None
+    mode_span: Span | None = None
+    healthcheck: tuple[str, ...] | None = None
+    depends_on: tuple[tuple[str, str | None], ...] = ()
+    mem_limit: str | None = None
+    user: str | None = None
+    read_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Manifests:
+    """Everything parsed out of one YAML file."""
+
+    path: str
+    workloads: tuple[Workload, ...] = ()
+    services: tuple[KService, ...] = ()
+    configmaps: tuple[ConfigMap, ...] = ()
+    others: tuple[OtherObject, ...] = ()
+    compose: tuple[ComposeService, ...] = ()
+    is_compose: bool = False
+    error: Span | None = None
+    error_message: str = ""
