@@ -134,8 +134,10 @@ class Call:
 
     @property
     def package(self) -> str:
-        """Import path for a package-level call, "" for a method call."""
-        return self.callee.rsplit(".", 1)[0] if not self.callee.startswith(".") else ""
+        """Import path for a package-level call, "" for a method or local call."""
+        if self.callee.startswith(".") or "." not in self.callee:
+            return ""
+        return self.callee.rsplit(".", 1)[0]
 
     def arg(self, i: int) -> Value | None:
         return self.args[i] if i < len(self.args) else None

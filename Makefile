@@ -1,0 +1,40 @@
+# dockready: two commands on a fresh machine.
+#   make demo   fresh venv, install, audit the bundled example (before and after)
+#   make test   install test deps, run ruff, mypy and pytest
+PYTHON ?= python3
+VENV ?= .venv
+DEMO_VENV ?= .venv-demo
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint typecheck unit bench bench-tools clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+demo:
+	rm -rf $(DEMO_VENV)
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install -q .
+	@echo "== dockready check examples/orderservice (the service before the migration work)"
+	$(DEMO_VENV)/bin/dockready check examples/orderservice || test $$? -eq 1
+	@echo
+	@echo "== dockready check examples/orderservice-fixed (the same service, done right)"
+	$(DEMO_VENV)/bin/dockready check examples/orderservice-fixed
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+unit: $(BIN)/.installed
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) $(DEMO_VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,160 @@
+"""Which files of a tree dockready reads, and as what.
+
+Discovery never follows directory symlinks (no loops), skips VCS/dependency folders,
+and refuses files that are too large or binary with a notice instead of a crash.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from dockready.model import Notice, Span
+
+MAX_BYTES = 4 * 1024 * 1024
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".idea",
+        ".vscode",
+        "testdata",
+        ".terraform",
+        ".cache",
+        "bin",
+        "dist",
+    }
+)
+
+
+class Kind(Enum):
+    GO = "go"
+    GOMOD = "gomod"
+    GOSUM = "gosum"
+    VENDOR = "vendor"
+    DOCKERFILE = "dockerfile"
+    DOCKERIGNORE = "dockerignore"
+    YAML = "yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file to read: ``rel`` is POSIX and relative to the root; ``abs`` is on disk."""
+
+    rel: str
+    abs: str
+    kind: Kind
+    size: int
+
+
+def classify(rel: str) -> Kind | None:
+    name = rel.rsplit("/", 1)[-1]
+    low = name.lower()
+    if low.endswith(".go"):
+        return None if low.endswith("_test.go") else Kind.GO
+    if name == "go.mod":
+        return Kind.GOMOD
+    if name == "go.sum":
+        return Kind.GOSUM
+    if rel == "vendor/modules.txt" or rel.endswith("/vendor/modules.txt"):
+        return Kind.VENDOR
+    if low.endswith(".dockerignore"):
+        return Kind.DOCKERIGNORE
+    if (
+        low in ("dockerfile", "containerfile")
+        or fnmatch.fnmatchcase(low, "dockerfile.*")
+        or fnmatch.fnmatchcase(low, "containerfile.*")
+        or low.endswith(".dockerfile")
+        or low.endswith(".containerfile")
+    ):
+        return Kind.DOCKERFILE
+    if low.endswith((".yaml", ".yml")):
+        return Kind.YAML
+    return None
+
+
+def discover(root: Path, paths: list[Path]) -> tuple[list[SourceFile], list[Notice]]:
+    """All files under ``paths`` that dockready reads, relative to ``root``."""
+    files: dict[str, SourceFile] = {}
+    notices: list[Notice] = []
+    for p in paths:
+        if p.is_file():
+            _add(root, p, files, notices)
+            continue
+        for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
+            rel_dir = Path(dirpath)
+            keep = []
+            for d in dirnames:
+                full = rel_dir / d
+                if d in SKIP_DIRS or full.is_symlink():
+                    continue
+                if d == "vendor":
+                    vm = full / "modules.txt"
+                    if vm.is_file():
+                        _add(root, vm, files, notices)
+                    continue
+                keep.append(d)
+            dirnames[:] = sorted(keep)
+            for f in sorted(filenames):
+                _add(root, rel_dir / f, files, notices)
+    return sorted(files.values(), key=lambda s: s.rel), notices
+
+
+def _rel(root: Path, p: Path) -> str:
+    try:
+        return p.absolute().relative_to(root.absolute()).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def _add(root: Path, p: Path, files: dict[str, SourceFile], notices: list[Notice]) -> None:
+    rel = _rel(root, p)
+    kind = classify(rel)
+    if kind is None or rel in files:
+        return
+    try:
+        st = p.stat()
+    except OSError as e:  # dangling symlink, permission denied
+        notices.append(Notice(f"skipped: cannot read ({e.strerror or e})", Span(rel)))
+        return
+    if not p.is_file():
+        return
+    if st.st_size > MAX_BYTES:
+        notices.append(
+            Notice(f"skipped: {st.st_size // (1024 * 1024)} MB is over the 4 MB limit", Span(rel))
+        )
+        return
+    files[rel] = SourceFile(rel, str(p), kind, st.st_size)
+
+
+def read_text(src: SourceFile) -> tuple[str | None, Notice | None]:
+    """Decode a file as text; binary files give None and a notice."""
+    try:
+        data = Path(src.abs).read_bytes()
+    except OSError as e:
+        return None, Notice(f"skipped: cannot read ({e.strerror or e})", Span(src.rel))
+    return decode(data, src.rel)
+
+
+def decode(data: bytes, rel: str) -> tuple[str | None, Notice | None]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data[:8192]:
+        return None, Notice("skipped: binary file", Span(rel))
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        text = data.decode("utf-8", errors="replace")
+        return text, Notice("not valid UTF-8; undecodable bytes replaced", Span(rel, line))

@@ -1,0 +1,246 @@
+"""The check pipeline: discover -> parse (once per file, in parallel when large) ->
+project index -> rules -> result. No I/O beyond reading the checked files."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import traceback
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockready.discover import Kind, SourceFile, decode, discover
+from dockready.facts.docker import Dockerfile, DockerIgnore
+from dockready.facts.go import GoFile, GoMod, VendorModules
+from dockready.facts.index import ParseError, ProjectIndex, build_index
+from dockready.facts.k8s import Manifests
+from dockready.model import Finding, Notice, Result, ServiceSummary, Severity, Span
+from dockready.rules.registry import Rule, all_rules
+
+PARALLEL_BYTES = 2 * 1024 * 1024
+
+
+class UsageError(Exception):
+    """Bad arguments or configuration: exit code 2."""
+
+
+@dataclass(slots=True)
+class Parsed:
+    """What parsing one file produced."""
+
+    rel: str
+    kind: Kind
+    facts: GoFile | GoMod | VendorModules | Dockerfile | DockerIgnore | Manifests | None = None
+    error: ParseError | None = None
+    notices: list[Notice] = field(default_factory=list)
+
+
+def parse_one(src: SourceFile) -> Parsed:
+    """Parse one file; never raises (a parser bug becomes a notice)."""
+    out = Parsed(src.rel, src.kind)
+    if src.kind is Kind.GOSUM:
+        return out
+    try:
+        data = Path(src.abs).read_bytes()
+    except OSError as e:
+        out.notices.append(Notice(f"skipped: cannot read ({e.strerror or e})", Span(src.rel)))
+        return out
+    try:
+        _parse_into(out, src, data)
+    except RecursionError:
+        out.notices.append(Notice("skipped: nested too deeply to analyse", Span(src.rel)))
+    except Exception as e:  # a parser bug must not take the run down
+        out.notices.append(
+            Notice(
+                f"skipped: internal error while parsing ({type(e).__name__}: {e})", Span(src.rel)
+            )
+        )
+    return out
+
+
+def _parse_into(out: Parsed, src: SourceFile, data: bytes) -> None:
+    from dockready.parse.dockerfile import parse_dockerfile
+    from dockready.parse.dockerignore import parse_dockerignore
+    from dockready.parse.gomod import parse_gomod, parse_vendor_modules
+    from dockready.parse.gosrc import parse_go
+    from dockready.parse.yamlfiles import parse_yaml
+
+    if src.kind is Kind.GO:
+        if b"\x00" in data[:8192]:
+            out.notices.append(Notice("skipped: binary file", Span(src.rel)))
+            return
+        g = parse_go(src.rel, data)
+        out.facts = g
+        if g.error is not None:
+            out.notices.append(
+                Notice(
+                    "Go syntax tree-sitter-go could not parse here; analysed the rest "
+                    "(`go build` is the judge of Go syntax)",
+                    g.error,
+                )
+            )
+        return
+    text, notice = decode(data, src.rel)
+    if notice is not None:
+        out.notices.append(notice)
+    if text is None:
+        return
+    if src.kind is Kind.GOMOD:
+        m = parse_gomod(src.rel, text)
+        out.facts = m
+        if m.error is not None:
+            out.error = ParseError(m.error, "not a valid go.mod (no module line?)", "go.mod")
+    elif src.kind is Kind.VENDOR:
+        out.facts = parse_vendor_modules(src.rel, text)
+    elif src.kind is Kind.DOCKERFILE:
+        d = parse_dockerfile(src.rel, text)
+        out.facts = d
+        if d.error is not None:
+            out.error = ParseError(d.error, d.error_message or "invalid Dockerfile", "Dockerfile")
+    elif src.kind is Kind.DOCKERIGNORE:
+        out.facts = parse_dockerignore(src.rel, text)
+    elif src.kind is Kind.YAML:
+        y = parse_yaml(src.rel, text)
+        out.facts = y
+        if y is not None and y.error is not None:
+            out.error = ParseError(y.error, y.error_message or "invalid YAML", "YAML")
+
+
+def _parse_batch(batch: Sequence[SourceFile]) -> list[Parsed]:
+    return [parse_one(s) for s in batch]
+
+
+def parse_all(files: Sequence[SourceFile], jobs: int | None = None) -> list[Parsed]:
+    total = sum(f.size for f in files)
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
+    if workers <= 1 or total < PARALLEL_BYTES or len(files) < 8:
+        return _parse_batch(files)
+    # Balance batches by size: biggest first, each to the lightest batch.
+    nb = workers * 4
+    batches: list[list[SourceFile]] = [[] for _ in range(nb)]
+    loads = [0] * nb
+    for f in sorted(files, key=lambda f: f.size, reverse=True):
+        i = loads.index(min(loads))
+        batches[i].append(f)
+        loads[i] += f.size + 2048
+    ctx = multiprocessing.get_context("fork")
+    out: list[Parsed] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for part in pool.map(_parse_batch, [b for b in batches if b]):
+            out.extend(part)
+    return out
+
+
+def index_from(root: Path, parsed: Iterable[Parsed], all_paths: list[str]) -> ProjectIndex:
+    go_files: list[GoFile] = []
+    modules: list[GoMod] = []
+    sums: list[str] = []
+    vendors: list[VendorModules] = []
+    dockerfiles: list[Dockerfile] = []
+    ignores: list[DockerIgnore] = []
+    manifests: list[Manifests] = []
+    errors: list[ParseError] = []
+    for p in sorted(parsed, key=lambda p: p.rel):
+        if p.error is not None:
+            errors.append(p.error)
+        f = p.facts
+        if p.kind is Kind.GOSUM:
+            sums.append(p.rel)
+        elif isinstance(f, GoFile):
+            go_files.append(f)
+        elif isinstance(f, GoMod):
+            if f.error is None:
+                modules.append(f)
+        elif isinstance(f, VendorModules):
+            vendors.append(f)
+        elif isinstance(f, Dockerfile):
+            if f.error is None:
+                dockerfiles.append(f)
+        elif isinstance(f, DockerIgnore):
+            ignores.append(f)
+        elif isinstance(f, Manifests) and f.error is None:
+            manifests.append(f)
+    return build_index(
+        root.name or str(root),
+        go_files,
+        modules,
+        sums,
+        vendors,
+        dockerfiles,
+        ignores,
+        manifests,
+        errors,
+        all_paths,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    result: Result
+    internal_errors: tuple[str, ...] = ()
+
+
+def resolve_root(paths: Sequence[str]) -> tuple[Path, list[Path]]:
+    if not paths:
+        paths = ["."]
+    resolved = []
+    for p in paths:
+        path = Path(p)
+        if not path.exists():
+            raise UsageError(f"{p}: no such file or directory")
+        resolved.append(path.resolve())
+    if len(resolved) == 1:
+        root = resolved[0] if resolved[0].is_dir() else resolved[0].parent
+    else:
+        root = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
+    return root, resolved
+
+
+def run_rules(ix: ProjectIndex, rules: Iterable[Rule]) -> tuple[list[Finding], list[str]]:
+    findings: list[Finding] = []
+    errors: list[str] = []
+    for r in rules:
+        try:
+            for hit in r.check(ix):
+                findings.append(r.finding(hit, ix))
+        except Exception:
+            tb = traceback.format_exc(limit=-3).strip().splitlines()
+            errors.append(f"rule {r.id} ({r.name}) crashed: {tb[-1]}")
+    return findings, errors
+
+
+def check(paths: Sequence[str], jobs: int | None = None) -> RunOutcome:
+    """Run the whole audit over ``paths``."""
+    root, resolved = resolve_root(paths)
+    files, notices = discover(root, resolved)
+    parsed = parse_all(files, jobs)
+    for p in parsed:
+        notices.extend(p.notices)
+    ix = index_from(root, parsed, [f.rel for f in files])
+    findings, errors = run_rules(ix, all_rules())
+    findings = sorted(set(findings), key=lambda f: (*f.sort_key, f.message))
+    counts = {s.label: sum(1 for f in findings if f.severity is s) for s in Severity}
+    services = tuple(
+        ServiceSummary(
+            name=s.name,
+            root=s.root,
+            main_packages=(s.main.dir,) if s.main else (),
+            dockerfiles=tuple(b.dockerfile.path for b in s.builds),
+            workloads=tuple(
+                f"{d.workload.path}#{d.workload.kind}/{d.workload.name}" for d in s.deployments
+            ),
+            compose_services=tuple(f"{c.path}#{c.name}" for c in s.compose),
+        )
+        for s in ix.services
+    )
+    result = Result(
+        root=str(root),
+        findings=tuple(findings),
+        services=services,
+        notices=tuple(sorted(notices, key=lambda n: (n.span or Span(""), n.message))),
+        files_checked=len(files),
+        counts=counts,
+    )
+    return RunOutcome(result, tuple(errors))

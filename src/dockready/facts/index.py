@@ -1,0 +1,436 @@
+"""The project index: every fact of the checked tree, and the edges between them.
+
+Joins (which Dockerfile builds which main package, which workload runs which image)
+are made here once, with a confidence rule: an edge exists only when the evidence
+names it (a ``go build`` target, an image repository matching the service name, a
+compose ``build:``), or when the repository holds exactly one service. Rules that
+join files use these edges and never guess on their own.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from dockready.facts.docker import Dockerfile, DockerIgnore, GoBuild, Stage
+from dockready.facts.go import GoFile, GoMod, VendorModules
+from dockready.facts.images import ImageInfo, lookup
+from dockready.facts.k8s import (
+    ComposeService,
+    ConfigMap,
+    Container,
+    KService,
+    Manifests,
+    OtherObject,
+    Workload,
+)
+from dockready.model import Span
+
+
+@dataclass(frozen=True, slots=True)
+class GoPackage:
+    dir: str
+    name: str
+    files: tuple[GoFile, ...]
+
+    @property
+    def is_main(self) -> bool:
+        return self.name == "main" and any(f.name == "main" for g in self.files for f in g.funcs)
+
+    def imports(self, path: str) -> bool:
+        return any(g.import_of(path) is not None for g in self.files)
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """A Dockerfile that builds a service: the ``go build`` (if any) and the stage it
+    runs in, the final stage, the build context and its .dockerignore."""
+
+    dockerfile: Dockerfile
+    final: Stage
+    context: str
+    go_build: GoBuild | None = None
+    build_stage: Stage | None = None
+    dockerignore: DockerIgnore | None = None
+
+    @property
+    def base(self) -> ImageInfo | None:
+        return lookup(self.dockerfile.external_base(self.final))
+
+    def env(self) -> dict[str, str]:
+        return dict(self.final.env)
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """A workload container that runs a service's image."""
+
+    workload: Workload
+    container: Container
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    root: str
+    module: GoMod | None
+    main: GoPackage | None
+    packages: tuple[GoPackage, ...] = ()
+    builds: tuple[Build, ...] = ()
+    deployments: tuple[Deployment, ...] = ()
+    compose: tuple[ComposeService, ...] = ()
+
+    @property
+    def files(self) -> Iterator[GoFile]:
+        for p in self.packages:
+            yield from p.files
+
+    def imports(self, path: str) -> bool:
+        return any(p.imports(path) for p in self.packages)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    span: Span
+    message: str
+    kind: str
+
+
+@dataclass(slots=True)
+class ProjectIndex:
+    root: str
+    go_files: tuple[GoFile, ...] = ()
+    modules: tuple[GoMod, ...] = ()
+    go_sums: frozenset[str] = frozenset()
+    vendors: Mapping[str, VendorModules] = field(default_factory=dict)
+    dockerfiles: tuple[Dockerfile, ...] = ()
+    dockerignores: tuple[DockerIgnore, ...] = ()
+    manifests: tuple[Manifests, ...] = ()
+    parse_errors: tuple[ParseError, ...] = ()
+    all_paths: frozenset[str] = frozenset()
+    packages: dict[str, GoPackage] = field(default_factory=dict)
+    services: tuple[Service, ...] = ()
+
+    # -- manifests -----------------------------------------------------------
+    @property
+    def workloads(self) -> Iterator[Workload]:
+        for m in self.manifests:
+            yield from m.workloads
+
+    @property
+    def kservices(self) -> Iterator[KService]:
+        for m in self.manifests:
+            yield from m.services
+
+    @property
+    def configmaps(self) -> Iterator[ConfigMap]:
+        for m in self.manifests:
+            yield from m.configmaps
+
+    @property
+    def others(self) -> Iterator[OtherObject]:
+        for m in self.manifests:
+            yield from m.others
+
+    @property
+    def compose_services(self) -> Iterator[ComposeService]:
+        for m in self.manifests:
+            yield from m.compose
+
+    def configmap(self, namespace: str, name: str, secret: bool = False) -> ConfigMap | None:
+        for c in self.configmaps:
+            if c.name == name and c.namespace == namespace and c.secret == secret:
+                return c
+        return None
+
+    # -- go ------------------------------------------------------------------
+    def module_of(self, path: str) -> GoMod | None:
+        best: GoMod | None = None
+        for m in self.modules:
+            if _within(path, m.dir) and (best is None or len(m.dir) > len(best.dir)):
+                best = m
+        return best
+
+    def has_go_sum(self, mod: GoMod) -> bool:
+        return posixpath.join(mod.dir, "go.sum") in self.go_sums or (
+            mod.dir == "." and "go.sum" in self.go_sums
+        )
+
+    def service_of(self, path: str) -> Service | None:
+        """The service a file belongs to (its main package's, else its module's)."""
+        best: Service | None = None
+        for s in self.services:
+            if any(_within(path, p.dir) and p.dir == _dir(path) for p in s.packages):
+                if s.main is not None and _within(path, s.main.dir) and s.main.dir != s.root:
+                    return s
+                best = best or s
+        if best is not None:
+            return best
+        for s in self.services:
+            if _within(path, s.root):
+                return s
+        return None
+
+    def service_named(self, name: str | None) -> Service | None:
+        for s in self.services:
+            if s.name == name:
+                return s
+        return None
+
+    def env_for(self, svc: Service, dep: Deployment | None = None) -> dict[str, str]:
+        """Environment a service's process sees: Dockerfile ENV, then the workload's
+        literal ``env`` and ConfigMap ``envFrom``/``configMapKeyRef`` values."""
+        env: dict[str, str] = {}
+        for b in svc.builds[:1]:
+            env.update(b.env())
+        if dep is not None:
+            ns = dep.workload.namespace
+            for ef in dep.container.env_from:
+                if ef.kind == "configMapRef":
+                    cm = self.configmap(ns, ef.name)
+                    if cm is not None:
+                        env.update({ef.prefix + d.key: d.value for d in cm.data})
+            for e in dep.container.env:
+                if e.value is not None and e.source is None:
+                    env[e.name] = e.value
+                elif e.source == "configMapKeyRef":
+                    name, _, key = e.ref.partition("/")
+                    cm = self.configmap(ns, name)
+                    if cm is not None:
+                        for d in cm.data:
+                            if d.key == key:
+                                env[e.name] = d.value
+        return env
+
+
+def _dir(path: str) -> str:
+    return posixpath.dirname(path) or "."
+
+
+def _within(path: str, d: str) -> bool:
+    return d == "." or path == d or path.startswith(d.rstrip("/") + "/")
+
+
+def _norm(p: str) -> str:
+    n = posixpath.normpath(p)
+    return "." if n in ("", ".") else n
+
+
+def _image_repo(image: str) -> str:
+    ref = image.split("@", 1)[0]
+    last = ref.rsplit("/", 1)[-1]
+    return last.split(":", 1)[0]
+
+
+def build_index(
+    root: str,
+    go_files: list[GoFile],
+    modules: list[GoMod],
+    go_sums: list[str],
+    vendors: list[VendorModules],
+    dockerfiles: list[Dockerfile],
+    dockerignores: list[DockerIgnore],
+    manifests: list[Manifests],
+    parse_errors: list[ParseError],
+    all_paths: list[str],
+) -> ProjectIndex:
+    ix = ProjectIndex(
+        root=root,
+        go_files=tuple(go_files),
+        modules=tuple(modules),
+        go_sums=frozenset(go_sums),
+        vendors={posixpath.dirname(posixpath.dirname(v.path)) or ".": v for v in vendors},
+        dockerfiles=tuple(dockerfiles),
+        dockerignores=tuple(dockerignores),
+        manifests=tuple(manifests),
+        parse_errors=tuple(parse_errors),
+        all_paths=frozenset(all_paths),
+    )
+    by_dir: dict[str, list[GoFile]] = {}
+    for g in go_files:
+        by_dir.setdefault(g.dir, []).append(g)
+    for d, files in by_dir.items():
+        names = [f.package for f in files if f.package]
+        name = max(set(names), key=names.count) if names else ""
+        ix.packages[d] = GoPackage(d, name, tuple(files))
+    ix.services = tuple(_services(ix))
+    return ix
+
+
+def _context_for(ix: ProjectIndex, df: Dockerfile, compose: list[ComposeService]) -> str:
+    for c in compose:
+        if c.build_context is None:
+            continue
+        ctx = _norm(posixpath.join(_dir(c.path), c.build_context))
+        dfname = c.dockerfile or "Dockerfile"
+        if _norm(posixpath.join(ctx, dfname)) == df.path:
+            return ctx
+    d = df.dir
+    if any(m.dir == d for m in ix.modules):
+        return d
+    mod = ix.module_of(df.path)
+    return mod.dir if mod is not None else d
+
+
+def _target_dir(ix: ProjectIndex, build: GoBuild, context: str, stage: Stage) -> str | None:
+    targets = build.targets or (".",)
+    t = targets[0]
+    mod = ix.module_of(posixpath.join(context, "x"))
+    if mod is not None and mod.module and (t == mod.module or t.startswith(mod.module + "/")):
+        return _norm(posixpath.join(mod.dir, t[len(mod.module) :].lstrip("/")))
+    if t.endswith(".go"):
+        t = posixpath.dirname(t) or "."
+    if t.endswith("/..."):
+        t = t[:-4]
+    if t.startswith("/"):
+        # An absolute path inside the builder: strip the directory the context was
+        # copied to (the stage WORKDIR, or a COPY destination).
+        for base in {stage.workdir, *(c.dest for c in stage.copies if c.from_stage is None)}:
+            b = base.rstrip("/")
+            if b and (t == b or t.startswith(b + "/")):
+                return _norm(posixpath.join(context, t[len(b) :].lstrip("/")))
+        return None
+    wd_rel = ""
+    for c in stage.copies:
+        if c.from_stage is None and c.sources in ((".",), ("./",)):
+            dest = c.dest.rstrip("/") or "/"
+            if dest != stage.workdir.rstrip("/") and stage.workdir.startswith(dest + "/"):
+                wd_rel = stage.workdir[len(dest) + 1 :]
+    return _norm(posixpath.join(context, wd_rel, t))
+
+
+def _dockerignore_for(ix: ProjectIndex, df: Dockerfile, context: str) -> DockerIgnore | None:
+    specific = df.path + ".dockerignore"
+    for di in ix.dockerignores:
+        if di.path == specific:
+            return di
+    for di in ix.dockerignores:
+        if di.path == posixpath.join(context, ".dockerignore") or (
+            context == "." and di.path == ".dockerignore"
+        ):
+            return di
+    return None
+
+
+def _builds(ix: ProjectIndex) -> list[tuple[Build, str | None]]:
+    """Every Dockerfile as a Build, with the main-package dir it builds (if known)."""
+    out: list[tuple[Build, str | None]] = []
+    compose = list(ix.compose_services)
+    for df in ix.dockerfiles:
+        final = df.final
+        if final is None:
+            continue
+        context = _context_for(ix, df, compose)
+        di = _dockerignore_for(ix, df, context)
+        lineage = {s.index for s in df.lineage(final)}
+        chosen: tuple[GoBuild, Stage] | None = None
+        for st in df.stages:
+            for gb in st.go_builds:
+                feeds_final = st.index in lineage or any(
+                    df.stage(c.from_stage) is st for c in final.copies
+                )
+                if chosen is None or feeds_final:
+                    chosen = (gb, st)
+        target: str | None = None
+        if chosen is not None:
+            target = _target_dir(ix, chosen[0], context, chosen[1])
+        build = Build(
+            dockerfile=df,
+            final=final,
+            context=context,
+            go_build=chosen[0] if chosen else None,
+            build_stage=chosen[1] if chosen else None,
+            dockerignore=di,
+        )
+        out.append((build, target))
+    return out
+
+
+def _service_name(pkg: GoPackage, mod: GoMod | None, root_name: str) -> str:
+    if mod is not None and pkg.dir == mod.dir:
+        if mod.module:
+            return mod.module.rstrip("/").rsplit("/", 1)[-1]
+        return posixpath.basename(mod.dir) if mod.dir != "." else root_name
+    return posixpath.basename(pkg.dir) if pkg.dir != "." else root_name
+
+
+def _services(ix: ProjectIndex) -> list[Service]:
+    root_name = posixpath.basename(ix.root.rstrip("/")) or "service"
+    mains = sorted((p for p in ix.packages.values() if p.is_main), key=lambda p: p.dir)
+    builds = _builds(ix)
+    compose = list(ix.compose_services)
+    workload_pairs = [Deployment(w, c) for w in ix.workloads for c in w.containers if not c.init]
+    used_names: set[str] = set()
+    services: list[Service] = []
+    for pkg in mains:
+        mod = ix.module_of(posixpath.join(pkg.dir, "main.go"))
+        name = _service_name(pkg, mod, root_name)
+        if name in used_names:
+            name = pkg.dir
+        used_names.add(name)
+        mod_dir = mod.dir if mod is not None else pkg.dir
+        packages = tuple(
+            p
+            for p in ix.packages.values()
+            if _within(p.dir, mod_dir)
+            and (not p.is_main or p.dir == pkg.dir)
+            and ix.module_of(posixpath.join(p.dir, "x.go")) is mod
+        )
+        services.append(Service(name, mod_dir, mod, pkg, packages))
+    # Dockerfiles: by go build target, else by a single service in the same module.
+    by_main = {s.main.dir: i for i, s in enumerate(services) if s.main is not None}
+    attached: dict[int, list[Build]] = {}
+    for build, target in builds:
+        idx = by_main.get(target) if target is not None else None
+        if idx is None and target is None:
+            candidates = [
+                i
+                for i, s in enumerate(services)
+                if _within(build.dockerfile.path, s.root)
+                and s.main is not None
+                and (_within(build.dockerfile.path, s.main.dir) or _count_in(services, s.root) == 1)
+            ]
+            idx = candidates[0] if len(candidates) == 1 else None
+        if idx is not None:
+            attached.setdefault(idx, []).append(build)
+    out: list[Service] = []
+    for i, s in enumerate(services):
+        svc_builds = tuple(attached.get(i, ()))
+        deps = tuple(d for d in workload_pairs if _runs(d, s, svc_builds, services))
+        comp = tuple(c for c in compose if _compose_runs(c, s, svc_builds, ix))
+        out.append(Service(s.name, s.root, s.module, s.main, s.packages, svc_builds, deps, comp))
+    return out
+
+
+def _count_in(services: list[Service], root: str) -> int:
+    return sum(1 for s in services if s.root == root)
+
+
+def _runs(
+    dep: Deployment, svc: Service, builds: tuple[Build, ...], all_svcs: list[Service]
+) -> bool:
+    repo = _image_repo(dep.container.image)
+    names = {svc.name}
+    if svc.module is not None and svc.module.module:
+        names.add(svc.module.module.rsplit("/", 1)[-1])
+    if repo in names or dep.workload.name in names or dep.container.name in names:
+        # Another service's name is a better match: keep the edge unambiguous.
+        return not any(
+            o.name != svc.name and (repo == o.name) and repo != svc.name for o in all_svcs
+        )
+    # One service in a repository whose manifests live inside it.
+    return len(all_svcs) == 1 and bool(builds) and _within(dep.workload.path, svc.root)
+
+
+def _compose_runs(
+    c: ComposeService, svc: Service, builds: tuple[Build, ...], ix: ProjectIndex
+) -> bool:
+    if c.build_context is not None:
+        ctx = _norm(posixpath.join(_dir(c.path), c.build_context))
+        dfname = c.dockerfile or "Dockerfile"
+        dfpath = _norm(posixpath.join(ctx, dfname))
+        return any(b.dockerfile.path == dfpath for b in builds)
+    if c.image:
+        return _image_repo(c.image) == svc.name
+    return False

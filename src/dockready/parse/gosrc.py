@@ -1,0 +1,1075 @@
+"""Go source -> ``GoFile`` facts, with tree-sitter-go.
+
+One parse and one query pass per file. Values are resolved the way a reader would:
+string constants, concatenation, ``os.Getenv``/``LookupEnv`` with the usual fallback
+idioms (``if port == "" { port = "8080" }`` and ``getEnv(key, fallback)`` helpers),
+``flag`` defaults, ``fmt.Sprintf``/``strconv.Itoa``/``net.JoinHostPort`` and
+``time.Duration`` constants. A file tree-sitter cannot fully parse still yields the
+facts of the parts it could parse, with ``error`` set to the first bad spot.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+import tree_sitter_go
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
+
+from dockready.facts.go import (
+    Call,
+    CompositeLit,
+    EnvRef,
+    FlagRef,
+    FuncDecl,
+    GoFile,
+    Import,
+    Listener,
+    Opaque,
+    Part,
+    Route,
+    Shutdown,
+    SignalHandler,
+    StringLit,
+    Value,
+)
+from dockready.model import Span
+
+GO = Language(tree_sitter_go.language())
+
+_QUERY = Query(
+    GO,
+    """
+(import_spec) @import
+(function_declaration) @func
+(method_declaration) @func
+(call_expression) @call
+(composite_literal) @lit
+(const_spec) @const
+(var_spec) @var
+(short_var_declaration) @short
+(assignment_statement) @assign
+(field_declaration) @field
+(parameter_declaration) @param
+(go_statement) @go
+(interpreted_string_literal) @str
+(raw_string_literal) @str
+""",
+)
+_ERRORS = Query(GO, "(ERROR) @e")
+
+_DURATIONS = {
+    "Nanosecond": 1e-9,
+    "Microsecond": 1e-6,
+    "Millisecond": 1e-3,
+    "Second": 1.0,
+    "Minute": 60.0,
+    "Hour": 3600.0,
+}
+_ENV_HELPER = re.compile(
+    r"(?i)^(must)?(get)?env(var)?(or|default|ordefault|withdefault|withfallback|fallback|str|string)?$"
+    r"|^(get|lookup)?envor.*$|^getenv.*$|^envstring$"
+)
+_ROUTE_VERBS = {
+    "Get": "GET",
+    "Post": "POST",
+    "Put": "PUT",
+    "Delete": "DELETE",
+    "Patch": "PATCH",
+    "Head": "HEAD",
+    "Options": "OPTIONS",
+    "GET": "GET",
+    "POST": "POST",
+    "PUT": "PUT",
+    "DELETE": "DELETE",
+    "PATCH": "PATCH",
+    "HEAD": "HEAD",
+    "OPTIONS": "OPTIONS",
+    "Any": None,
+    "All": None,
+    "HandleFunc": None,
+    "Handle": None,
+    "HandlerFunc": None,
+}
+_HTTP_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE"}
+# Unbound string literals worth keeping: URLs, host:port addresses, key material.
+_INTERESTING_STR = re.compile(
+    r"://|BEGIN [A-Z ]*PRIVATE|AKIA|ASIA|ghp_|gho_|github_pat_|glpat-|xox[abp]-|sk_live_|"
+    r"AIza|localhost|127\.0\.0\.1|\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b|\.log\b|\.ya?ml\b|"
+    r"\.json\b|\.toml\b|\.ini\b|\.env\b"
+)
+_MAX_DEPTH = 12
+_MAX_TEXT = 120
+
+_GIN = ("github.com/gin-gonic/gin",)
+_ECHO = ("github.com/labstack/echo", "github.com/labstack/echo/v4")
+_FIBER = ("github.com/gofiber/fiber", "github.com/gofiber/fiber/v2", "github.com/gofiber/fiber/v3")
+
+
+def _parser() -> Parser:
+    return Parser(GO)
+
+
+_PARSER = _parser()
+
+
+def _text(node: Node) -> str:
+    raw = node.text
+    return raw.decode("utf-8", "replace") if raw is not None else ""
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+
+
+_ESCAPES = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)", re.S)
+_SIMPLE = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+}
+
+
+def _unescape(m: re.Match[str]) -> str:
+    s = m.group(1)
+    if s in _SIMPLE:
+        return _SIMPLE[s]
+    try:
+        if s[0] in "xuU":
+            return chr(int(s[1:], 16))
+        if s.isdigit():
+            return chr(int(s, 8))
+    except ValueError:
+        pass
+    return s
+
+
+def string_value(node: Node) -> str:
+    """The value of a Go string literal node."""
+    t = _text(node)
+    if node.type == "raw_string_literal":
+        return t[1:-1] if len(t) >= 2 else t
+    body = t[1:-1] if len(t) >= 2 else t
+    return _ESCAPES.sub(_unescape, body) if "\\" in body else body
+
+
+@dataclass(slots=True)
+class _Assign:
+    name: str
+    start: int
+    value: Node | None  # the right-hand expression, None when unknown
+    index: int  # position in a multi-value right-hand side (for ``v, ok := ...``)
+    multi: bool
+    cond: Node | None  # the condition of the ``if`` directly enclosing the assignment
+    env: EnvRef | FlagRef | None = None  # set for flag.StringVar(&x, ...)
+
+
+@dataclass(slots=True)
+class _Ctx:
+    path: str
+    imports: dict[str, str]  # local name -> import path
+    func_starts: list[int] = field(default_factory=list)
+    func_ends: list[int] = field(default_factory=list)
+    func_names: list[str] = field(default_factory=list)
+    func_nodes: list[Node] = field(default_factory=list)
+    assigns: dict[str, dict[str, list[_Assign]]] = field(default_factory=dict)  # func -> name
+    types: dict[str, str] = field(default_factory=dict)  # var/field name -> import path
+    origins: dict[str, str] = field(default_factory=dict)  # var name -> callee of its init
+    lits: dict[str, CompositeLit] = field(default_factory=dict)  # var name -> literal
+    env_helpers: set[str] = field(default_factory=set)
+    go_ranges: list[tuple[int, int]] = field(default_factory=list)
+
+    def span(self, node: Node) -> Span:
+        r, c = node.start_point
+        return Span(self.path, r + 1, c + 1)
+
+    def func_at(self, byte: int) -> str:
+        i = bisect_right(self.func_starts, byte) - 1
+        if i >= 0 and byte < self.func_ends[i]:
+            return self.func_names[i]
+        return ""
+
+    def in_go(self, byte: int) -> bool:
+        return any(a <= byte < b for a, b in self.go_ranges)
+
+
+def _func_name(node: Node) -> str:
+    name = node.child_by_field_name("name")
+    base = _text(name) if name is not None else "?"
+    if node.type != "method_declaration":
+        return base
+    recv = node.child_by_field_name("receiver")
+    rtype = ""
+    if recv is not None:
+        for p in recv.named_children:
+            t = p.child_by_field_name("type")
+            if t is not None:
+                rtype = _text(t).replace(" ", "")
+                break
+    if rtype.startswith("*"):
+        return f"(*{rtype[1:].split('[')[0]}).{base}"
+    return f"{rtype.split('[')[0]}.{base}" if rtype else base
+
+
+def _type_pkg(node: Node | None, ctx: _Ctx) -> str:
+    """The import path of a (possibly pointer/slice) qualified type, else ""."""
+    while node is not None and node.type in ("pointer_type", "slice_type", "array_type"):
+        node = node.child_by_field_name("element") or (
+            node.named_children[-1] if node.named_children else None
+        )
+    if node is None:
+        return ""
+    if node.type == "qualified_type":
+        pkg = node.child_by_field_name("package")
+        return ctx.imports.get(_text(pkg), "") if pkg is not None else ""
+    if node.type == "generic_type":
+        return _type_pkg(node.child_by_field_name("type"), ctx)
+    return ""
+
+
+def _qualified_type(node: Node | None, ctx: _Ctx) -> str:
+    if node is None:
+        return ""
+    if node.type == "qualified_type":
+        pkg = node.child_by_field_name("package")
+        name = node.child_by_field_name("name")
+        if pkg is not None and name is not None:
+            path = ctx.imports.get(_text(pkg), _text(pkg))
+            return f"{path}.{_text(name)}"
+    if node.type == "generic_type":
+        return _qualified_type(node.child_by_field_name("type"), ctx)
+    return _text(node)
+
+
+def _enclosing_if_cond(node: Node, stop: Node | None) -> Node | None:
+    cur = node.parent
+    while cur is not None and cur is not stop:
+        if cur.type == "if_statement":
+            return cur.child_by_field_name("condition")
+        if cur.type in ("function_declaration", "method_declaration", "func_literal"):
+            return None
+        cur = cur.parent
+    return None
+
+
+class _Resolver:
+    """Turns expression nodes into ``Value`` objects."""
+
+    def __init__(self, ctx: _Ctx, consts: dict[str, Node]) -> None:
+        self.ctx = ctx
+        self.consts = consts
+
+    def value(self, node: Node) -> Value:
+        parts, secs = self._parts(node, 0)
+        return Value(text=_short(_text(node)), parts=tuple(_merge(parts)), seconds=secs)
+
+    # -- expression walking -------------------------------------------------------
+    def _parts(self, node: Node, depth: int) -> tuple[list[Part], float | None]:
+        if depth > _MAX_DEPTH:
+            return [Opaque(_short(_text(node)))], None
+        t = node.type
+        if t in ("interpreted_string_literal", "raw_string_literal"):
+            return [string_value(node)], None
+        if t in ("int_literal", "float_literal"):
+            txt = _text(node).replace("_", "")
+            return [txt], _num(txt)
+        if t == "parenthesized_expression" and node.named_children:
+            return self._parts(node.named_children[0], depth + 1)
+        if t == "binary_expression":
+            return self._binary(node, depth)
+        if t == "identifier":
+            return self._ident(node, depth)
+        if t == "selector_expression":
+            return self._selector(node)
+        if t == "unary_expression":
+            op = node.child_by_field_name("operand")
+            if op is not None:
+                return self._parts(op, depth + 1)
+        if t == "call_expression":
+            return self._call(node, depth)
+        return [Opaque(_short(_text(node)))], None
+
+    def _binary(self, node: Node, depth: int) -> tuple[list[Part], float | None]:
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        op = node.child_by_field_name("operator")
+        if left is None or right is None or op is None:
+            return [Opaque(_short(_text(node)))], None
+        lp, ls = self._parts(left, depth + 1)
+        rp, rs = self._parts(right, depth + 1)
+        o = _text(op)
+        if o == "+":
+            secs = ls + rs if ls is not None and rs is not None else None
+            return lp + rp, secs
+        if o in ("*", "/") and ls is not None and rs is not None:
+            secs = ls * rs if o == "*" else (ls / rs if rs else None)
+            return [Opaque(_short(_text(node)))], secs
+        return [Opaque(_short(_text(node)))], None
+
+    def _selector(self, node: Node) -> tuple[list[Part], float | None]:
+        operand = node.child_by_field_name("operand")
+        fld = node.child_by_field_name("field")
+        if (
+            operand is not None
+            and fld is not None
+            and operand.type == "identifier"
+            and self.ctx.imports.get(_text(operand)) == "time"
+            and _text(fld) in _DURATIONS
+        ):
+            return [Opaque(_text(node))], _DURATIONS[_text(fld)]
+        return [Opaque(_short(_text(node)))], None
+
+    def _ident(self, node: Node, depth: int) -> tuple[list[Part], float | None]:
+        name = _text(node)
+        if name in ("nil", "true", "false", "iota"):
+            return [Opaque(name)], None
+        func = self.ctx.func_at(node.start_byte)
+        local = self.ctx.assigns.get(func, {}).get(name)
+        if local:
+            before = [a for a in local if a.start < node.start_byte]
+            if before:
+                return self._from_assigns(before, name, depth)
+        glob = self.ctx.assigns.get("", {}).get(name)
+        if glob:
+            return self._from_assigns(glob, name, depth)
+        const = self.consts.get(name)
+        if const is not None:
+            return self._parts(const, depth + 1)
+        return [Opaque(name)], None
+
+    def _from_assigns(
+        self, assigns: list[_Assign], name: str, depth: int
+    ) -> tuple[list[Part], float | None]:
+        first = assigns[0]
+        base, secs = self._assign_value(first, depth)
+        if len(assigns) == 1:
+            return base, secs
+        # The fallback idioms: ``x := os.Getenv("X"); if x == "" { x = "d" }`` and
+        # ``x := "d"; if v, ok := os.LookupEnv("X"); ok { x = v }``.
+        for later in assigns[1:]:
+            if later.value is None:
+                continue
+            lp, _ = self._assign_value(later, depth)
+            if (
+                len(base) == 1
+                and isinstance(base[0], EnvRef)
+                and base[0].default is None
+                and later.cond is not None
+                and _is_empty_check(later.cond, name)
+                and all(isinstance(p, str) for p in lp)
+            ):
+                base = [EnvRef(base[0].name, "".join(p for p in lp if isinstance(p, str)))]
+            elif (
+                all(isinstance(p, str) for p in base) and len(lp) == 1 and isinstance(lp[0], EnvRef)
+            ):
+                base = [EnvRef(lp[0].name, "".join(p for p in base if isinstance(p, str)))]
+        return base, secs
+
+    def _assign_value(self, a: _Assign, depth: int) -> tuple[list[Part], float | None]:
+        if a.env is not None:
+            return [a.env], None
+        if a.value is None:
+            return [Opaque(a.name)], None
+        v = a.value
+        if a.multi and v.type == "call_expression":
+            callee = self._callee(v)
+            if callee == "os.LookupEnv" and a.index == 0:
+                return self._call(v, depth + 1)
+            if a.index > 0:
+                return [Opaque(a.name)], None
+        return self._parts(v, depth + 1)
+
+    def _callee(self, call: Node) -> str:
+        fn = call.child_by_field_name("function")
+        if fn is None:
+            return ""
+        if fn.type == "selector_expression":
+            operand = fn.child_by_field_name("operand")
+            fld = fn.child_by_field_name("field")
+            if operand is not None and fld is not None and operand.type == "identifier":
+                path = self.ctx.imports.get(_text(operand))
+                if path is not None:
+                    return f"{path}.{_text(fld)}"
+            return "." + (_text(fld) if fld is not None else "")
+        if fn.type == "identifier":
+            return _text(fn)
+        return ""
+
+    def _args(self, call: Node) -> list[Node]:
+        args = call.child_by_field_name("arguments")
+        if args is None:
+            return []
+        return [a for a in args.named_children if a.type != "comment"]
+
+    def _call(self, node: Node, depth: int) -> tuple[list[Part], float | None]:
+        callee = self._callee(node)
+        args = self._args(node)
+        lit = [self._lit(a, depth) for a in args]
+        if callee in ("os.Getenv", "os.LookupEnv", "syscall.Getenv") and lit and lit[0]:
+            return [EnvRef(lit[0])], None
+        if callee.startswith("flag.") and len(args) >= 2 and lit[0]:
+            dp, _ = self._parts(args[1], depth + 1)
+            default = "".join(p for p in dp if isinstance(p, str)) if _all_str(dp) else None
+            return [FlagRef(lit[0], default)], None
+        if (
+            (callee in self.ctx.env_helpers or _ENV_HELPER.match(callee.rsplit(".", 1)[-1]))
+            and len(args) == 2
+            and lit[0]
+        ):
+            dp, _ = self._parts(args[1], depth + 1)
+            default = "".join(p for p in dp if isinstance(p, str)) if _all_str(dp) else None
+            return [EnvRef(lit[0], default)], None
+        if callee in ("strconv.Itoa", "fmt.Sprint", "string", "time.Duration") and len(args) == 1:
+            return self._parts(args[0], depth + 1)
+        if callee == "net.JoinHostPort" and len(args) == 2:
+            hp, _ = self._parts(args[0], depth + 1)
+            pp, _ = self._parts(args[1], depth + 1)
+            return [*hp, ":", *pp], None
+        if callee == "fmt.Sprintf" and args and lit[0] is not None:
+            return self._sprintf(lit[0], args[1:], depth), None
+        return [Opaque(_short(_text(node)))], None
+
+    def _lit(self, node: Node, depth: int) -> str | None:
+        parts, _ = self._parts(node, depth + 1)
+        return "".join(p for p in parts if isinstance(p, str)) if _all_str(parts) else None
+
+    def _sprintf(self, fmt: str, args: list[Node], depth: int) -> list[Part]:
+        out: list[Part] = []
+        pieces = re.split(r"(%[-+# 0-9.]*[a-zA-Z%])", fmt)
+        ai = 0
+        for piece in pieces:
+            if piece.startswith("%") and len(piece) > 1:
+                if piece == "%%":
+                    out.append("%")
+                elif ai < len(args):
+                    p, _ = self._parts(args[ai], depth + 1)
+                    out.extend(p)
+                    ai += 1
+                else:
+                    out.append(Opaque(piece))
+            elif piece:
+                out.append(piece)
+        return out
+
+
+def _all_str(parts: list[Part]) -> bool:
+    return bool(parts) and all(isinstance(p, str) for p in parts)
+
+
+def _merge(parts: list[Part]) -> list[Part]:
+    out: list[Part] = []
+    for p in parts:
+        if isinstance(p, str) and out and isinstance(out[-1], str):
+            out[-1] = out[-1] + p
+        else:
+            out.append(p)
+    return out
+
+
+def _num(txt: str) -> float | None:
+    try:
+        return float(int(txt, 0)) if txt.isdigit() or txt.startswith("0x") else float(txt)
+    except ValueError:
+        return None
+
+
+def _is_empty_check(cond: Node, name: str) -> bool:
+    t = "".join(_text(cond).split())
+    return t in (f'{name}==""', f'""=={name}', f"len({name})==0")
+
+
+@dataclass(slots=True)
+class _Out:
+    calls: list[Call] = field(default_factory=list)
+    call_nodes: list[Node] = field(default_factory=list)
+    listeners: list[Listener] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    signals: list[SignalHandler] = field(default_factory=list)
+    shutdowns: list[Shutdown] = field(default_factory=list)
+    grpc_health: list[Span] = field(default_factory=list)
+
+
+def parse_go(path: str, source: bytes) -> GoFile:
+    """Parse one Go file into facts; never raises on bad Go."""
+    tree = _PARSER.parse(source)
+    root = tree.root_node
+    package = ""
+    for child in root.named_children:
+        if child.type == "package_clause":
+            ident = child.named_children[0] if child.named_children else None
+            package = _text(ident) if ident is not None else ""
+            break
+    caps = QueryCursor(_QUERY).captures(root)
+    imports = _imports(caps.get("import", []), path)
+    ctx = _Ctx(path=path, imports={i.name: i.path for i in imports if i.alias not in ("_", ".")})
+    funcs = _funcs(caps.get("func", []), ctx)
+    consts = _consts(caps.get("const", []))
+    _collect_assigns(caps, ctx)
+    _flag_vars(caps.get("call", []), ctx)
+    _collect_types(caps, ctx)
+    ctx.go_ranges = [(n.start_byte, n.end_byte) for n in caps.get("go", [])]
+    _env_helpers(ctx)
+    res = _Resolver(ctx, consts)
+    lits = _literals(caps.get("lit", []), ctx, res)
+    for lit in lits:
+        if lit.var:
+            ctx.lits.setdefault(lit.var, lit)
+    out = _Out()
+    for node in sorted(caps.get("call", []), key=lambda n: n.start_byte):
+        _call(node, ctx, res, out)
+    _derive(ctx, res, out)
+    strings = _strings(caps.get("str", []), ctx)
+    cgo = next((i.span for i in imports if i.path == "C"), None)
+    error = _first_error(root, path) if root.has_error else None
+    return GoFile(
+        path=path,
+        package=package,
+        imports=tuple(imports),
+        calls=tuple(out.calls),
+        literals=tuple(lits),
+        funcs=tuple(funcs),
+        strings=tuple(strings),
+        listeners=tuple(out.listeners),
+        routes=tuple(out.routes),
+        signals=tuple(out.signals),
+        shutdowns=tuple(out.shutdowns),
+        grpc_health=tuple(out.grpc_health),
+        cgo=cgo,
+        error=error,
+    )
+
+
+def _first_error(root: Node, path: str) -> Span:
+    for node in QueryCursor(_ERRORS).captures(root).get("e", []):
+        r, c = node.start_point
+        return Span(path, r + 1, c + 1)
+    cursor = root.walk()
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.is_missing:
+            r, c = n.start_point
+            return Span(path, r + 1, c + 1)
+        if n.has_error:
+            stack.extend(reversed(n.children))
+    del cursor
+    return Span(path, 1, 1)
+
+
+def _imports(nodes: list[Node], path: str) -> list[Import]:
+    out = []
+    for n in nodes:
+        p = n.child_by_field_name("path")
+        if p is None:
+            continue
+        name = n.child_by_field_name("name")
+        r, c = n.start_point
+        out.append(
+            Import(
+                path=string_value(p),
+                alias=_text(name) if name is not None else None,
+                span=Span(path, r + 1, c + 1),
+            )
+        )
+    return out
+
+
+def _funcs(nodes: list[Node], ctx: _Ctx) -> list[FuncDecl]:
+    out = []
+    for n in sorted(nodes, key=lambda n: n.start_byte):
+        name = _func_name(n)
+        ctx.func_starts.append(n.start_byte)
+        ctx.func_ends.append(n.end_byte)
+        ctx.func_names.append(name)
+        ctx.func_nodes.append(n)
+        out.append(FuncDecl(name=name, span=ctx.span(n), end_line=n.end_point[0] + 1))
+    return out
+
+
+def _consts(nodes: list[Node]) -> dict[str, Node]:
+    out: dict[str, Node] = {}
+    for n in nodes:
+        names = [c for c in n.children if c.type == "identifier"]
+        val = n.child_by_field_name("value")
+        if val is None:
+            continue
+        vals = [v for v in val.named_children if v.type != "comment"]
+        for i, ident in enumerate(names):
+            if i < len(vals):
+                out[_text(ident)] = vals[i]
+    return out
+
+
+def _collect_assigns(caps: dict[str, list[Node]], ctx: _Ctx) -> None:
+    for kind in ("short", "assign", "var"):
+        for n in caps.get(kind, []):
+            if kind == "var":
+                left = [c for c in n.children if c.type == "identifier"]
+                rnode = n.child_by_field_name("value")
+            else:
+                lnode = n.child_by_field_name("left")
+                rnode = n.child_by_field_name("right")
+                left = list(lnode.named_children) if lnode is not None else []
+                if kind == "assign":
+                    op = n.child_by_field_name("operator")
+                    if op is not None and _text(op) != "=":
+                        continue
+            right = [r for r in rnode.named_children if r.type != "comment"] if rnode else []
+            func = ctx.func_at(n.start_byte)
+            multi = len(right) == 1 and len(left) > 1
+            cond = _enclosing_if_cond(n, None) if kind == "assign" else None
+            if kind == "short" and n.parent is not None and n.parent.type == "if_statement":
+                cond = None
+            for i, target in enumerate(left):
+                if target.type != "identifier":
+                    continue
+                name = _text(target)
+                if name == "_":
+                    continue
+                value = right[0] if multi else (right[i] if i < len(right) else None)
+                a = _Assign(name, n.start_byte, value, i, multi, cond)
+                ctx.assigns.setdefault(func, {}).setdefault(name, []).append(a)
+
+
+def _flag_vars(calls: list[Node], ctx: _Ctx) -> None:
+    """``flag.StringVar(&addr, "addr", ":8080", "...")`` binds ``addr`` to a flag."""
+    for n in calls:
+        fn = n.child_by_field_name("function")
+        if fn is None or fn.type != "selector_expression":
+            continue
+        operand, fld = fn.child_by_field_name("operand"), fn.child_by_field_name("field")
+        if operand is None or fld is None or ctx.imports.get(_text(operand)) != "flag":
+            continue
+        if not _text(fld).endswith("Var"):
+            continue
+        argl = n.child_by_field_name("arguments")
+        args = [a for a in argl.named_children if a.type != "comment"] if argl else []
+        if (
+            len(args) < 3
+            or args[0].type != "unary_expression"
+            or args[1].type
+            not in (
+                "interpreted_string_literal",
+                "raw_string_literal",
+            )
+        ):
+            continue
+        target = args[0].child_by_field_name("operand")
+        if target is None or target.type != "identifier":
+            continue
+        d = args[2]
+        default = (
+            string_value(d)
+            if d.type in ("interpreted_string_literal", "raw_string_literal")
+            else _text(d)
+        )
+        a = _Assign(
+            _text(target),
+            n.start_byte,
+            None,
+            0,
+            False,
+            None,
+            FlagRef(string_value(args[1]), default),
+        )
+        ctx.assigns.setdefault("", {}).setdefault(_text(target), []).insert(0, a)
+
+
+def _collect_types(caps: dict[str, list[Node]], ctx: _Ctx) -> None:
+    for kind in ("field", "param", "var"):
+        for n in caps.get(kind, []):
+            tnode = n.child_by_field_name("type")
+            pkg = _type_pkg(tnode, ctx)
+            if not pkg:
+                continue
+            for c in n.children:
+                if c.type in ("field_identifier", "identifier"):
+                    ctx.types.setdefault(_text(c), pkg)
+
+
+def _env_helpers(ctx: _Ctx) -> None:
+    """Functions of this file that return ``os.Getenv(param0)`` or ``param1``."""
+    for name, node in zip(ctx.func_names, ctx.func_nodes, strict=True):
+        body = node.child_by_field_name("body")
+        params = node.child_by_field_name("parameters")
+        if body is None or params is None or "." in name:
+            continue
+        btxt = _text(body)
+        if ("os.Getenv" in btxt or "os.LookupEnv" in btxt) and btxt.count("return") >= 2:
+            idents = [
+                c for p in params.named_children for c in p.children if c.type == "identifier"
+            ]
+            if len(idents) == 2:
+                ctx.env_helpers.add(name)
+
+
+def _literals(nodes: list[Node], ctx: _Ctx, res: _Resolver) -> list[CompositeLit]:
+    out = []
+    for n in nodes:
+        tnode = n.child_by_field_name("type")
+        if tnode is None or tnode.type not in ("qualified_type", "type_identifier", "generic_type"):
+            continue
+        body = n.child_by_field_name("body")
+        fields: list[tuple[str, Value]] = []
+        if body is not None:
+            for el in body.named_children:
+                if el.type != "keyed_element" or len(el.named_children) < 2:
+                    continue
+                key, val = el.named_children[0], el.named_children[1]
+                kn = key.named_children[0] if key.named_children else key
+                vn = val.named_children[0] if val.named_children else val
+                if kn.type in ("identifier", "field_identifier"):
+                    fields.append((_text(kn), res.value(vn)))
+        out.append(
+            CompositeLit(
+                type=_qualified_type(tnode, ctx),
+                fields=tuple(fields),
+                span=ctx.span(n),
+                func=ctx.func_at(n.start_byte),
+                var=_bound_name(n),
+            )
+        )
+    return out
+
+
+def _bound_name(node: Node) -> str:
+    """The variable (or struct key) an expression is assigned to, if any."""
+    cur = node
+    parent = cur.parent
+    while parent is not None and parent.type in ("unary_expression", "parenthesized_expression"):
+        cur, parent = parent, parent.parent
+    if parent is None:
+        return ""
+    if parent.type == "expression_list":
+        stmt = parent.parent
+        if stmt is None:
+            return ""
+        idx = [c for c in parent.named_children].index(cur) if cur in parent.named_children else 0
+        if stmt.type in ("short_var_declaration", "assignment_statement"):
+            left = stmt.child_by_field_name("left")
+            names = list(left.named_children) if left is not None else []
+        elif stmt.type in ("var_spec", "const_spec"):
+            names = [c for c in stmt.children if c.type == "identifier"]
+        else:
+            return ""
+        if idx < len(names):
+            return _text(names[idx]).rsplit(".", 1)[-1]
+        return ""
+    if parent.type == "literal_element":
+        kv = parent.parent
+        if kv is not None and kv.type == "keyed_element" and kv.named_children:
+            k = kv.named_children[0]
+            if k is not parent:
+                return _text(k).strip('"')
+    return ""
+
+
+def _discarded(node: Node) -> bool:
+    parent = node.parent
+    if parent is None:
+        return False
+    if parent.type in ("expression_statement", "go_statement", "defer_statement"):
+        return True
+    if parent.type == "expression_list":
+        stmt = parent.parent
+        if stmt is not None and stmt.type in ("assignment_statement", "short_var_declaration"):
+            left = stmt.child_by_field_name("left")
+            if left is not None:
+                return all(_text(c) == "_" for c in left.named_children)
+    return False
+
+
+def _receiver_pkg(receiver: str, ctx: _Ctx) -> str:
+    last = receiver.rsplit(".", 1)[-1].rstrip("()")
+    origin = ctx.origins.get(last, "")
+    if origin and not origin.startswith(".") and "." in origin:
+        return origin.rsplit(".", 1)[0]
+    return ctx.types.get(last, "")
+
+
+def _call(node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
+    fn = node.child_by_field_name("function")
+    if fn is None:
+        return
+    callee = res._callee(node)
+    if not callee:
+        return
+    receiver = ""
+    if callee.startswith("."):
+        operand = fn.child_by_field_name("operand")
+        receiver = _short(_text(operand)) if operand is not None else ""
+    args = tuple(res.value(a) for a in res._args(node))
+    name = _bound_name(node)
+    if name and name not in ctx.origins:
+        ctx.origins[name] = callee
+    call = Call(
+        callee=callee,
+        receiver=receiver,
+        receiver_pkg=_receiver_pkg(receiver, ctx) if receiver else "",
+        args=args,
+        span=ctx.span(node),
+        func=ctx.func_at(node.start_byte),
+        discarded=_discarded(node),
+        order=node.start_byte,
+        in_goroutine=ctx.in_go(node.start_byte),
+    )
+    out.calls.append(call)
+    out.call_nodes.append(node)
+
+
+def _derive(ctx: _Ctx, res: _Resolver, out: _Out) -> None:
+    for call, node in zip(out.calls, out.call_nodes, strict=True):
+        _listener(call, ctx, res, out)
+        _route(call, node, ctx, out)
+        _lifecycle(call, node, ctx, res, out)
+
+
+def _origin_pkg(receiver: str, ctx: _Ctx) -> str:
+    origin = ctx.origins.get(receiver.rsplit(".", 1)[-1], "")
+    return origin.rsplit(".", 1)[0] if origin and not origin.startswith(".") else ""
+
+
+def _handler_of(v: Value | None) -> str:
+    if v is None:
+        return "default"
+    t = v.text.strip()
+    if t in ("nil", "http.DefaultServeMux"):
+        return "default"
+    return t
+
+
+def _listener(call: Call, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
+    def add(kind: str, addr: Value | None, handler: str) -> None:
+        out.listeners.append(
+            Listener(kind, addr, handler, call.span, call.func, call.order, call.in_goroutine)
+        )
+
+    c = call.callee
+    if c in ("net/http.ListenAndServe", "net/http.ListenAndServeTLS"):
+        handler = call.arg(1 if c.endswith("ListenAndServe") else 3)
+        add("https" if c.endswith("TLS") else "http", call.arg(0), _handler_of(handler))
+        return
+    if c in ("net.Listen", "net.ListenTCP", "crypto/tls.Listen"):
+        add("tcp", call.arg(1), "")
+        return
+    if not c.startswith("."):
+        return
+    name = call.name
+    recv_var = call.receiver.rsplit(".", 1)[-1]
+    lit = ctx.lits.get(recv_var)
+    opkg = _origin_pkg(call.receiver, ctx)
+    is_http_server = (lit is not None and lit.type == "net/http.Server") or (
+        call.receiver_pkg == "net/http" and lit is None
+    )
+    if name in ("ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS") and is_http_server:
+        addr = lit.field("Addr") if lit is not None else None
+        if name.startswith("Serve") and call.args:
+            addr = _listen_addr(call.args[0], ctx, res) or addr
+        hname = _handler_of(lit.field("Handler")) if lit is not None else ""
+        add("https" if name.endswith("TLS") else "http", addr, hname)
+    elif name == "Serve" and opkg == "google.golang.org/grpc":
+        gaddr = _listen_addr(call.args[0], ctx, res) if call.args else None
+        add("grpc", gaddr, call.receiver)
+    elif name in ("Run", "RunTLS") and (opkg in _GIN or call.receiver_pkg in _GIN):
+        addr = call.arg(0) or Value(text="", parts=(":", EnvRef("PORT", "8080")))
+        add("gin", addr, recv_var)
+    elif name in ("Start", "StartTLS") and (opkg in _ECHO or call.receiver_pkg in _ECHO):
+        add("echo", call.arg(0), recv_var)
+    elif name in ("Listen", "ListenTLS") and (opkg in _FIBER or call.receiver_pkg in _FIBER):
+        add("fiber", call.arg(0), recv_var)
+
+
+def _listen_addr(arg: Value, ctx: _Ctx, res: _Resolver) -> Value | None:
+    """For ``srv.Serve(lis)``, the address of the ``net.Listen`` that made ``lis``."""
+    name = arg.text.strip()
+    for assigns in ctx.assigns.values():
+        for a in assigns.get(name, []):
+            v = a.value
+            if v is not None and v.type == "call_expression":
+                callee = res._callee(v)
+                if callee in ("net.Listen", "crypto/tls.Listen"):
+                    args = res._args(v)
+                    if len(args) >= 2:
+                        return res.value(args[1])
+    return None
+
+
+def _route(call: Call, node: Node, ctx: _Ctx, out: _Out) -> None:
+    name = call.name
+    if call.callee in ("net/http.HandleFunc", "net/http.Handle"):
+        router = "default"
+    elif call.callee.startswith(".") and (
+        name in _ROUTE_VERBS or (name in ("Method", "MethodFunc") and len(call.args) >= 2)
+    ):
+        router = call.receiver
+    else:
+        return
+    args = call.args
+    method = _ROUTE_VERBS.get(name)
+    pidx = 0
+    if name in ("Method", "MethodFunc"):
+        method = (args[0].literal or "").upper() or None
+        pidx = 1
+    if len(args) <= pidx:
+        return
+    pattern = args[pidx].literal
+    if pattern is None:
+        return
+    host = ""
+    if name in ("HandleFunc", "Handle") and " " in pattern.strip():
+        verb, _, rest = pattern.strip().partition(" ")
+        if verb.upper() in _HTTP_METHODS:
+            method, pattern = verb.upper(), rest.strip()
+    if not pattern.startswith("/"):
+        if "/" in pattern and name in ("HandleFunc", "Handle"):
+            host, _, p = pattern.partition("/")
+            pattern = "/" + p
+        else:
+            return
+    if method is None:
+        method = _chained_methods(node)
+    prefix = _group_prefix(call.receiver, ctx)
+    framework = _framework(call, ctx)
+    out.routes.append(
+        Route(prefix + pattern if prefix else pattern, method, router, call.span, framework, host)
+    )
+
+
+def _chained_methods(node: Node) -> str | None:
+    """gorilla/mux: ``r.HandleFunc("/x", h).Methods("GET")``."""
+    parent = node.parent
+    if parent is not None and parent.type == "selector_expression":
+        fld = parent.child_by_field_name("field")
+        call = parent.parent
+        if fld is not None and _text(fld) == "Methods" and call is not None:
+            args = call.child_by_field_name("arguments")
+            if args is not None and args.named_children:
+                first = args.named_children[0]
+                if first.type == "interpreted_string_literal":
+                    return string_value(first).upper()
+    return None
+
+
+def _group_prefix(receiver: str, ctx: _Ctx) -> str:
+    origin_assigns = [a for f in ctx.assigns.values() for a in f.get(receiver, [])]
+    for a in origin_assigns:
+        v = a.value
+        if v is None or v.type != "call_expression":
+            continue
+        fn = v.child_by_field_name("function")
+        if fn is None or fn.type != "selector_expression":
+            continue
+        fld = fn.child_by_field_name("field")
+        if fld is not None and _text(fld) in ("Group", "PathPrefix"):
+            args = v.child_by_field_name("arguments")
+            if args is not None and args.named_children:
+                first = args.named_children[0]
+                if first.type in ("interpreted_string_literal", "raw_string_literal"):
+                    operand = fn.child_by_field_name("operand")
+                    parent = _group_prefix(_text(operand), ctx) if operand is not None else ""
+                    return parent + string_value(first).rstrip("/")
+    return ""
+
+
+def _framework(call: Call, ctx: _Ctx) -> str:
+    if call.callee.startswith("net/http."):
+        return "net/http"
+    pkg = call.receiver_pkg or _origin_pkg(call.receiver, ctx)
+    for name, pkgs in (("gin", _GIN), ("echo", _ECHO), ("fiber", _FIBER)):
+        if pkg in pkgs:
+            return name
+    if "go-chi/chi" in pkg:
+        return "chi"
+    if "gorilla/mux" in pkg:
+        return "gorilla"
+    return pkg or "net/http"
+
+
+def _lifecycle(call: Call, node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
+    c = call.callee
+    if c in ("os/signal.Notify", "os/signal.NotifyContext"):
+        sigs = tuple(a.text.rsplit(".", 1)[-1] for a in call.args[1:])
+        out.signals.append(SignalHandler(sigs, call.span, call.func, call.order))
+        return
+    if c.endswith(".RegisterHealthServer") and "health" in c:
+        out.grpc_health.append(call.span)
+        return
+    if not c.startswith("."):
+        return
+    name = call.name
+    if name == "GracefulStop":
+        out.shutdowns.append(Shutdown("grpc", call.span, call.func, call.order))
+    elif name in ("Shutdown", "ShutdownWithContext") and call.args:
+        timeout, cancellable = _ctx_deadline(node, ctx, res)
+        kind = _framework(call, ctx)
+        out.shutdowns.append(
+            Shutdown(
+                "http" if kind in ("net/http", "") else kind,
+                call.span,
+                call.func,
+                call.order,
+                timeout,
+                cancellable,
+            )
+        )
+    elif name == "ShutdownWithTimeout" and call.args:
+        out.shutdowns.append(
+            Shutdown("fiber", call.span, call.func, call.order, call.args[0].seconds)
+        )
+
+
+def _ctx_deadline(node: Node, ctx: _Ctx, res: _Resolver) -> tuple[float | None, bool]:
+    """The drain timeout of the context passed to ``Shutdown(ctx)``."""
+    args = res._args(node)
+    if not args:
+        return None, True
+    arg = args[0]
+    if arg.type == "call_expression":
+        callee = res._callee(arg)
+        if callee in ("context.Background", "context.TODO"):
+            return None, False
+        if callee in ("context.WithTimeout", "context.WithDeadline"):
+            inner = res._args(arg)
+            return (res.value(inner[1]).seconds if len(inner) > 1 else None), True
+        return None, True
+    if arg.type != "identifier":
+        return None, True
+    func = ctx.func_at(node.start_byte)
+    for a in reversed(ctx.assigns.get(func, {}).get(_text(arg), [])):
+        if a.start > node.start_byte or a.value is None:
+            continue
+        v = a.value
+        if v.type == "call_expression":
+            callee = res._callee(v)
+            if callee in ("context.WithTimeout", "context.WithDeadline"):
+                inner = res._args(v)
+                return (res.value(inner[1]).seconds if len(inner) > 1 else None), True
+            if callee in ("context.Background", "context.TODO"):
+                return None, False
+        break
+    return None, True
+
+
+def _strings(nodes: list[Node], ctx: _Ctx) -> list[StringLit]:
+    out = []
+    for n in nodes:
+        parent = n.parent
+        if parent is not None and parent.type == "import_spec":
+            continue
+        value = string_value(n)
+        if not value or len(value) > 4096:
+            continue
+        key = _bound_name(n)
+        if not key and not _INTERESTING_STR.search(value):
+            continue
+        out.append(StringLit(value, ctx.span(n), ctx.func_at(n.start_byte), key))
+    return out

@@ -1,0 +1,1 @@
+"""Reporters: each takes a ``Result`` (never the engine) and renders one format."""

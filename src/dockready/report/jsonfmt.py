@@ -1,0 +1,58 @@
+"""``--format json``: a versioned API. Bump SCHEMA_VERSION on any breaking change."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dockready import __version__
+from dockready.model import Finding, Result
+
+SCHEMA_VERSION = "1.0"
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.rule_id,
+        "name": f.name,
+        "severity": f.severity.label,
+        "chapter": f.chapter,
+        "message": f.message,
+        "path": f.span.path,
+        "line": f.span.line,
+        "column": f.span.col,
+        "service": f.service,
+        "related": [
+            {"path": r.span.path, "line": r.span.line, "column": r.span.col, "message": r.message}
+            for r in f.related
+        ],
+    }
+
+
+def render(result: Result) -> str:
+    doc = {
+        "tool": {"name": "dockready", "version": __version__},
+        "schema_version": SCHEMA_VERSION,
+        "services": [
+            {
+                "name": s.name,
+                "root": s.root,
+                "main_packages": list(s.main_packages),
+                "dockerfiles": list(s.dockerfiles),
+                "workloads": list(s.workloads),
+                "compose_services": list(s.compose_services),
+            }
+            for s in result.services
+        ],
+        "findings": [finding_dict(f) for f in result.findings],
+        "notices": [
+            {
+                "message": n.message,
+                "path": n.span.path if n.span else None,
+                "line": n.span.line if n.span else None,
+            }
+            for n in result.notices
+        ],
+        "summary": {**result.counts, "files": result.files_checked},
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

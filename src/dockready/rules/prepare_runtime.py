@@ -1,0 +1,3 @@
+"""Chapter rules (see docs/CHECKLIST.md)."""
+
+from __future__ import annotations

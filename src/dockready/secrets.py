@@ -1,0 +1,82 @@
+"""Secret detection and masking, shared by every rule that may see a secret.
+
+A secret's value never leaves this module unmasked: rules put ``mask(value)`` in
+their messages, so every output (text, JSON, and later SARIF/HTML) only ever shows
+a short prefix.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Values that are secrets whatever they are called.
+_STRONG = (
+    ("private key", re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")),
+    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})")),
+    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}")),
+    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("Stripe live key", re.compile(r"\b[sr]k_live_[A-Za-z0-9]{16,}")),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),
+    ("password in URL", re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:([^\s@/]{3,})@[^\s]+")),
+)
+_NAME = re.compile(
+    r"(?i)(passw(or)?d|passwd|\bpwd|_pwd|secret|token|api[_\-]?key|apikey|private[_\-]?key|"
+    r"access[_\-]?key|client[_\-]?secret|credentials?|auth[_\-]?key|signing[_\-]?key|"
+    r"encryption[_\-]?key|dsn)"
+)
+# Names that mention a secret but hold something else (a path, a length, a name).
+_NOT_NAME = re.compile(
+    r"(?i)(file|path|dir|url|uri|endpoint|ttl|timeout|length|len|size|header|field|"
+    r"name|type|id|ref|prefix|env|key_?id|policy|mode|format|enabled|required|count|expir)$"
+)
+_PLACEHOLDER = re.compile(
+    r"^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(.*\)|<[^>]*>|\{\{.*\}\}|%[sv]|x+|\*+|\.+|"
+    r"(?i:changeme|change-me|replace-?me|todo|redacted|none|null|nil|true|false|example|"
+    r"your[-_a-z]*|dummy|test|placeholder|secret|password|token))$"
+)
+
+
+def strong_kind(value: str) -> str | None:
+    """The kind of secret a value is by its shape alone (keys, tokens), else None."""
+    for kind, pat in _STRONG:
+        if pat.search(value):
+            return kind
+    return None
+
+
+def secret_name(name: str) -> bool:
+    """Does a variable/key name say it holds a secret (``DB_PASSWORD``, ``apiKey``)?"""
+    return bool(_NAME.search(name)) and not _NOT_NAME.search(name.strip("_-. "))
+
+
+def plausible_value(value: str) -> bool:
+    """A literal that could be a real secret (not empty, a reference or a placeholder)."""
+    v = value.strip()
+    if len(v) < 4 or " " in v.strip() and len(v.split()) > 3:
+        return False
+    if v.startswith(("/", "./", "file:", "vault:", "secret:", "arn:", "projects/")):
+        return False
+    return not _PLACEHOLDER.match(v)
+
+
+def secret_kind(name: str, value: str) -> str | None:
+    """Why ``name = value`` is a secret (``"password"``-like name or a strong shape)."""
+    kind = strong_kind(value)
+    if kind is not None:
+        return kind
+    if secret_name(name) and plausible_value(value):
+        return "secret-like value"
+    return None
+
+
+def mask(value: str) -> str:
+    """A short prefix, never the value: ``"s3cr3t-Passw0rd!"`` -> ``"s3c…(16 chars)"``."""
+    v = value.strip()
+    if v.startswith("-----BEGIN"):
+        return "-----BEGIN …"
+    m = _STRONG[-1][1].search(v)
+    if m:  # a URL with a password: keep the URL, hide the password
+        return v[: m.start(1)] + "****" + v[m.end(1) :]
+    keep = 3 if len(v) >= 12 else (1 if len(v) >= 6 else 0)
+    return f"{v[:keep]}…({len(v)} chars)"
