@@ -53,7 +53,7 @@ def secret_name(name: str) -> bool:
 def plausible_value(value: str) -> bool:
     """A literal that could be a real secret (not empty, a reference or a placeholder)."""
     v = value.strip()
-    if len(v) < 4 or " " in v.strip() and len(v.split()) > 3:
+    if len(v) < 4 or (" " in v.strip() and len(v.split()) > 3):
         return False
     if v.startswith(("/", "./", "file:", "vault:", "secret:", "arn:", "projects/")):
         return False

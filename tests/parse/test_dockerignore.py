@@ -3,6 +3,7 @@ and moby's patternmatcher."""
 
 from __future__ import annotations
 
+import random
 from textwrap import dedent
 
 import pytest
@@ -175,3 +176,19 @@ def test_matches_is_pure_and_takes_patterns() -> None:
 def test_translate_rejects_unterminated_class() -> None:
     assert translate("[abc") is None
     assert translate("a*") is not None
+
+
+def test_weird_patterns_never_raise() -> None:
+    rng = random.Random(3)
+    alphabet = "ab/*?[]^!-\\.{}()+|$z"
+    for _ in range(3000):
+        pattern = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
+        di = ignore(pattern)
+        assert di.excludes("ab/z") in (True, False)
+
+
+@pytest.mark.parametrize(
+    "path", ["vendor/x/", "./vendor/x", "/vendor/x", "vendor//x", "vendor/./x"]
+)
+def test_paths_are_cleaned(path: str) -> None:
+    assert ignore("vendor/x").excludes(path)

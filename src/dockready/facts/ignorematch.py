@@ -30,6 +30,7 @@ from functools import lru_cache
 from dockready.facts.docker import IgnorePattern
 
 _Matcher = Callable[[str], object]  # truthy when the path matches
+_UNCLEAN = re.compile(r"^[./]|//|/\.|/$|\\")
 
 
 def matches(patterns: Sequence[IgnorePattern], relpath: str) -> bool:
@@ -49,6 +50,9 @@ def matches(patterns: Sequence[IgnorePattern], relpath: str) -> bool:
 
 
 def _normalize(relpath: str) -> str:
+    """A context-relative path cleaned like Go's ``filepath.Clean``, without ``./``/``/``."""
+    if relpath and _UNCLEAN.search(relpath) is None:
+        return relpath  # already clean: the common case
     path = posixpath.normpath(relpath.replace("\\", "/")) if relpath else "."
     while path.startswith(("./", "/")):
         path = path[1:] if path.startswith("/") else path[2:]

@@ -111,6 +111,8 @@ class ProjectIndex:
     all_paths: frozenset[str] = frozenset()
     packages: dict[str, GoPackage] = field(default_factory=dict)
     services: tuple[Service, ...] = ()
+    _mod_by_dir: dict[str, GoMod | None] = field(default_factory=dict)
+    _svc_by_dir: dict[str, Service | None] = field(default_factory=dict)
 
     # -- manifests -----------------------------------------------------------
     @property
@@ -146,11 +148,17 @@ class ProjectIndex:
 
     # -- go ------------------------------------------------------------------
     def module_of(self, path: str) -> GoMod | None:
-        best: GoMod | None = None
-        for m in self.modules:
-            if _within(path, m.dir) and (best is None or len(m.dir) > len(best.dir)):
-                best = m
-        return best
+        """The go.mod that owns a file (the nearest one above it)."""
+        if not self._mod_by_dir:
+            self._mod_by_dir = {m.dir: m for m in self.modules} or {"": None}
+        d = _dir(path)
+        while True:
+            m = self._mod_by_dir.get(d)
+            if m is not None:
+                return m
+            if d == ".":
+                return None
+            d = _dir(d)
 
     def has_go_sum(self, mod: GoMod) -> bool:
         return posixpath.join(mod.dir, "go.sum") in self.go_sums or (
@@ -158,19 +166,27 @@ class ProjectIndex:
         )
 
     def service_of(self, path: str) -> Service | None:
-        """The service a file belongs to (its main package's, else its module's)."""
-        best: Service | None = None
-        for s in self.services:
-            if any(_within(path, p.dir) and p.dir == _dir(path) for p in s.packages):
-                if s.main is not None and _within(path, s.main.dir) and s.main.dir != s.root:
-                    return s
-                best = best or s
-        if best is not None:
-            return best
-        for s in self.services:
-            if _within(path, s.root):
+        """The service a file belongs to: the one whose main package or other packages
+        hold it, else the one whose root is nearest above it."""
+        if not self._svc_by_dir:
+            table: dict[str, Service | None] = {}
+            for svc in self.services:
+                for p in svc.packages:
+                    table.setdefault(p.dir, svc)
+            for svc in self.services:
+                if svc.main is not None:
+                    table[svc.main.dir] = svc
+            for svc in self.services:
+                table.setdefault(svc.root, svc)
+            self._svc_by_dir = table or {"": None}
+        d = _dir(path)
+        while True:
+            s = self._svc_by_dir.get(d)
+            if s is not None:
                 return s
-        return None
+            if d == ".":
+                return None
+            d = _dir(d)
 
     def service_named(self, name: str | None) -> Service | None:
         for s in self.services:
@@ -363,6 +379,10 @@ def _services(ix: ProjectIndex) -> list[Service]:
     workload_pairs = [Deployment(w, c) for w in ix.workloads for c in w.containers if not c.init]
     used_names: set[str] = set()
     services: list[Service] = []
+    by_module: dict[str | None, list[GoPackage]] = {}
+    for p in ix.packages.values():
+        m = ix.module_of(posixpath.join(p.dir, "x.go"))
+        by_module.setdefault(m.dir if m is not None else None, []).append(p)
     for pkg in mains:
         mod = ix.module_of(posixpath.join(pkg.dir, "main.go"))
         name = _service_name(pkg, mod, root_name)
@@ -372,10 +392,8 @@ def _services(ix: ProjectIndex) -> list[Service]:
         mod_dir = mod.dir if mod is not None else pkg.dir
         packages = tuple(
             p
-            for p in ix.packages.values()
-            if _within(p.dir, mod_dir)
-            and (not p.is_main or p.dir == pkg.dir)
-            and ix.module_of(posixpath.join(p.dir, "x.go")) is mod
+            for p in by_module.get(mod.dir if mod is not None else None, [pkg])
+            if not p.is_main or p.dir == pkg.dir
         )
         services.append(Service(name, mod_dir, mod, pkg, packages))
     # Dockerfiles: by go build target, else by a single service in the same module.

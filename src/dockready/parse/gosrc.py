@@ -10,6 +10,7 @@ facts of the parts it could parse, with ``error`` set to the first bad spot.
 
 from __future__ import annotations
 
+import os
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -38,23 +39,248 @@ from dockready.model import Span
 
 GO = Language(tree_sitter_go.language())
 
-_QUERY = Query(
+# Calls whose method/function name is one of these are recorded as ``Call`` facts;
+# others are not (a tree of 150k calls costs seconds in Python; these are ~5 %).
+# Rules may only ask about calls named here: tests/parse/test_gosrc.py checks that
+# every callee a rule names is covered.
+CALL_NAMES = frozenset(
+    {
+        # servers and listeners
+        "ListenAndServe",
+        "ListenAndServeTLS",
+        "Serve",
+        "ServeTLS",
+        "Listen",
+        "ListenTCP",
+        "ListenTLS",
+        "Run",
+        "RunTLS",
+        "Start",
+        "StartTLS",
+        "NewServer",
+        "NewServeMux",
+        "NewRouter",
+        "Group",
+        "Route",
+        "Mount",
+        "PathPrefix",
+        # routes
+        "Handle",
+        "HandleFunc",
+        "HandlerFunc",
+        "Get",
+        "Post",
+        "Put",
+        "Delete",
+        "Patch",
+        "Head",
+        "Options",
+        "GET",
+        "POST",
+        "PUT",
+        "DELETE",
+        "PATCH",
+        "HEAD",
+        "OPTIONS",
+        "Any",
+        "All",
+        "Method",
+        "MethodFunc",
+        "Methods",
+        "PostForm",
+        "Do",
+        # lifecycle
+        "Notify",
+        "NotifyContext",
+        "Shutdown",
+        "ShutdownWithContext",
+        "ShutdownWithTimeout",
+        "GracefulStop",
+        "Stop",
+        "RegisterHealthServer",
+        "WithTimeout",
+        "WithDeadline",
+        # clients
+        "Dial",
+        "DialContext",
+        "DialTimeout",
+        "NewClient",
+        "WithInsecure",
+        "WithBlock",
+        "WithTransportCredentials",
+        "NewTLS",
+        "NewClientTLSFromCert",
+        "NewClientTLSFromFile",
+        "NewRequest",
+        "NewRequestWithContext",
+        "Connect",
+        "LoadDefaultConfig",
+        "NewSession",
+        # brokers and databases
+        "Publish",
+        "PublishMsg",
+        "PublishAsync",
+        "PublishWithContext",
+        "PublishRequest",
+        "Produce",
+        "WriteMessages",
+        "SendMessage",
+        "SendMessages",
+        "Send",
+        "Subscribe",
+        "QueueSubscribe",
+        "Consume",
+        "Exec",
+        "ExecContext",
+        "NamedExec",
+        "NamedExecContext",
+        "Create",
+        "CreateInBatches",
+        "Save",
+        "Insert",
+        "InsertOne",
+        "InsertMany",
+        "Update",
+        "UpdateOne",
+        "UpdateMany",
+        "Updates",
+        "DeleteOne",
+        "DeleteMany",
+        "Upsert",
+        "ReplaceOne",
+        "CopyFrom",
+        "Begin",
+        "BeginTx",
+        "Beginx",
+        "BeginTxx",
+        "Transaction",
+        "WithTx",
+        "RunInTx",
+        "InTx",
+        "WithTransaction",
+        "StartSession",
+        "Open",
+        # files, logs, environment
+        "OpenFile",
+        "WriteFile",
+        "ReadFile",
+        "ReadDir",
+        "Mkdir",
+        "MkdirAll",
+        "CreateTemp",
+        "MkdirTemp",
+        "TempFile",
+        "TempDir",
+        "Chdir",
+        "Remove",
+        "RemoveAll",
+        "Rename",
+        "SetOutput",
+        "NewJSONHandler",
+        "NewTextHandler",
+        "SetDefault",
+        "NewProduction",
+        "NewDevelopment",
+        "Build",
+        "ParseMultipartForm",
+        "FormFile",
+        "MultipartReader",
+        "Getenv",
+        "LookupEnv",
+        "Environ",
+        "Setenv",
+        "ExpandEnv",
+        "LoadLocation",
+        "UserHomeDir",
+        "Current",
+        "Lookup",
+        "LookupId",
+        "SetConfigFile",
+        "SetConfigName",
+        "AddConfigPath",
+        "ReadInConfig",
+        "SetMemoryLimit",
+        "SetGCPercent",
+        "GOMAXPROCS",
+        "StringVar",
+        "IntVar",
+        "BoolVar",
+        "DurationVar",
+        "Fprint",
+        "Fprintf",
+        "Fprintln",
+    }
+)
+# Candidate sites are found with cheap byte searches and then confirmed on the tree
+# (the node at that offset must have the right shape): a full query traversal of
+# every file costs as much as parsing it, and these sites are rare.
+_METHOD = re.compile(rb"\.([A-Z][A-Za-z0-9_]*)\s*\(")
+_LITERAL = re.compile(rb"\.(Server|Client|Transport|Config|Logger|Dialer|Options)\s*\{")
+_IP = re.compile(rb"\.[0-9]{1,3}\.[0-9]{1,3}\.")
+_STR_TOKENS = (
+    b"://",
+    b"PRIVATE KEY",
+    b"AKIA",
+    b"ASIA",
+    b"ghp_",
+    b"gho_",
+    b"github_pat_",
+    b"glpat-",
+    b"xox",
+    b"sk_live_",
+    b"AIza",
+    b"localhost",
+    b"127.0.0.1",
+    b'.log"',
+    b".yaml",
+    b".yml",
+    b'.json"',
+    b".toml",
+    b'.ini"',
+    b'.env"',
+    b".conf",
+    b".pem",
+    b".crt",
+    b"zoneinfo",
+)
+_SECRET_TOKENS = (
+    b"passw",
+    b"pwd",
+    b"secret",
+    b"token",
+    b"apikey",
+    b"api_key",
+    b"privatekey",
+    b"private_key",
+    b"accesskey",
+    b"access_key",
+    b"credential",
+    b"authkey",
+    b"auth_key",
+    b"signingkey",
+    b"signing_key",
+    b"dsn",
+)
+_STRING_TYPES = ("interpreted_string_literal", "raw_string_literal")
+
+
+def _find_all(haystack: bytes, needles: tuple[bytes, ...]) -> list[int]:
+    out = []
+    for needle in needles:
+        i = haystack.find(needle)
+        while i >= 0:
+            out.append(i)
+            i = haystack.find(needle, i + 1)
+    return out
+
+
+_ASSIGNS = Query(
     GO,
     """
-(import_spec) @import
-(function_declaration) @func
-(method_declaration) @func
-(call_expression) @call
-(composite_literal) @lit
-(const_spec) @const
-(var_spec) @var
 (short_var_declaration) @short
 (assignment_statement) @assign
-(field_declaration) @field
+(var_spec) @var
 (parameter_declaration) @param
-(go_statement) @go
-(interpreted_string_literal) @str
-(raw_string_literal) @str
 """,
 )
 _ERRORS = Query(GO, "(ERROR) @e")
@@ -93,12 +319,6 @@ _ROUTE_VERBS = {
     "HandlerFunc": None,
 }
 _HTTP_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE"}
-# Unbound string literals worth keeping: URLs, host:port addresses, key material.
-_INTERESTING_STR = re.compile(
-    r"://|BEGIN [A-Z ]*PRIVATE|AKIA|ASIA|ghp_|gho_|github_pat_|glpat-|xox[abp]-|sk_live_|"
-    r"AIza|localhost|127\.0\.0\.1|\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b|\.log\b|\.ya?ml\b|"
-    r"\.json\b|\.toml\b|\.ini\b|\.env\b"
-)
 _MAX_DEPTH = 12
 _MAX_TEXT = 120
 
@@ -107,11 +327,16 @@ _ECHO = ("github.com/labstack/echo", "github.com/labstack/echo/v4")
 _FIBER = ("github.com/gofiber/fiber", "github.com/gofiber/fiber/v2", "github.com/gofiber/fiber/v3")
 
 
+_PARSERS: dict[int, Parser] = {}
+
+
 def _parser() -> Parser:
-    return Parser(GO)
-
-
-_PARSER = _parser()
+    """One parser per process: a parser used before a fork must not be reused after."""
+    pid = os.getpid()
+    parser = _PARSERS.get(pid)
+    if parser is None:
+        parser = _PARSERS[pid] = Parser(GO)
+    return parser
 
 
 def _text(node: Node) -> str:
@@ -182,24 +407,49 @@ class _Ctx:
     func_names: list[str] = field(default_factory=list)
     func_nodes: list[Node] = field(default_factory=list)
     assigns: dict[str, dict[str, list[_Assign]]] = field(default_factory=dict)  # func -> name
-    types: dict[str, str] = field(default_factory=dict)  # var/field name -> import path
-    origins: dict[str, str] = field(default_factory=dict)  # var name -> callee of its init
+    types: dict[str, str] = field(default_factory=dict)  # package-level field name -> path
+    local_types: dict[str, dict[str, str]] = field(default_factory=dict)  # func -> var -> path
     lits: dict[str, CompositeLit] = field(default_factory=dict)  # var name -> literal
-    env_helpers: set[str] = field(default_factory=set)
-    go_ranges: list[tuple[int, int]] = field(default_factory=list)
+    env_helpers: dict[str, bool] = field(default_factory=dict)
 
     def span(self, node: Node) -> Span:
         r, c = node.start_point
         return Span(self.path, r + 1, c + 1)
 
-    def func_at(self, byte: int) -> str:
+    def func_index(self, byte: int) -> int:
         i = bisect_right(self.func_starts, byte) - 1
-        if i >= 0 and byte < self.func_ends[i]:
-            return self.func_names[i]
-        return ""
+        return i if i >= 0 and byte < self.func_ends[i] else -1
 
-    def in_go(self, byte: int) -> bool:
-        return any(a <= byte < b for a, b in self.go_ranges)
+    def func_at(self, byte: int) -> str:
+        i = self.func_index(byte)
+        return self.func_names[i] if i >= 0 else ""
+
+    def assigns_in(self, func: str) -> dict[str, list[_Assign]]:
+        """Assignments in one function, collected on first use (most functions of a
+        file never need resolving)."""
+        got = self.assigns.get(func)
+        if got is None:
+            got = {}
+            self.assigns[func] = got
+            if func in self.func_names:
+                _collect_func(self, self.func_nodes[self.func_names.index(func)], func)
+        return got
+
+    def type_in(self, func: str, name: str) -> str:
+        self.assigns_in(func)
+        return self.local_types.get(func, {}).get(name) or self.types.get(name, "")
+
+
+def _in_goroutine(node: Node) -> bool:
+    cur = node.parent
+    while cur is not None:
+        t = cur.type
+        if t == "go_statement":
+            return True
+        if t in ("function_declaration", "method_declaration"):
+            return False
+        cur = cur.parent
+    return False
 
 
 def _func_name(node: Node) -> str:
@@ -333,7 +583,7 @@ class _Resolver:
         if name in ("nil", "true", "false", "iota"):
             return [Opaque(name)], None
         func = self.ctx.func_at(node.start_byte)
-        local = self.ctx.assigns.get(func, {}).get(name)
+        local = self.ctx.assigns_in(func).get(name) if func else None
         if local:
             before = [a for a in local if a.start < node.start_byte]
             if before:
@@ -421,7 +671,7 @@ class _Resolver:
             default = "".join(p for p in dp if isinstance(p, str)) if _all_str(dp) else None
             return [FlagRef(lit[0], default)], None
         if (
-            (callee in self.ctx.env_helpers or _ENV_HELPER.match(callee.rsplit(".", 1)[-1]))
+            (_is_env_helper(self.ctx, callee) or _ENV_HELPER.match(callee.rsplit(".", 1)[-1]))
             and len(args) == 2
             and lit[0]
         ):
@@ -500,40 +750,34 @@ class _Out:
 
 def parse_go(path: str, source: bytes) -> GoFile:
     """Parse one Go file into facts; never raises on bad Go."""
-    tree = _PARSER.parse(source)
+    tree = _parser().parse(source)
     root = tree.root_node
-    package = ""
-    for child in root.named_children:
-        if child.type == "package_clause":
-            ident = child.named_children[0] if child.named_children else None
-            package = _text(ident) if ident is not None else ""
-            break
-    caps = QueryCursor(_QUERY).captures(root)
-    imports = _imports(caps.get("import", []), path)
-    ctx = _Ctx(path=path, imports={i.name: i.path for i in imports if i.alias not in ("_", ".")})
-    funcs = _funcs(caps.get("func", []), ctx)
-    consts = _consts(caps.get("const", []))
-    _collect_assigns(caps, ctx)
-    _flag_vars(caps.get("call", []), ctx)
-    _collect_types(caps, ctx)
-    ctx.go_ranges = [(n.start_byte, n.end_byte) for n in caps.get("go", [])]
-    _env_helpers(ctx)
+    top = _top_level(root, path)
+    ctx = _Ctx(
+        path=path, imports={i.name: i.path for i in top.imports if i.alias not in ("_", ".")}
+    )
+    funcs = _funcs(top.funcs, ctx)
+    consts = _consts(top.consts)
+    _package_vars(top.vars, ctx)
+    _struct_types(top.types, ctx)
+    call_nodes = _call_sites(root, source)
+    _flag_vars(call_nodes, ctx)
     res = _Resolver(ctx, consts)
-    lits = _literals(caps.get("lit", []), ctx, res)
+    lits = _literals(_literal_sites(root, source), ctx, res)
     for lit in lits:
         if lit.var:
             ctx.lits.setdefault(lit.var, lit)
     out = _Out()
-    for node in sorted(caps.get("call", []), key=lambda n: n.start_byte):
+    for node in call_nodes:
         _call(node, ctx, res, out)
     _derive(ctx, res, out)
-    strings = _strings(caps.get("str", []), ctx)
-    cgo = next((i.span for i in imports if i.path == "C"), None)
+    strings = _strings(_string_sites(root, source), ctx)
+    cgo = next((i.span for i in top.imports if i.path == "C"), None)
     error = _first_error(root, path) if root.has_error else None
     return GoFile(
         path=path,
-        package=package,
-        imports=tuple(imports),
+        package=top.package,
+        imports=tuple(top.imports),
         calls=tuple(out.calls),
         literals=tuple(lits),
         funcs=tuple(funcs),
@@ -546,6 +790,50 @@ def parse_go(path: str, source: bytes) -> GoFile:
         cgo=cgo,
         error=error,
     )
+
+
+@dataclass(slots=True)
+class _Top:
+    package: str = ""
+    imports: list[Import] = field(default_factory=list)
+    funcs: list[Node] = field(default_factory=list)
+    consts: list[Node] = field(default_factory=list)
+    vars: list[Node] = field(default_factory=list)
+    types: list[Node] = field(default_factory=list)
+
+
+def _top_level(root: Node, path: str) -> _Top:
+    """Package clause, imports and declarations: all top-level, so no query needed."""
+    top = _Top()
+    for child in root.named_children:
+        t = child.type
+        if t in ("function_declaration", "method_declaration"):
+            top.funcs.append(child)
+        elif t == "import_declaration":
+            specs = [c for c in child.named_children if c.type == "import_spec"]
+            for lst in child.named_children:
+                if lst.type == "import_spec_list":
+                    specs.extend(c for c in lst.named_children if c.type == "import_spec")
+            top.imports.extend(_imports(specs, path))
+        elif t == "const_declaration":
+            top.consts.extend(_specs(child, "const_spec"))
+        elif t == "var_declaration":
+            top.vars.extend(_specs(child, "var_spec"))
+        elif t == "type_declaration":
+            top.types.extend(c for c in child.named_children if c.type == "type_spec")
+        elif t == "package_clause" and child.named_children:
+            top.package = _text(child.named_children[0])
+    return top
+
+
+def _specs(decl: Node, kind: str) -> list[Node]:
+    out = []
+    for c in decl.named_children:
+        if c.type == kind:
+            out.append(c)
+        elif c.type.endswith("_spec_list"):
+            out.extend(x for x in c.named_children if x.type == kind)
+    return out
 
 
 def _first_error(root: Node, path: str) -> Span:
@@ -609,35 +897,73 @@ def _consts(nodes: list[Node]) -> dict[str, Node]:
     return out
 
 
-def _collect_assigns(caps: dict[str, list[Node]], ctx: _Ctx) -> None:
+def _collect_func(ctx: _Ctx, fnode: Node, func: str) -> None:
+    """Assignments and typed declarations inside one function (closures included)."""
+    caps = QueryCursor(_ASSIGNS).captures(fnode)
+    table = ctx.assigns.setdefault(func, {})
+    types = ctx.local_types.setdefault(func, {})
     for kind in ("short", "assign", "var"):
         for n in caps.get(kind, []):
+            _add_assign(n, kind, table)
             if kind == "var":
-                left = [c for c in n.children if c.type == "identifier"]
-                rnode = n.child_by_field_name("value")
-            else:
-                lnode = n.child_by_field_name("left")
-                rnode = n.child_by_field_name("right")
-                left = list(lnode.named_children) if lnode is not None else []
-                if kind == "assign":
-                    op = n.child_by_field_name("operator")
-                    if op is not None and _text(op) != "=":
-                        continue
-            right = [r for r in rnode.named_children if r.type != "comment"] if rnode else []
-            func = ctx.func_at(n.start_byte)
-            multi = len(right) == 1 and len(left) > 1
-            cond = _enclosing_if_cond(n, None) if kind == "assign" else None
-            if kind == "short" and n.parent is not None and n.parent.type == "if_statement":
-                cond = None
-            for i, target in enumerate(left):
-                if target.type != "identifier":
-                    continue
-                name = _text(target)
-                if name == "_":
-                    continue
-                value = right[0] if multi else (right[i] if i < len(right) else None)
-                a = _Assign(name, n.start_byte, value, i, multi, cond)
-                ctx.assigns.setdefault(func, {}).setdefault(name, []).append(a)
+                _note_type(n, ctx, types)
+    for n in caps.get("param", []):
+        _note_type(n, ctx, types)
+    for names in table.values():
+        names.sort(key=lambda a: a.start)
+
+
+def _package_vars(nodes: list[Node], ctx: _Ctx) -> None:
+    table = ctx.assigns.setdefault("", {})
+    for n in nodes:
+        _add_assign(n, "var", table)
+        _note_type(n, ctx, ctx.types)
+
+
+def _note_type(n: Node, ctx: _Ctx, types: dict[str, str]) -> None:
+    pkg = _type_pkg(n.child_by_field_name("type"), ctx)
+    if pkg:
+        for c in n.children:
+            if c.type in ("field_identifier", "identifier"):
+                types.setdefault(_text(c), pkg)
+
+
+def _struct_types(nodes: list[Node], ctx: _Ctx) -> None:
+    for spec in nodes:
+        st = spec.child_by_field_name("type")
+        if st is None or st.type != "struct_type":
+            continue
+        for fl in st.named_children:
+            if fl.type != "field_declaration_list":
+                continue
+            for fd in fl.named_children:
+                if fd.type == "field_declaration":
+                    _note_type(fd, ctx, ctx.types)
+
+
+def _add_assign(n: Node, kind: str, table: dict[str, list[_Assign]]) -> None:
+    if kind == "var":
+        left = [c for c in n.children if c.type == "identifier"]
+        rnode = n.child_by_field_name("value")
+    else:
+        lnode = n.child_by_field_name("left")
+        rnode = n.child_by_field_name("right")
+        left = list(lnode.named_children) if lnode is not None else []
+        if kind == "assign":
+            op = n.child_by_field_name("operator")
+            if op is not None and _text(op) != "=":
+                return
+    right = [r for r in rnode.named_children if r.type != "comment"] if rnode else []
+    multi = len(right) == 1 and len(left) > 1
+    cond = _enclosing_if_cond(n, None) if kind == "assign" else None
+    for i, target in enumerate(left):
+        if target.type != "identifier":
+            continue
+        name = _text(target)
+        if name == "_":
+            continue
+        value = right[0] if multi else (right[i] if i < len(right) else None)
+        table.setdefault(name, []).append(_Assign(name, n.start_byte, value, i, multi, cond))
 
 
 def _flag_vars(calls: list[Node], ctx: _Ctx) -> None:
@@ -684,32 +1010,27 @@ def _flag_vars(calls: list[Node], ctx: _Ctx) -> None:
         ctx.assigns.setdefault("", {}).setdefault(_text(target), []).insert(0, a)
 
 
-def _collect_types(caps: dict[str, list[Node]], ctx: _Ctx) -> None:
-    for kind in ("field", "param", "var"):
-        for n in caps.get(kind, []):
-            tnode = n.child_by_field_name("type")
-            pkg = _type_pkg(tnode, ctx)
-            if not pkg:
-                continue
-            for c in n.children:
-                if c.type in ("field_identifier", "identifier"):
-                    ctx.types.setdefault(_text(c), pkg)
-
-
-def _env_helpers(ctx: _Ctx) -> None:
-    """Functions of this file that return ``os.Getenv(param0)`` or ``param1``."""
-    for name, node in zip(ctx.func_names, ctx.func_nodes, strict=True):
-        body = node.child_by_field_name("body")
-        params = node.child_by_field_name("parameters")
-        if body is None or params is None or "." in name:
-            continue
+def _is_env_helper(ctx: _Ctx, name: str) -> bool:
+    """Is ``name`` a function of this file that returns ``os.Getenv(param0)`` or
+    ``param1`` (the ``getEnv(key, fallback)`` idiom)?"""
+    if "." in name or name not in ctx.func_names:
+        return False
+    got = ctx.env_helpers.get(name)
+    if got is not None:
+        return got
+    node = ctx.func_nodes[ctx.func_names.index(name)]
+    body = node.child_by_field_name("body")
+    params = node.child_by_field_name("parameters")
+    ok = False
+    if body is not None and params is not None:
         btxt = _text(body)
         if ("os.Getenv" in btxt or "os.LookupEnv" in btxt) and btxt.count("return") >= 2:
             idents = [
                 c for p in params.named_children for c in p.children if c.type == "identifier"
             ]
-            if len(idents) == 2:
-                ctx.env_helpers.add(name)
+            ok = len(idents) == 2
+    ctx.env_helpers[name] = ok
+    return ok
 
 
 def _literals(nodes: list[Node], ctx: _Ctx, res: _Resolver) -> list[CompositeLit]:
@@ -788,12 +1109,30 @@ def _discarded(node: Node) -> bool:
     return False
 
 
-def _receiver_pkg(receiver: str, ctx: _Ctx) -> str:
+def _origin(ctx: _Ctx, res: _Resolver, name: str, func: str) -> str:
+    """The callee that produced variable ``name`` (``r := gin.Default()`` -> the
+    qualified ``gin.Default``), from the function's assignments or the package's."""
+    for table in (ctx.assigns_in(func) if func else {}, ctx.assigns.get("", {})):
+        for a in reversed(table.get(name, [])):
+            v = a.value
+            while v is not None and v.type in ("unary_expression", "parenthesized_expression"):
+                v = v.child_by_field_name("operand") or (
+                    v.named_children[0] if v.named_children else None
+                )
+            if v is not None and v.type == "call_expression":
+                return res._callee(v)
+            if v is not None and v.type == "composite_literal":
+                return _qualified_type(v.child_by_field_name("type"), ctx)
+    return ""
+
+
+def _receiver_pkg(receiver: str, func: str, ctx: _Ctx, res: _Resolver) -> str:
     last = receiver.rsplit(".", 1)[-1].rstrip("()")
-    origin = ctx.origins.get(last, "")
-    if origin and not origin.startswith(".") and "." in origin:
-        return origin.rsplit(".", 1)[0]
-    return ctx.types.get(last, "")
+    if "." not in receiver:
+        origin = _origin(ctx, res, last, func)
+        if origin and not origin.startswith(".") and "." in origin:
+            return origin.rsplit(".", 1)[0]
+    return ctx.type_in(func, last)
 
 
 def _call(node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
@@ -808,19 +1147,17 @@ def _call(node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
         operand = fn.child_by_field_name("operand")
         receiver = _short(_text(operand)) if operand is not None else ""
     args = tuple(res.value(a) for a in res._args(node))
-    name = _bound_name(node)
-    if name and name not in ctx.origins:
-        ctx.origins[name] = callee
+    func = ctx.func_at(node.start_byte)
     call = Call(
         callee=callee,
         receiver=receiver,
-        receiver_pkg=_receiver_pkg(receiver, ctx) if receiver else "",
+        receiver_pkg=_receiver_pkg(receiver, func, ctx, res) if receiver else "",
         args=args,
         span=ctx.span(node),
-        func=ctx.func_at(node.start_byte),
+        func=func,
         discarded=_discarded(node),
         order=node.start_byte,
-        in_goroutine=ctx.in_go(node.start_byte),
+        in_goroutine=_in_goroutine(node),
     )
     out.calls.append(call)
     out.call_nodes.append(node)
@@ -829,12 +1166,14 @@ def _call(node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
 def _derive(ctx: _Ctx, res: _Resolver, out: _Out) -> None:
     for call, node in zip(out.calls, out.call_nodes, strict=True):
         _listener(call, ctx, res, out)
-        _route(call, node, ctx, out)
+        _route(call, node, ctx, res, out)
         _lifecycle(call, node, ctx, res, out)
 
 
-def _origin_pkg(receiver: str, ctx: _Ctx) -> str:
-    origin = ctx.origins.get(receiver.rsplit(".", 1)[-1], "")
+def _origin_pkg(call: Call, ctx: _Ctx, res: _Resolver) -> str:
+    if call.receiver_pkg:
+        return call.receiver_pkg
+    origin = _origin(ctx, res, call.receiver.rsplit(".", 1)[-1], call.func)
     return origin.rsplit(".", 1)[0] if origin and not origin.startswith(".") else ""
 
 
@@ -866,18 +1205,18 @@ def _listener(call: Call, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
     name = call.name
     recv_var = call.receiver.rsplit(".", 1)[-1]
     lit = ctx.lits.get(recv_var)
-    opkg = _origin_pkg(call.receiver, ctx)
+    opkg = _origin_pkg(call, ctx, res)
     is_http_server = (lit is not None and lit.type == "net/http.Server") or (
         call.receiver_pkg == "net/http" and lit is None
     )
     if name in ("ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS") and is_http_server:
         addr = lit.field("Addr") if lit is not None else None
         if name.startswith("Serve") and call.args:
-            addr = _listen_addr(call.args[0], ctx, res) or addr
+            addr = _listen_addr(call.args[0], call.func, ctx, res) or addr
         hname = _handler_of(lit.field("Handler")) if lit is not None else ""
         add("https" if name.endswith("TLS") else "http", addr, hname)
     elif name == "Serve" and opkg == "google.golang.org/grpc":
-        gaddr = _listen_addr(call.args[0], ctx, res) if call.args else None
+        gaddr = _listen_addr(call.args[0], call.func, ctx, res) if call.args else None
         add("grpc", gaddr, call.receiver)
     elif name in ("Run", "RunTLS") and (opkg in _GIN or call.receiver_pkg in _GIN):
         addr = call.arg(0) or Value(text="", parts=(":", EnvRef("PORT", "8080")))
@@ -888,11 +1227,11 @@ def _listener(call: Call, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
         add("fiber", call.arg(0), recv_var)
 
 
-def _listen_addr(arg: Value, ctx: _Ctx, res: _Resolver) -> Value | None:
+def _listen_addr(arg: Value, func: str, ctx: _Ctx, res: _Resolver) -> Value | None:
     """For ``srv.Serve(lis)``, the address of the ``net.Listen`` that made ``lis``."""
     name = arg.text.strip()
-    for assigns in ctx.assigns.values():
-        for a in assigns.get(name, []):
+    for table in (ctx.assigns_in(func) if func else {}, ctx.assigns.get("", {})):
+        for a in table.get(name, []):
             v = a.value
             if v is not None and v.type == "call_expression":
                 callee = res._callee(v)
@@ -903,7 +1242,7 @@ def _listen_addr(arg: Value, ctx: _Ctx, res: _Resolver) -> Value | None:
     return None
 
 
-def _route(call: Call, node: Node, ctx: _Ctx, out: _Out) -> None:
+def _route(call: Call, node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
     name = call.name
     if call.callee in ("net/http.HandleFunc", "net/http.Handle"):
         router = "default"
@@ -937,8 +1276,8 @@ def _route(call: Call, node: Node, ctx: _Ctx, out: _Out) -> None:
             return
     if method is None:
         method = _chained_methods(node)
-    prefix = _group_prefix(call.receiver, ctx)
-    framework = _framework(call, ctx)
+    prefix = _group_prefix(call.receiver, call.func, ctx)
+    framework = _framework(call, ctx, res)
     out.routes.append(
         Route(prefix + pattern if prefix else pattern, method, router, call.span, framework, host)
     )
@@ -959,9 +1298,11 @@ def _chained_methods(node: Node) -> str | None:
     return None
 
 
-def _group_prefix(receiver: str, ctx: _Ctx) -> str:
-    origin_assigns = [a for f in ctx.assigns.values() for a in f.get(receiver, [])]
-    for a in origin_assigns:
+def _group_prefix(receiver: str, func: str, ctx: _Ctx, depth: int = 0) -> str:
+    """gin/echo ``api := r.Group("/api")``, gorilla ``PathPrefix("/api").Subrouter()``."""
+    if depth > 4 or not func or "." in receiver:
+        return ""
+    for a in ctx.assigns_in(func).get(receiver, []):
         v = a.value
         if v is None or v.type != "call_expression":
             continue
@@ -975,15 +1316,19 @@ def _group_prefix(receiver: str, ctx: _Ctx) -> str:
                 first = args.named_children[0]
                 if first.type in ("interpreted_string_literal", "raw_string_literal"):
                     operand = fn.child_by_field_name("operand")
-                    parent = _group_prefix(_text(operand), ctx) if operand is not None else ""
+                    parent = (
+                        _group_prefix(_text(operand), func, ctx, depth + 1)
+                        if operand is not None
+                        else ""
+                    )
                     return parent + string_value(first).rstrip("/")
     return ""
 
 
-def _framework(call: Call, ctx: _Ctx) -> str:
+def _framework(call: Call, ctx: _Ctx, res: _Resolver) -> str:
     if call.callee.startswith("net/http."):
         return "net/http"
-    pkg = call.receiver_pkg or _origin_pkg(call.receiver, ctx)
+    pkg = _origin_pkg(call, ctx, res)
     for name, pkgs in (("gin", _GIN), ("echo", _ECHO), ("fiber", _FIBER)):
         if pkg in pkgs:
             return name
@@ -1010,7 +1355,7 @@ def _lifecycle(call: Call, node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> 
         out.shutdowns.append(Shutdown("grpc", call.span, call.func, call.order))
     elif name in ("Shutdown", "ShutdownWithContext") and call.args:
         timeout, cancellable = _ctx_deadline(node, ctx, res)
-        kind = _framework(call, ctx)
+        kind = _framework(call, ctx, res)
         out.shutdowns.append(
             Shutdown(
                 "http" if kind in ("net/http", "") else kind,
@@ -1044,7 +1389,7 @@ def _ctx_deadline(node: Node, ctx: _Ctx, res: _Resolver) -> tuple[float | None, 
     if arg.type != "identifier":
         return None, True
     func = ctx.func_at(node.start_byte)
-    for a in reversed(ctx.assigns.get(func, {}).get(_text(arg), [])):
+    for a in reversed(ctx.assigns_in(func).get(_text(arg), []) if func else []):
         if a.start > node.start_byte or a.value is None:
             continue
         v = a.value
@@ -1059,6 +1404,119 @@ def _ctx_deadline(node: Node, ctx: _Ctx, res: _Resolver) -> tuple[float | None, 
     return None, True
 
 
+def _call_sites(root: Node, source: bytes) -> list[Node]:
+    """``x.Name(...)`` calls whose ``Name`` is in CALL_NAMES."""
+    out = []
+    for m in _METHOD.finditer(source):
+        if m.group(1).decode() not in CALL_NAMES:
+            continue
+        node = root.descendant_for_byte_range(m.start(1), m.end(1))
+        if node is None or node.type != "field_identifier":
+            continue
+        sel = node.parent
+        call = sel.parent if sel is not None else None
+        if (
+            sel is not None
+            and call is not None
+            and sel.type == "selector_expression"
+            and call.type == "call_expression"
+            and call.child_by_field_name("function") == sel
+        ):
+            out.append(call)
+    return out
+
+
+def _literal_sites(root: Node, source: bytes) -> list[Node]:
+    out = []
+    for m in _LITERAL.finditer(source):
+        node = root.descendant_for_byte_range(m.start(1), m.end(1))
+        q = node.parent if node is not None else None
+        lit = q.parent if q is not None else None
+        if (
+            q is not None
+            and lit is not None
+            and q.type == "qualified_type"
+            and (lit.type == "composite_literal")
+        ):
+            out.append(lit)
+    return out
+
+
+def _string_at(root: Node, pos: int) -> Node | None:
+    node = root.descendant_for_byte_range(pos, pos + 1)
+    for _ in range(3):
+        if node is None:
+            return None
+        if node.type in _STRING_TYPES:
+            return node
+        node = node.parent
+    return None
+
+
+def _string_sites(root: Node, source: bytes) -> list[Node]:
+    """String literals that look like URLs, addresses, paths or keys, and string
+    literals bound to a secret-sounding name (a const, variable, field or map key)."""
+    found: dict[int, Node] = {}
+    positions = _find_all(source, _STR_TOKENS) + [m.start() for m in _IP.finditer(source)]
+    for pos in positions:
+        n = _string_at(root, pos)
+        if n is not None:
+            found.setdefault(n.start_byte, n)
+    for pos in _find_all(source.lower(), _SECRET_TOKENS):
+        n = _secret_binding(root.descendant_for_byte_range(pos, pos + 1))
+        if n is not None:
+            found.setdefault(n.start_byte, n)
+    return [found[k] for k in sorted(found)]
+
+
+def _secret_binding(node: Node | None) -> Node | None:
+    """The string literal a secret-sounding name is bound to, if any."""
+    if node is None:
+        return None
+    if node.type == "interpreted_string_literal_content":
+        node = node.parent
+    if node is None or node.type not in ("identifier", "field_identifier", *_STRING_TYPES):
+        return None
+    target = node
+    parent = node.parent
+    if parent is not None and parent.type == "selector_expression":
+        target, parent = parent, parent.parent
+    if parent is None:
+        return None
+    if parent.type in ("const_spec", "var_spec"):
+        names = [c for c in parent.children if c.type == "identifier"]
+        val = parent.child_by_field_name("value")
+        return _nth_string(val, names.index(target) if target in names else -1)
+    if parent.type == "expression_list":
+        stmt = parent.parent
+        if stmt is not None and stmt.type in ("short_var_declaration", "assignment_statement"):
+            left, right = stmt.child_by_field_name("left"), stmt.child_by_field_name("right")
+            if left == parent and right is not None:
+                items = list(parent.named_children)
+                return _nth_string(right, items.index(target) if target in items else -1)
+        return None
+    if parent.type == "literal_element":
+        kv = parent.parent
+        if kv is not None and kv.type == "keyed_element" and len(kv.named_children) == 2:
+            key, val = kv.named_children
+            if (
+                key == parent
+                and val.named_children
+                and val.named_children[0].type in (_STRING_TYPES)
+            ):
+                return val.named_children[0]
+    return None
+
+
+def _nth_string(exprs: Node | None, i: int) -> Node | None:
+    if exprs is None or i < 0:
+        return None
+    items = [c for c in exprs.named_children if c.type != "comment"]
+    if i < len(items) and items[i].type in _STRING_TYPES:
+        return items[i]
+    return None
+
+
 def _strings(nodes: list[Node], ctx: _Ctx) -> list[StringLit]:
     out = []
     for n in nodes:
@@ -1068,8 +1526,5 @@ def _strings(nodes: list[Node], ctx: _Ctx) -> list[StringLit]:
         value = string_value(n)
         if not value or len(value) > 4096:
             continue
-        key = _bound_name(n)
-        if not key and not _INTERESTING_STR.search(value):
-            continue
-        out.append(StringLit(value, ctx.span(n), ctx.func_at(n.start_byte), key))
+        out.append(StringLit(value, ctx.span(n), ctx.func_at(n.start_byte), _bound_name(n)))
     return out

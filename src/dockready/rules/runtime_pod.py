@@ -1,3 +1,979 @@
-"""Chapter rules (see docs/CHECKLIST.md)."""
+"""Chapter 4 · Running it: the pod's resources, probes and lifecycle (seed ch.4)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from dockready.facts.effective import (
+    BoundListener,
+    bound_listeners,
+    drain_timeout,
+    effective_user,
+    is_loopback,
+    is_served,
+    route_matches,
+    routes,
+    services_of,
+    sleep_seconds,
+    workload_runtime,
+)
+from dockready.facts.go import Call, GoFile, Route, Shutdown, Value
+from dockready.facts.images import lookup
+from dockready.facts.index import Deployment, ProjectIndex, Service
+from dockready.facts.k8s import Container, Handler, Probe, Workload
+from dockready.model import Related, Severity, Span
+from dockready.rules.registry import Hit, rule
+
+# Workloads that run to completion: probes and preStop hooks make little sense there.
+_ONE_SHOT = frozenset({"Job", "CronJob"})
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _containers(ix: ProjectIndex) -> Iterator[tuple[Workload, Container]]:
+    for w in ix.workloads:
+        for c in w.containers:
+            if not c.init:
+                yield w, c
+
+
+def _long_running(ix: ProjectIndex) -> Iterator[tuple[Workload, Container]]:
+    for w, c in _containers(ix):
+        if w.kind not in _ONE_SHOT:
+            yield w, c
+
+
+def _serves(ix: ProjectIndex, w: Workload, c: Container) -> bool:
+    """Traffic reaches the container: it declares ports, a Service selects its pod, or
+    the code of the service it runs listens."""
+    if is_served(ix, w, c):
+        return True
+    return any(
+        bound_listeners(s, workload_runtime(ix, s, Deployment(w, c))) for s in services_of(ix, w, c)
+    )
+
+
+def _at(span: Span) -> str:
+    return f"{span.path}:{span.line}"
+
+
+def _secs(x: float) -> str:
+    return f"{int(x)} s" if x == int(x) else f"{x:g} s"
+
+
+def _join(words: list[str], last: str = "and") -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" {last} " + words[-1]
+
+
+# --------------------------------------------------------------------------- DR401
+
+
+def _limit_ranges(ix: ProjectIndex) -> frozenset[str]:
+    return frozenset(o.namespace for o in ix.others if o.kind == "LimitRange")
+
+
+@rule(id="DR401", name="no-resource-limits", severity=Severity.WARNING)
+def no_resource_limits(ix: ProjectIndex) -> Iterator[Hit]:
+    """
+    ## What it does
+    Finds workload containers (every kind, Jobs included) that do not set a memory
+    request, a memory limit and a CPU request. One finding per container names what
+    is missing; it points at `resources:` when the block exists, else at the
+    container.
+
+    A CPU limit is not required (CPU is throttled, not killed, and a CPU limit on a
+    Go service mostly adds latency). Containers in a namespace that has a
+    `LimitRange` in the tree are skipped: the LimitRange fills in the defaults.
+
+    ## Why is this bad?
+    Without requests the scheduler places the pod as if it needed nothing, so nodes
+    are over-committed and the pod is the first one evicted (`BestEffort`). Without a
+    memory limit a leak grows until the node runs out of memory and the kernel kills
+    whatever it picks, not just the leaking pod. The Go runtime also needs a limit to
+    size itself (`GOMEMLIMIT`, `GOMAXPROCS`).
+
+    ## Example
+    ```yaml
+    containers:
+      - name: orderservice
+        image: registry.example.com/orderservice:1.4.2
+    ```
+
+    ## Use instead
+    ```yaml
+    containers:
+      - name: orderservice
+        image: registry.example.com/orderservice:1.4.2
+        resources:
+          requests: {cpu: 250m, memory: 256Mi}
+          limits: {memory: 256Mi}
+        env:
+          - name: GOMEMLIMIT
+            value: 230MiB
+    ```
+
+    ## Fix safety
+    The numbers come from measurement (load tests, the pod's metrics); a limit that
+    is too low turns into OOM kills.
+
+    ## References
+    - [Kubernetes: Resource management for pods and containers](https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/)
+    - [Kubernetes: Pod quality of service classes](https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/)
+    """
+    defaulted = _limit_ranges(ix)
+    for w, c in _containers(ix):
+        if w.namespace in defaulted:
+            continue
+        res = c.resources
+        missing = [
+            label
+            for label, value in (
+                ("memory request", res.request("memory")),
+                ("memory limit", res.limit("memory")),
+                ("CPU request", res.request("cpu")),
+            )
+            if not value
+        ]
+        if not missing:
+            continue
+        why = []
+        if "memory request" in missing or "CPU request" in missing:
+            why.append("it is scheduled as if it needed nothing")
+        if "memory limit" in missing:
+            why.append("a leak can take the node's memory")
+        if res.span is None:
+            what = f"sets no resources (no {_join(missing, 'or')})"
+        else:
+            what = f"has no {_join(missing, 'or')}"
+        msg = f"container {c.name} {what}: {' and '.join(why)}"
+        yield Hit(res.span or c.span, msg)
+
+
+# --------------------------------------------------------------------------- DR402, DR403
+
+
+@rule(id="DR402", name="no-readiness-probe", severity=Severity.WARNING)
+def no_readiness_probe(ix: ProjectIndex) -> Iterator[Hit]:
+    """
+    ## What it does
+    Finds a container that receives traffic and has no `readinessProbe`. A container
+    receives traffic when it declares `ports`, when a Service selects its pod (and it
+    is the pod's only container), or when the code of the service it runs listens.
+
+    Workers (no ports, no Service, no listener in their code) are not reported, and
+    neither are Jobs and CronJobs.
+
+    ## Why is this bad?
+    Without a readiness probe the pod is added to the Service endpoints as soon as the
+    process starts, before it has connected to its database or warmed its caches, and
+    it stays there while it is overloaded or shutting down. Rollouts then send
+    requests to pods that cannot serve them.
+
+    ## Example
+    ```yaml
+    containers:
+      - name: orderservice
+        ports:
+          - containerPort: 8080
+    ```
+
+    ## Use instead
+    ```yaml
+    containers:
+      - name: orderservice
+        ports:
+          - name: http
+            containerPort: 8080
+        readinessProbe:
+          httpGet: {path: /readyz, port: http}
+          periodSeconds: 5
+    ```
+
+    ## Fix safety
+    The endpoint must exist in the code (see DR404) and should check what the pod
+    needs to serve, not every dependency.
+
+    ## References
+    - [Kubernetes: Configure liveness, readiness and startup probes](https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/)
+    """
+    for w, c in _long_running(ix):
+        if c.probe("readiness") is None and _serves(ix, w, c):
+            yield Hit(
+                c.span,
+                f"container {c.name} receives traffic but has no readinessProbe: it is sent "
+                "requests before it can serve them",
+            )
+
+
+@rule(id="DR403", name="no-liveness-probe", severity=Severity.INFO)
+def no_liveness_probe(ix: ProjectIndex) -> Iterator[Hit]:
+    """
+    ## What it does
+    Finds containers of long-running workloads (Deployment, StatefulSet, DaemonSet,
+    ReplicaSet, ReplicationController, Pod) without a `livenessProbe`. Workers are
+    included: a stuck consumer needs a restart as much as a stuck server. Jobs and
+    CronJobs are skipped (use `activeDeadlineSeconds` there).
+
+    ## Why is this bad?
+    A process that deadlocks or wedges without exiting keeps its pod `Running`
+    forever: Kubernetes only restarts containers that exit or fail their liveness
+    probe.
+
+    ## Example
+    ```yaml
+    containers:
+      - name: orderservice
+        readinessProbe:
+          httpGet: {path: /readyz, port: http}
+    ```
+
+    ## Use instead
+    ```yaml
+    containers:
+      - name: orderservice
+        readinessProbe:
+          httpGet: {path: /readyz, port: http}
+        livenessProbe:
+          httpGet: {path: /healthz, port: http}
+          periodSeconds: 10
+          failureThreshold: 3
+    ```
+
+    ## Fix safety
+    A liveness probe must only check the process itself (see DR418): one that checks
+    a database restarts every pod when the database is down.
+
+    ## References
+    - [Kubernetes: Configure liveness, readiness and startup probes](https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/)
+    """
+    for _w, c in _long_running(ix):
+        if c.probe("liveness") is None:
+            yield Hit(
+                c.span,
+                f"container {c.name} has no livenessProbe: a deadlocked process is never restarted",
+            )
+
+
+# --------------------------------------------------------------------------- DR404
+
+# Listener kinds that answer HTTP.
+_HTTP_KINDS = frozenset({"http", "https", "gin", "echo", "fiber"})
+# Calls that register a route (the parser's route verbs).
+_ROUTE_CALLS = frozenset(
+    {
+        "Handle",
+        "HandleFunc",
+        "HandlerFunc",
+        "Method",
+        "MethodFunc",
+        "Get",
+        "Post",
+        "Put",
+        "Delete",
+        "Patch",
+        "Head",
+        "Options",
+        "GET",
+        "POST",
+        "PUT",
+        "DELETE",
+        "PATCH",
+        "HEAD",
+        "OPTIONS",
+        "Any",
+        "All",
+    }
+)
+# Router methods that answer every path (an SPA fallback answers 200 to anything).
+_CATCH_ALL = frozenset({"NotFound", "NoRoute", "NotFoundHandler", "SetNotFoundHandler"})
+# Router methods that hand a path prefix to a handler we do not follow.
+_MOUNTS = frozenset({"Mount", "Route", "PathPrefix", "Static", "StaticFS", "StaticFile"})
+# Calls that take a router and add no routes of their own.
+_SERVE_CALLS = frozenset(
+    {
+        "net/http.ListenAndServe",
+        "net/http.ListenAndServeTLS",
+        "net/http.Serve",
+        "net/http.ServeTLS",
+    }
+)
+_WRAPPER_PKGS = (
+    "net/http",
+    "golang.org/x/net/http2/h2c",
+    "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp",
+    "github.com/gorilla/handlers",
+    "github.com/rs/cors",
+    "github.com/go-chi/cors",
+    "github.com/klauspost/compress/gzhttp",
+    "github.com/NYTimes/gziphandler",
+    "log/slog",
+    "log",
+    "fmt",
+)
+# Packages that register routes on the default mux in their init.
+_IMPLICIT_ROUTES = {"net/http/pprof": "/debug/pprof/", "expvar": "/debug/vars"}
+# Health-check libraries serve their own endpoints; gRPC's own packages do not.
+_GRPC_PREFIX = "google.golang.org/grpc"
+_HEALTHY_WORDS = ("health", "ready", "live", "ping", "status")
+
+
+def _tokens(text: str) -> set[str]:
+    """Identifier chains in a handler expression: ``otelhttp.NewHandler(s.mux, "x")``
+    -> ``{"otelhttp.NewHandler", "s.mux", "x"}``."""
+    out: set[str] = set()
+    cur: list[str] = []
+    for ch in text + " ":
+        if ch.isalnum() or ch in "_.":
+            cur.append(ch)
+        elif cur:
+            out.add("".join(cur))
+            cur = []
+    if "http.DefaultServeMux" in out:
+        out.add("default")
+    return out
+
+
+def _func_at(g: GoFile, line: int) -> str:
+    for f in g.funcs:
+        if f.span.line <= line <= f.end_line:
+            return f.name
+    return ""
+
+
+def _in_module(svc: Service, pkg: str) -> bool:
+    mod = svc.module.module if svc.module is not None else ""
+    return bool(mod) and (pkg == mod or pkg.startswith(mod + "/"))
+
+
+def _wrapper(pkg: str) -> bool:
+    return any(pkg == p or pkg.startswith(p + "/") for p in _WRAPPER_PKGS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Served:
+    """What a service's code serves over HTTP, as far as the facts tell.
+
+    ``routes`` are the literal routes plus those an import registers on the default
+    mux; ``routers`` the routers of the literal routes; ``servers`` the ``Handler`` of
+    every ``http.Server`` literal (for a listener whose server is built elsewhere);
+    ``mounts`` path prefixes handed to handlers we do not follow (None: any path);
+    ``unsure`` is set when routes exist that we cannot see."""
+
+    routes: tuple[tuple[Route, GoFile], ...]
+    routers: frozenset[str]
+    servers: tuple[str, ...]
+    mounts: tuple[str | None, ...]
+    unsure: bool
+
+    def covered_by_mount(self, path: str) -> bool:
+        for m in self.mounts:
+            if m is None or m in ("", "/"):
+                return True
+            p = m.rstrip("/")
+            if path == p or path.startswith(p + "/"):
+                return True
+        return False
+
+    def ties(self, bl: BoundListener) -> frozenset[str] | None:
+        """The routers a listener serves; None when it serves something we cannot see."""
+        handler = bl.listener.handler
+        if handler == "default":
+            return frozenset({"default"})
+        if handler:
+            found = _tokens(handler) & (self.routers | {"default"})
+            return frozenset(found) if found else None
+        if bl.listener.kind not in ("http", "https") or not self.servers:
+            return None
+        out: set[str] = set()
+        for h in self.servers:
+            found = _tokens(h) & (self.routers | {"default"}) if h != "default" else {"default"}
+            if not found:
+                return None
+            out |= found
+        return frozenset(out)
+
+
+def _handler_text(v: Value | None) -> str:
+    """An ``http.Server`` literal's ``Handler``: ``"default"`` when unset or nil."""
+    if v is None or v.text.strip() in ("nil", "http.DefaultServeMux"):
+        return "default"
+    return v.text
+
+
+def _served(svc: Service) -> _Served:
+    explicit = tuple(routes(svc))
+    routers = frozenset(r.router for r, _ in explicit)
+    servers = tuple(
+        _handler_text(lit.field("Handler"))
+        for g in svc.files
+        for lit in g.literals
+        if lit.type == "net/http.Server"
+    )
+    # Routes an import registers on the default mux, when something may serve it.
+    implicit: list[tuple[Route, GoFile]] = []
+    if "default" in servers or any(
+        lst.handler == "default" for g in svc.files for lst in g.listeners
+    ):
+        for g in svc.files:
+            for imp in g.imports:
+                path = _IMPLICIT_ROUTES.get(imp.path)
+                if path is not None:
+                    implicit.append((Route(path, None, "default", imp.span), g))
+    names = set(routers)
+    scopes: dict[str, set[tuple[str, str]]] = {}
+    for r, g in explicit:
+        scopes.setdefault(r.router, set()).add((g.path, _func_at(g, r.span.line)))
+    for g in svc.files:
+        for lst in g.listeners:
+            if lst.handler and lst.handler != "default":
+                names.add(lst.handler)
+                scopes.setdefault(lst.handler, set()).add((g.path, lst.func))
+    unsure = any(
+        imp.path != _GRPC_PREFIX
+        and not imp.path.startswith(_GRPC_PREFIX + "/")
+        and "health" in imp.path.lower()
+        for g in svc.files
+        for imp in g.imports
+    )
+    mounts: list[str | None] = []
+    methods = frozenset(f.name.rsplit(".", 1)[-1] for g in svc.files for f in g.funcs)
+    for g in svc.files:
+        for c in g.calls:
+            on_router = c.callee.startswith(".") and c.receiver in names
+            if _dynamic_route(c, on_router):
+                unsure = True
+            elif on_router and c.name in _CATCH_ALL:
+                mounts.append(None)
+            elif on_router and c.name in _MOUNTS:
+                first = c.arg(0)
+                mounts.append(first.literal if first is not None else None)
+            elif on_router and c.name == "Use" and c.args and (c.args[0].literal or "")[:1] == "/":
+                mounts.append(c.args[0].literal)
+            if _hands_router_away(svc, g, c, scopes, methods):
+                unsure = True
+    return _Served(explicit + tuple(implicit), routers, servers, tuple(mounts), unsure)
+
+
+def _dynamic_route(c: Call, on_router: bool) -> bool:
+    """A route registered with a pattern we cannot read."""
+    if c.callee in ("net/http.HandleFunc", "net/http.Handle"):
+        idx = 0
+    elif on_router and c.name in _ROUTE_CALLS:
+        idx = 1 if c.name in ("Method", "MethodFunc") else 0
+    else:
+        return False
+    pattern = c.arg(idx)
+    return pattern is None or pattern.literal is None
+
+
+def _hands_router_away(
+    svc: Service,
+    g: GoFile,
+    c: Call,
+    scopes: dict[str, set[tuple[str, str]]],
+    methods: frozenset[str],
+) -> bool:
+    """A router passed to code we do not see, which may register routes on it."""
+    handed = False
+    for a in c.args:
+        name = a.text.strip().lstrip("&")
+        if name in scopes and (g.path, c.func) in scopes[name]:
+            handed = True
+    if not handed or c.callee in _SERVE_CALLS:
+        return False
+    if c.callee.startswith("."):
+        return c.name not in _ROUTE_CALLS and c.name not in methods
+    pkg = c.package
+    return bool(pkg) and not _in_module(svc, pkg) and not _wrapper(pkg)
+
+
+def _route_label(r: Route) -> str:
+    return f"{r.method} {r.path}" if r.method else r.path
+
+
+def _serves_path(r: Route, path: str) -> bool:
+    """``route_matches``, also across a trailing slash (a 301 is a probe success)."""
+    if route_matches(r, path):
+        return True
+    if path != "/" and path.endswith("/"):
+        return route_matches(r, path.rstrip("/"))
+    return route_matches(r, path + "/")
+
+
+def _healthy_first(rs: Iterable[tuple[Route, GoFile]]) -> list[tuple[Route, GoFile]]:
+    """Health-like routes first, then the code's own routes, then implicit ones."""
+    return sorted(
+        rs,
+        key=lambda rg: (
+            not any(w in rg[0].path.lower() for w in _HEALTHY_WORDS),
+            rg[0].path in _IMPLICIT_ROUTES.values(),
+            rg[0].span.path,
+            rg[0].span.line,
+        ),
+    )
+
+
+def _port_words(p: int, named: int | str | None) -> str:
+    return f"port {named} ({p})" if isinstance(named, str) and not named.isdigit() else f"port {p}"
+
+
+def _port_problem(
+    probe: Probe, p: int, where: str, bls: list[BoundListener]
+) -> tuple[str, tuple[Related, ...]] | None:
+    """Why nothing in the code answers on port ``p``; None when something does or
+    when we cannot tell (a listener whose address depends on what we cannot read)."""
+    if any(bl.port == p and not is_loopback(bl.host) for bl in bls):
+        return None
+    if any(bl.port is None for bl in bls):
+        return None
+    loop = [bl for bl in bls if bl.port == p]
+    if loop:
+        return (
+            f"{probe.which} probe {where}; the code listens on {loop[0].addr} only, which the "
+            "kubelet cannot reach (it probes the pod IP)",
+            tuple(Related(bl.listener.span, f"listens on {bl.addr}") for bl in loop),
+        )
+    ports = sorted({bl.port for bl in bls if bl.port is not None})
+    return (
+        f"{probe.which} probe {where}; the code listens only on "
+        + _join([str(x) for x in ports])
+        + " ("
+        + ", ".join(_at(bl.listener.span) for bl in bls[:3])
+        + "): the probe always fails",
+        tuple(Related(bl.listener.span, f"listens on {bl.addr}") for bl in bls),
+    )
+
+
+def _path_problem(
+    probe: Probe,
+    p: int,
+    path: str,
+    where: str,
+    code: _Served,
+    bls: list[BoundListener],
+) -> tuple[str, tuple[Related, ...]] | None:
+    if code.unsure or not code.routes or code.covered_by_mount(path):
+        return None
+    public = [bl for bl in bls if bl.port == p and not is_loopback(bl.host)]
+    # The listeners that may answer on the probed port (an unresolved one may).
+    maybe = public or [bl for bl in bls if bl.port is None]
+    web = [bl for bl in maybe if bl.listener.kind in _HTTP_KINDS]
+    here = [code.ties(bl) for bl in web]
+    if not web or any(t is None for t in here):
+        return None
+    candidates = list(code.routes)
+    every = [code.ties(bl) for bl in bls if bl.listener.kind in _HTTP_KINDS]
+    tied = {r for t in every for r in t or ()}
+    if (
+        public
+        and all(bl.port is not None for bl in bls)
+        and all(t is not None for t in every)
+        and code.routers <= tied
+    ):
+        served_here = {r for t in here for r in t or ()}
+        candidates = [rg for rg in code.routes if rg[0].router in served_here]
+    if any(_serves_path(r, path) for r, _ in candidates):
+        return None
+    elsewhere = [rg for rg in code.routes if rg not in candidates and _serves_path(rg[0], path)]
+    if elsewhere:
+        r = elsewhere[0][0]
+        other = [bl for bl in bls if (code.ties(bl) or frozenset()) & {r.router}]
+        on = f" on port {other[0].port}" if other and other[0].port else ""
+        return (
+            f"{probe.which} probe {where}; the code serves {_route_label(r)} only{on} "
+            f"({_at(r.span)}), not on port {p}",
+            (
+                Related(r.span, f"route {_route_label(r)}"),
+                *(Related(bl.listener.span, f"listens on {bl.addr}") for bl in other[:1]),
+            ),
+        )
+    if not candidates:
+        return None
+    shown = _healthy_first(candidates)[:3]
+    words = [f"{_route_label(r)} ({_at(r.span)})" for r, _ in shown]
+    if len(candidates) > len(shown):
+        listing = ", ".join(words) + f" and {len(candidates) - len(shown)} more"
+    else:
+        listing = "only " + _join(words)
+    return (
+        f"{probe.which} probe {where}; the code serves {listing}",
+        tuple(Related(r.span, f"route {_route_label(r)}") for r, _ in shown),
+    )
+
+
+def _grpc_problem(
+    svc: Service, probe: Probe, where: str, bls: list[BoundListener]
+) -> tuple[str, tuple[Related, ...]] | None:
+    servers = [bl for bl in bls if bl.listener.kind == "grpc"]
+    if not servers:
+        return None
+    if any(g.grpc_health for g in svc.files):
+        return None
+    if any(
+        "health" in imp.path.lower() and not imp.path.startswith(_GRPC_PREFIX)
+        for g in svc.files
+        for imp in g.imports
+    ):
+        return None
+    return (
+        f"{probe.which} probe {where}, but the code never registers the gRPC health service "
+        "(grpc_health_v1.RegisterHealthServer): every probe fails",
+        tuple(Related(bl.listener.span, "gRPC server") for bl in servers),
+    )
+
+
+def _probe_hits(
+    svc: Service, dep: Deployment, bls: list[BoundListener], code: _Served
+) -> Iterator[Hit]:
+    c = dep.container
+    for probe in c.probes:
+        h: Handler = probe.handler
+        if h.kind not in ("httpGet", "grpc", "tcpSocket"):
+            continue
+        p = c.port_number(h.port)
+        if p is None:
+            continue
+        port = _port_words(p, h.port)
+        path = (h.path or "/").split("?", 1)[0] or "/"
+        where = {
+            "httpGet": f"asks GET {path} on {port}",
+            "grpc": f"uses gRPC health on {port}",
+            "tcpSocket": f"connects to {port}",
+        }[h.kind]
+        problem = _port_problem(probe, p, where, bls)
+        if problem is None and h.kind == "httpGet":
+            problem = _path_problem(probe, p, path, where, code, bls)
+        elif problem is None and h.kind == "grpc":
+            problem = _grpc_problem(svc, probe, where, bls)
+        if problem is not None:
+            yield Hit(h.span, problem[0], related=problem[1], service=svc.name)
+
+
+@rule(id="DR404", name="probe-not-served", severity=Severity.ERROR)
+def probe_not_served(ix: ProjectIndex) -> Iterator[Hit]:
+    """
+    ## What it does
+    Joins every probe of a workload container to the code of the service it runs, and
+    reports a probe nothing answers:
+
+    - `httpGet`: the port must be one the code listens on (named ports resolved
+      through the container's `ports`, listen addresses through the container's
+      env, ConfigMaps, flags and the Dockerfile `ENV`), not on loopback only, and the
+      path must be served by a route (Go 1.22 patterns such as `GET /healthz`,
+      subtree patterns ending in `/`, gorilla `.Methods`, chi/gin/echo/fiber verbs and
+      path parameters). A trailing-slash difference is accepted (the redirect counts
+      as success). When every router is tied to a listener, the route must be served
+      by the listener on the probed port.
+    - `grpc`: the port check, and a gRPC server that registers the gRPC health
+      service.
+    - `tcpSocket`: the port check only. `exec` probes are not checked here (DR422).
+
+    Precision comes first, so the rule stays silent when the code may serve routes
+    we cannot see: a route with a non-literal pattern, a router handed to a function
+    outside the module, a health-check library, a catch-all (`NotFound`, `NoRoute`)
+    or a mount (`Mount`, `Route`, `PathPrefix`, `Static`) covering the path, or a
+    listener on the probed port whose handler cannot be tied to a router. The port
+    check is off when some listen address cannot be resolved. `net/http/pprof` and
+    `expvar` count as routes on the default mux when it is served. Containers not
+    joined to a service's code are not checked.
+
+    ## Why is this bad?
+    The pod never becomes ready (readiness), is restarted forever (liveness), or never
+    starts (startup). A `/health` vs `/healthz` typo is the most common migration
+    failure of all, and it only shows once the manifest meets the code.
+
+    ## Example
+    ```go
+    http.HandleFunc("/health", health)
+    log.Fatal(http.ListenAndServe(":8080", nil))
+    ```
+    ```yaml
+    readinessProbe:
+      httpGet: {path: /healthz, port: 8080}
+    ```
+
+    ## Use instead
+    ```go
+    mux.HandleFunc("GET /healthz", healthz)
+    mux.HandleFunc("GET /readyz", readyz)
+    ```
+    ```yaml
+    ports:
+      - {name: http, containerPort: 8080}
+    readinessProbe:
+      httpGet: {path: /readyz, port: http}
+    ```
+
+    ## Fix safety
+    Change whichever side is wrong; a named port keeps the probe, the Service and the
+    container port in step.
+
+    ## References
+    - [Kubernetes: Configure liveness, readiness and startup probes](https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/)
+    - [net/http: ServeMux patterns](https://pkg.go.dev/net/http#hdr-Patterns-ServeMux)
+    - [gRPC health checking protocol](https://github.com/grpc/grpc/blob/master/doc/health-checking.md)
+    """
+    for svc in ix.services:
+        code: _Served | None = None
+        for dep in svc.deployments:
+            if not dep.container.probes:
+                continue
+            bls = bound_listeners(svc, workload_runtime(ix, svc, dep))
+            if not bls:
+                continue
+            code = code or _served(svc)
+            yield from _probe_hits(svc, dep, bls, code)
+
+
+# --------------------------------------------------------------------------- DR405, DR406
+
+
+@rule(id="DR405", name="no-prestop", severity=Severity.WARNING)
+def no_prestop(ix: ProjectIndex) -> Iterator[Hit]:
+    """
+    ## What it does
+    Finds a served container with no `lifecycle.preStop` hook. Served means it
+    declares `ports`, or a Service selects its pod and it is the pod's only
+    container. Jobs and CronJobs are skipped.
+
+    ## Why is this bad?
+    On deletion the kubelet sends SIGTERM at the same time as the endpoint
+    controller removes the pod from the Service; kube-proxy, ingress controllers and
+    service meshes learn it seconds later. A process that stops accepting at SIGTERM
+    refuses the requests still routed to it. A short `preStop` sleep keeps it serving
+    until the rest of the cluster has stopped sending.
+
+    ## Example
+    ```yaml
+    containers:
+      - name: orderservice
+        ports:
+          - containerPort: 8080
+    ```
+
+    ## Use instead
+    ```yaml
+    containers:
+      - name: orderservice
+        ports:
+          - containerPort: 8080
+        lifecycle:
+          preStop:
+            sleep: {seconds: 5}   # Kubernetes >= 1.30; else exec sleep, if the image has it
+    ```
+
+    ## Fix safety
+    The sleep counts against `terminationGracePeriodSeconds` (DR406). `exec` hooks need
+    the binary in the image (DR422).
+
+    ## References
+    - [Kubernetes: Container lifecycle hooks](https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/)
+    - [Kubernetes: Termination of pods](https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination)
+    """
+    for w, c in _long_running(ix):
+        if c.pre_stop is None and is_served(ix, w, c):
+            yield Hit(
+                c.span,
+                f"container {c.name} has no preStop hook: it gets SIGTERM while still in the "
+                "Service endpoints, and requests routed to it in the next seconds fail",
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _Budget:
+    container: Container
+    pre_stop: float | None
+    drain: Shutdown | None
+
+    @property
+    def total(self) -> float:
+        d = self.drain.timeout if self.drain is not None else None
+        return (self.pre_stop or 0.0) + (d or 0.0)
+
+
+def _budget(ix: ProjectIndex, w: Workload, c: Container) -> _Budget:
+    drains = [d for s in services_of(ix, w, c) if (d := drain_timeout(s)) is not None]
+    drain = max(drains, key=lambda d: d.timeout or 0.0, default=None)
+    return _Budget(c, sleep_seconds(c.pre_stop), drain)
+
+
+@rule(id="DR406", name="grace-period-too-short", severity=Severity.ERROR)
+def grace_period_too_short(ix: ProjectIndex) -> Iterator[Hit]:
+    """
+    ## What it does
+    Compares a workload's `terminationGracePeriodSeconds` (30 when unset) with what a
+    container needs to stop: its `preStop` sleep (`sleep.seconds`, or the `sleep N`
+    of an `exec` hook) plus the drain timeout of the code it runs (the longest
+    `Server.Shutdown` context deadline, joined through the image). It reports when
+    the grace period is less than or equal to the sum, once per workload (every
+    kind), for its neediest container.
+
+    Equality is reported: SIGKILL comes exactly at the deadline, so a drain that
+    uses its whole timeout is cut. With no known drain timeout the preStop sleep is
+    compared alone; with neither, nothing is reported (DR214 covers a service with
+    no graceful shutdown).
+
+    ## Why is this bad?
+    The grace period covers the preStop hook and the shutdown together. When it runs
+    out the kubelet sends SIGKILL: in-flight requests are cut and deferred cleanup
+    (flushing, closing connections, committing offsets) never runs.
+
+    ## Example
+    ```yaml
+    terminationGracePeriodSeconds: 20
+    containers:
+      - lifecycle:
+          preStop:
+            sleep: {seconds: 5}
+    ```
+    ```go
+    ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+    srv.Shutdown(ctx)
+    ```
+
+    ## Use instead
+    ```yaml
+    terminationGracePeriodSeconds: 40   # > 5 s preStop + 20 s drain, with a margin
+    ```
+
+    ## Fix safety
+    A longer grace period only makes stops slower when the process needs the time.
+
+    ## References
+    - [Kubernetes: Termination of pods](https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination)
+    - [net/http: Server.Shutdown](https://pkg.go.dev/net/http#Server.Shutdown)
+    """
+    for w in ix.workloads:
+        budgets = [
+            b
+            for c in w.containers
+            if not c.init
+            and ((b := _budget(ix, w, c)).pre_stop is not None or b.drain is not None)
+            and b.total > 0
+        ]
+        if not budgets:
+            continue
+        worst = max(budgets, key=lambda b: b.total)
+        grace = w.grace_seconds
+        if grace > worst.total:
+            continue
+        parts: list[str] = []
+        related: list[Related] = []
+        hook = worst.container.pre_stop
+        if worst.pre_stop is not None and hook is not None:
+            parts.append(f"preStop sleep {_secs(worst.pre_stop)}")
+            related.append(Related(hook.span, f"preStop sleeps {_secs(worst.pre_stop)}"))
+        if worst.drain is not None and worst.drain.timeout is not None:
+            parts.append(f"Shutdown timeout {_secs(worst.drain.timeout)}")
+            related.append(
+                Related(worst.drain.span, f"Shutdown drains for up to {_secs(worst.drain.timeout)}")
+            )
+        sum_text = " + ".join(parts) + (f" = {_secs(worst.total)}" if len(parts) > 1 else "")
+        setting = (
+            f"terminationGracePeriodSeconds {grace}"
+            if w.grace is not None
+            else "the default terminationGracePeriodSeconds (30)"
+        )
+        yield Hit(
+            w.grace_span or w.span,
+            f"{setting} ≤ {sum_text} for container {worst.container.name}: SIGKILL cuts the drain",
+            related=tuple(related),
+        )
+
+
+# --------------------------------------------------------------------------- DR407
+
+
+def _image_user(ix: ProjectIndex, w: Workload, c: Container) -> tuple[str, Related | None] | None:
+    """Why the image may run as root (text, the Dockerfile line); None when it does not."""
+    builds = [b for s in services_of(ix, w, c) for b in s.builds]
+    if not builds:
+        info = lookup(c.image)
+        if info is not None and not info.image.user_is_root:
+            return None
+        if info is not None:
+            return f"the image {c.image} runs as {info.image.user}", None
+        return "nothing shows the image runs as a non-root user", None
+    for b in builds:
+        u = effective_user(b)
+        base = b.dockerfile.lineage(b.final)[-1]
+        if u is None:
+            return (
+                f"the image's user is unknown (no USER, base {base.base_resolved})",
+                Related(base.span, f"FROM {base.base_resolved}"),
+            )
+        if u.is_root is not False:
+            if u.span is not None:
+                return f"the image runs as {u.name}", Related(u.span, f"USER {u.name}")
+            return (
+                f"the image runs as root (no USER on {base.base_resolved})",
+                Related(base.span, f"FROM {base.base_resolved}: runs as {u.name}"),
+            )
+    return None
+
+
+@rule(id="DR407", name="runs-as-root-in-pod", severity=Severity.WARNING)
+def runs_as_root_in_pod(ix: ProjectIndex) -> Iterator[Hit]:
+    """
+    ## What it does
+    Finds a workload container whose `securityContext` (its own, or the pod's) sets
+    neither `runAsNonRoot: true` nor a non-zero `runAsUser`, while the image may run
+    as root: the Dockerfile that builds it has no `USER` on a root base, or `USER
+    root`/`0`. When the container is not joined to a Dockerfile, the image is looked
+    up by name; an image we know nothing about is reported, because then nothing
+    guarantees a non-root user. `runAsUser: 0` is always reported. Every workload kind
+    is checked, Jobs included (init containers are not).
+
+    ## Why is this bad?
+    A process running as root that is compromised (or just buggy) can write anywhere
+    in the container, and a container escape starts as root on the node. Setting the
+    user in the pod makes the guarantee independent of how the image was built, and
+    Pod Security `restricted` admission requires it.
+
+    ## Example
+    ```yaml
+    spec:
+      containers:
+        - name: orderservice
+          image: registry.example.com/orderservice:1.4.2
+    ```
+
+    ## Use instead
+    ```yaml
+    spec:
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65532
+        runAsGroup: 65532
+    ```
+
+    ## Fix safety
+    The process must not need root: files it writes must be writable by that user
+    (mount an `emptyDir`), and it cannot bind ports below 1024.
+
+    ## References
+    - [Kubernetes: Configure a security context](https://kubernetes.io/docs/tasks/configure-pod-container/security-context/)
+    - [Kubernetes: Pod Security Standards (restricted)](https://kubernetes.io/docs/concepts/security/pod-security-standards/)
+    """
+    for w, c in _containers(ix):
+        sec = c.security
+        if sec.run_as_user == 0:
+            at = sec.span_of("run_as_user")
+            yield Hit(
+                c.span,
+                f"container {c.name} runs as root: runAsUser is 0",
+                related=(Related(at, "runAsUser: 0"),) if at is not None else (),
+            )
+            continue
+        if sec.run_as_user is not None or sec.run_as_non_root is True:
+            continue
+        why = _image_user(ix, w, c)
+        if why is None:
+            continue
+        yield Hit(
+            c.span,
+            f"container {c.name} sets neither runAsNonRoot: true nor a non-zero runAsUser, "
+            f"and {why[0]}",
+            related=(why[1],) if why[1] is not None else (),
+        )
