@@ -116,6 +116,8 @@ class Call:
     ``*nats.Conn`` gives ``"github.com/nats-io/nats.go"``), else "".
     ``discarded`` is true when the results are dropped (an expression statement, or
     every result assigned to ``_``). ``order`` is the position in the file.
+    ``in_goroutine`` is true inside a ``go`` statement; ``in_closure`` inside a function
+    literal (``g.Go(func() error { ... })``), which may run concurrently too.
     """
 
     callee: str
@@ -127,6 +129,7 @@ class Call:
     discarded: bool
     order: int
     in_goroutine: bool = False
+    in_closure: bool = False
 
     @property
     def name(self) -> str:
@@ -201,6 +204,12 @@ class Listener:
     func: str
     order: int
     in_goroutine: bool = False
+    in_closure: bool = False
+
+    @property
+    def blocking(self) -> bool:
+        """Runs inline in its function (not in a goroutine or a closure)."""
+        return not (self.in_goroutine or self.in_closure)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,19 @@ GO = Language(tree_sitter_go.language())
 # every callee a rule names is covered.
 CALL_NAMES = frozenset(
     {
+        "Go",
+        "Use",
+        "Register",
+        "Profiler",
+        "AddSync",
+        "DialWithDialer",
+        "Client",
+        "LoadLocationFromTZData",
+        "NotFound",
+        "NoRoute",
+        "Static",
+        "StaticFS",
+        "New",
         # servers and listeners
         "ListenAndServe",
         "ListenAndServeTLS",
@@ -440,16 +453,20 @@ class _Ctx:
         return self.local_types.get(func, {}).get(name) or self.types.get(name, "")
 
 
-def _in_goroutine(node: Node) -> bool:
+def _concurrency(node: Node) -> tuple[bool, bool]:
+    """(inside a ``go`` statement, inside a function literal) for a node."""
+    in_go = in_closure = False
     cur = node.parent
     while cur is not None:
         t = cur.type
         if t == "go_statement":
-            return True
-        if t in ("function_declaration", "method_declaration"):
-            return False
+            in_go = True
+        elif t == "func_literal":
+            in_closure = True
+        elif t in ("function_declaration", "method_declaration"):
+            break
         cur = cur.parent
-    return False
+    return in_go, in_closure
 
 
 def _func_name(node: Node) -> str:
@@ -576,6 +593,13 @@ class _Resolver:
             and _text(fld) in _DURATIONS
         ):
             return [Opaque(_text(node))], _DURATIONS[_text(fld)]
+        if (
+            operand is not None
+            and fld is not None
+            and self.ctx.imports.get(_text(operand)) == "net/http"
+            and _text(fld).startswith("Method")
+        ):
+            return [_text(fld)[6:].upper()], None
         return [Opaque(_short(_text(node)))], None
 
     def _ident(self, node: Node, depth: int) -> tuple[list[Part], float | None]:
@@ -663,29 +687,40 @@ class _Resolver:
     def _call(self, node: Node, depth: int) -> tuple[list[Part], float | None]:
         callee = self._callee(node)
         args = self._args(node)
-        lit = [self._lit(a, depth) for a in args]
-        if callee in ("os.Getenv", "os.LookupEnv", "syscall.Getenv") and lit and lit[0]:
-            return [EnvRef(lit[0])], None
-        if callee.startswith("flag.") and len(args) >= 2 and lit[0]:
+        first = self._lit(args[0], depth) if args else None
+        if callee in ("os.Getenv", "os.LookupEnv", "syscall.Getenv") and first:
+            return [EnvRef(first)], None
+        if callee.startswith("flag.") and len(args) >= 2 and first:
             dp, _ = self._parts(args[1], depth + 1)
             default = "".join(p for p in dp if isinstance(p, str)) if _all_str(dp) else None
-            return [FlagRef(lit[0], default)], None
+            return [FlagRef(first, default)], None
         if (
-            (_is_env_helper(self.ctx, callee) or _ENV_HELPER.match(callee.rsplit(".", 1)[-1]))
-            and len(args) == 2
-            and lit[0]
+            len(args) == 2
+            and first
+            and (_is_env_helper(self.ctx, callee) or _ENV_HELPER.match(callee.rsplit(".", 1)[-1]))
         ):
             dp, _ = self._parts(args[1], depth + 1)
             default = "".join(p for p in dp if isinstance(p, str)) if _all_str(dp) else None
-            return [EnvRef(lit[0], default)], None
+            return [EnvRef(first, default)], None
+        if callee in ("path/filepath.Join", "path.Join") and args:
+            joined: list[Part] = []
+            for i, a in enumerate(args):
+                if i:
+                    joined.append("/")
+                joined.extend(self._parts(a, depth + 1)[0])
+            return joined, None
+        if not args and "." not in callee and callee in self.ctx.func_names:
+            ret = _single_return(self.ctx.func_nodes[self.ctx.func_names.index(callee)])
+            if ret is not None:
+                return self._parts(ret, depth + 1)
         if callee in ("strconv.Itoa", "fmt.Sprint", "string", "time.Duration") and len(args) == 1:
             return self._parts(args[0], depth + 1)
         if callee == "net.JoinHostPort" and len(args) == 2:
             hp, _ = self._parts(args[0], depth + 1)
             pp, _ = self._parts(args[1], depth + 1)
             return [*hp, ":", *pp], None
-        if callee == "fmt.Sprintf" and args and lit[0] is not None:
-            return self._sprintf(lit[0], args[1:], depth), None
+        if callee == "fmt.Sprintf" and args and first is not None:
+            return self._sprintf(first, args[1:], depth), None
         return [Opaque(_short(_text(node)))], None
 
     def _lit(self, node: Node, depth: int) -> str | None:
@@ -709,6 +744,28 @@ class _Resolver:
             elif piece:
                 out.append(piece)
         return out
+
+
+def _single_return(fnode: Node) -> Node | None:
+    """The expression of a function whose body is one ``return expr`` away (possibly
+    after simple statements): ``func listenAddr() string { return ":" + port }``."""
+    body = fnode.child_by_field_name("body")
+    if body is None:
+        return None
+    stmts = body.named_children
+    if stmts and stmts[0].type == "statement_list":
+        stmts = stmts[0].named_children
+    returns = [s for s in stmts if s.type == "return_statement"]
+    if (
+        len(returns) != 1
+        or returns[0] is not stmts[-1]
+        or b"return" in (b"".join((s.text or b"") for s in stmts[:-1]))
+    ):
+        return None
+    exprs = [c for c in returns[0].named_children if c.type != "comment"]
+    if exprs and exprs[0].type == "expression_list":
+        exprs = exprs[0].named_children
+    return exprs[0] if len(exprs) == 1 else None
 
 
 def _all_str(parts: list[Part]) -> bool:
@@ -1148,6 +1205,7 @@ def _call(node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
         receiver = _short(_text(operand)) if operand is not None else ""
     args = tuple(res.value(a) for a in res._args(node))
     func = ctx.func_at(node.start_byte)
+    in_go, in_closure = _concurrency(node)
     call = Call(
         callee=callee,
         receiver=receiver,
@@ -1157,7 +1215,8 @@ def _call(node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
         func=func,
         discarded=_discarded(node),
         order=node.start_byte,
-        in_goroutine=_in_goroutine(node),
+        in_goroutine=in_go,
+        in_closure=in_closure,
     )
     out.calls.append(call)
     out.call_nodes.append(node)
@@ -1189,13 +1248,26 @@ def _handler_of(v: Value | None) -> str:
 def _listener(call: Call, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
     def add(kind: str, addr: Value | None, handler: str) -> None:
         out.listeners.append(
-            Listener(kind, addr, handler, call.span, call.func, call.order, call.in_goroutine)
+            Listener(
+                kind,
+                addr,
+                handler,
+                call.span,
+                call.func,
+                call.order,
+                call.in_goroutine,
+                call.in_closure,
+            )
         )
 
     c = call.callee
     if c in ("net/http.ListenAndServe", "net/http.ListenAndServeTLS"):
         handler = call.arg(1 if c.endswith("ListenAndServe") else 3)
         add("https" if c.endswith("TLS") else "http", call.arg(0), _handler_of(handler))
+        return
+    if c in ("net/http.Serve", "net/http.ServeTLS") and call.args:
+        addr = _listen_addr(call.args[0], call.func, ctx, res)
+        add("https" if c.endswith("TLS") else "http", addr, _handler_of(call.arg(1)))
         return
     if c in ("net.Listen", "net.ListenTCP", "crypto/tls.Listen"):
         add("tcp", call.arg(1), "")
@@ -1295,6 +1367,9 @@ def _chained_methods(node: Node) -> str | None:
                 first = args.named_children[0]
                 if first.type == "interpreted_string_literal":
                     return string_value(first).upper()
+                t = _text(first)
+                if t.startswith("http.Method"):
+                    return t[len("http.Method") :].upper()
     return None
 
 
@@ -1353,7 +1428,9 @@ def _lifecycle(call: Call, node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> 
     name = call.name
     if name == "GracefulStop":
         out.shutdowns.append(Shutdown("grpc", call.span, call.func, call.order))
-    elif name in ("Shutdown", "ShutdownWithContext") and call.args:
+    elif name in ("Shutdown", "ShutdownWithContext") and (
+        call.args or _framework(call, ctx, res) == "fiber"
+    ):
         timeout, cancellable = _ctx_deadline(node, ctx, res)
         kind = _framework(call, ctx, res)
         out.shutdowns.append(
@@ -1404,12 +1481,29 @@ def _ctx_deadline(node: Node, ctx: _Ctx, res: _Resolver) -> tuple[float | None, 
     return None, True
 
 
+# Names too common to record everywhere: only on these operands (as written).
+_GUARDED = {
+    "New": frozenset(
+        {"log", "slog", "zerolog", "logrus", "zap", "gin", "echo", "fiber", "chi", "health"}
+    ),
+}
+
+
 def _call_sites(root: Node, source: bytes) -> list[Node]:
     """``x.Name(...)`` calls whose ``Name`` is in CALL_NAMES."""
     out = []
     for m in _METHOD.finditer(source):
-        if m.group(1).decode() not in CALL_NAMES:
+        name = m.group(1).decode()
+        if name not in CALL_NAMES:
             continue
+        guard = _GUARDED.get(name)
+        if guard is not None:
+            start = m.start()
+            k = start
+            while k > 0 and (source[k - 1 : k].isalnum() or source[k - 1 : k] == b"_"):
+                k -= 1
+            if source[k:start].decode() not in guard:
+                continue
         node = root.descendant_for_byte_range(m.start(1), m.end(1))
         if node is None or node.type != "field_identifier":
             continue

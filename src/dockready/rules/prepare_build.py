@@ -28,13 +28,13 @@ from dockready.facts.effective import (
     shell_words,
     stage_image,
 )
-from dockready.facts.go import GoFile, GoMod, version_tuple
+from dockready.facts.go import EnvRef, GoFile, GoMod, version_tuple
 from dockready.facts.ignorematch import matches
 from dockready.facts.images import ImageInfo
 from dockready.facts.index import Build, ProjectIndex, Service
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Hit, rule
-from dockready.secrets import mask, plausible_value, secret_kind, strong_kind
+from dockready.secrets import mask, plausible_value, secret_name, strong_kind
 
 # --------------------------------------------------------------------------- tables
 
@@ -132,6 +132,29 @@ _EXAMPLE_WORDS = (
     "your_",
     "<",
     "{{",
+)
+#: Name endings that say a secret-like name holds something else (an algorithm, a
+#: cookie or parameter name, a pattern...).
+_NOT_SECRET_SUFFIXES = (
+    "algo",
+    "algorithm",
+    "method",
+    "scheme",
+    "cookie",
+    "param",
+    "pattern",
+    "regex",
+    "version",
+    "hint",
+    "label",
+    "kind",
+    "claim",
+    "scope",
+    "issuer",
+    "audience",
+    "realm",
+    "provider",
+    "column",
 )
 #: Directories of test helpers and doubles (secrets there are fixtures).
 _TEST_DIRS = frozenset(
@@ -1424,59 +1447,102 @@ def _example(value: str) -> bool:
     return any(w in low for w in _EXAMPLE_WORDS)
 
 
-def _url_secret(value: str) -> bool:
-    """For a "password in URL" match: is the password a real one (not ``${VAR}``, a
-    format verb, a well-known default, the user name again, or an example host)?"""
-    at = value.find("://")
-    start = at
-    while start > 0 and (value[start - 1].isalnum() or value[start - 1] in "+.-"):
-        start -= 1
-    try:
-        parts = urlsplit(value[start:].split()[0] if value[start:].strip() else value)
-        password, user, host = parts.password, parts.username, parts.hostname or ""
-    except ValueError:
-        return False
+def _real_password(password: str | None, user: str | None = None) -> bool:
+    """Is a password found in a URL or a connection string a real one (not empty, a
+    ``${VAR}``/``%s`` reference, a placeholder, a well-known default or the user
+    name again)?"""
     if not password or not plausible_value(password) or "%" in password or "$" in password:
         return False
     if password.lower() in _DEFAULT_PASSWORDS or password == user:
         return False
-    return not host.endswith(_EXAMPLE_HOSTS)
+    return not _example(password)
+
+
+def _url_password(value: str) -> bool:
+    """Does ``value`` hold a URL with a real password (``postgres://u:pw@db``,
+    ``redis://:pw@cache``) to a host that is not a reserved example host?"""
+    at = value.find("://")
+    if at < 0:
+        return False
+    start = at
+    while start > 0 and (value[start - 1].isalnum() or value[start - 1] in "+.-"):
+        start -= 1
+    words = value[start:].split()
+    if not words:
+        return False
+    try:
+        parts = urlsplit(words[0])
+        password, user, host = parts.password, parts.username, parts.hostname or ""
+    except ValueError:
+        return False
+    return _real_password(password, user) and not host.endswith(_EXAMPLE_HOSTS)
+
+
+def _dsn_password(value: str) -> bool:
+    """Does ``value`` hold a real password in a connection string: libpq or ODBC
+    keywords (``host=db password=…``, ``Server=db;Password=…``) or a MySQL DSN
+    (``user:pw@tcp(db:3306)/orders``)?"""
+    for token in value.replace(";", " ").split():
+        key, eq, val = token.partition("=")
+        if eq and key.strip().lower() in ("password", "pwd"):
+            return _real_password(val.strip("'\""))
+    if "@tcp(" in value or "@unix(" in value:
+        user, _, password = value.split("@", 1)[0].partition(":")
+        return _real_password(password, user)
+    return False
+
+
+def _shape_secret(value: str) -> str | None:
+    """A secret by its shape alone (a key, a token, a password in a URL or connection
+    string), after dockready's exclusions; None otherwise."""
+    kind = strong_kind(value)
+    if kind is not None and kind != "password in URL":
+        return None if _example(value) else kind
+    if _url_password(value):
+        return "password in URL"
+    if _dsn_password(value):
+        return "password in a connection string"
+    return None
 
 
 def _value_secret(name: str, value: str) -> str | None:
-    """The kind of secret ``name = value`` is, after dockready's exclusions."""
-    kind = secret_kind(name, value)
-    if kind is None or _example(value):
-        return None
-    if kind == "password in URL":
-        return kind if _url_secret(value) else None
-    if strong_kind(value) is not None:
+    """The kind of secret ``name = value`` is (by shape, or a secret-like name bound
+    to a credential-looking literal), after dockready's exclusions."""
+    kind = _shape_secret(value)
+    if kind is not None:
         return kind
-    # Name-based: skip what is not a credential but mentions one.
+    if not secret_name(name) or not plausible_value(value) or _example(value):
+        return None
+    low_name = name.lower()
+    if low_name.startswith(("err", "msg")) or low_name.endswith(_NOT_SECRET_SUFFIXES):
+        return None
     v = value.strip()
     if any(ch.isspace() for ch in v) or "%" in v or "://" in v:
         return None  # a message, a format string, a URL without a password
-    if v.lower() in _DEFAULT_PASSWORDS or v.lower() == name.lower():
-        return None
-    if name.lower().startswith(("err", "msg")):
-        return None
+    if v.lower() in _DEFAULT_PASSWORDS or v.lower() == low_name or (v.isalpha() and v.islower()):
+        return None  # a default, the name again, one lowercase word (bcrypt, plain)
     if all(ch.isupper() or ch.isdigit() or ch == "_" for ch in v) and ("_" in v or v.isalpha()):
         return None  # an environment variable's name: DB_PASSWORD
     if all(ch.isalpha() or ch in "-_./:" for ch in v) and any(ch in "-_./:" for ch in v):
         return None  # a name, header or path: X-Api-Key, db_password, orders/db
     if v.startswith("^") or v.endswith("$") or "\\" in v or "[" in v:
         return None  # a pattern
-    return kind
+    return "secret-like value"
 
 
-def _strong_secret(value: str) -> str | None:
-    """A secret by shape only (keys, tokens, URL passwords), after exclusions."""
-    kind = strong_kind(value)
-    if kind is None or _example(value):
-        return None
-    if kind == "password in URL" and not _url_secret(value):
-        return None
-    return kind
+def _single_literal(text: str) -> bool:
+    """Is Go source ``text`` one string literal (not a concatenation)?"""
+    if len(text) < 2 or text[0] not in '"`':
+        return False
+    quote, i = text[0], 1
+    while i < len(text):
+        if quote == '"' and text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == quote:
+            return i == len(text) - 1
+        i += 1
+    return False
 
 
 def _masked_word(word: str) -> str:
@@ -1560,30 +1626,42 @@ def hardcoded_secret(ix: ProjectIndex) -> Iterator[Hit]:
     for g in ix.go_files:
         if any(part in _TEST_DIRS for part in g.path.split("/")[:-1]):
             continue
+        found: set[str] = set()  # one finding per value and file
         for lit in g.strings:
             kind = _value_secret(lit.key, lit.value)
-            if kind is not None:
+            if kind is not None and lit.value not in found:
+                found.add(lit.value)
                 what = f"{lit.key} = " if lit.key else ""
-                yield from hit(
+                yield Hit(
                     lit.span,
-                    lit.value,
                     f"{kind} in Go code: {what}{mask(lit.value)}: it ships in the binary and "
                     "in Git; read it from an env var or file backed by a Secret",
                 )
         for c in g.calls:
             for arg in c.args:
+                # Only a literal written at the call (not a constant or a concatenation,
+                # reported where it is written).
+                written = _single_literal(arg.text)
+                literal = arg.literal if written else None
+                kind = _shape_secret(literal) if literal else None
+                if literal and kind is not None and literal not in found:
+                    found.add(literal)
+                    yield Hit(
+                        c.span,
+                        f"{kind} in Go code, passed to {c.callee.lstrip('.')}: {mask(literal)}: "
+                        "it ships in the binary and in Git; read it from an env var or file "
+                        "backed by a Secret",
+                    )
                 for part in arg.parts:
-                    default = getattr(part, "default", None)
-                    name = getattr(part, "name", "")
-                    if not isinstance(default, str):
+                    if not isinstance(part, EnvRef) or part.default is None:
                         continue
-                    kind = _value_secret(name, default)
-                    if kind is not None:
-                        yield from hit(
+                    kind = _value_secret(part.name, part.default)
+                    if kind is not None and part.default not in found:
+                        found.add(part.default)
+                        yield Hit(
                             c.span,
-                            default,
-                            f"{kind} as the fallback of {name}: {mask(default)}: when the "
-                            "variable is unset the committed value is used",
+                            f"{kind} as the fallback of {part.name}: {mask(part.default)}: "
+                            "when the variable is unset the committed value is used",
                         )
     for df in ix.dockerfiles:
         for st in df.stages:
@@ -1592,7 +1670,7 @@ def hardcoded_secret(ix: ProjectIndex) -> Iterator[Hit]:
                     continue
                 text = " ".join((*inst.value, *inst.heredocs))
                 for word in shell_words(text):
-                    kind = _strong_secret(word)
+                    kind = _shape_secret(word)
                     if kind is not None:
                         yield from hit(
                             inst.span,
@@ -1607,7 +1685,7 @@ def hardcoded_secret(ix: ProjectIndex) -> Iterator[Hit]:
         for d in cm.data:
             decoded = _b64(d.value)
             for value in (d.value, decoded) if decoded is not None else (d.value,):
-                kind = _strong_secret(value)
+                kind = _shape_secret(value)
                 if kind is not None:
                     yield from hit(
                         d.span,
@@ -1620,7 +1698,7 @@ def hardcoded_secret(ix: ProjectIndex) -> Iterator[Hit]:
     for w in ix.workloads:
         for ctr in (*w.containers, *w.init_containers):
             for word in (*ctr.command, *ctr.args):
-                kind = _strong_secret(word)
+                kind = _shape_secret(word)
                 if kind is not None:
                     yield from hit(
                         ctr.span,

@@ -21,7 +21,6 @@ from dockready.facts.go import (
     Shutdown,
     SignalHandler,
     Value,
-    version_tuple,
 )
 from dockready.facts.index import Build, ProjectIndex, Service
 from dockready.model import Related, Severity, Span
@@ -676,21 +675,6 @@ _LIFECYCLE_LIBS = (
     "github.com/tylerb/graceful",
 )
 _BLOCKING = frozenset({"http", "https", "grpc", "gin", "echo", "fiber"})
-# A closure passed to one of these shapes may run a server elsewhere
-# (``g.Go(func() error { return srv.ListenAndServe() })``).
-_RUNNER_ARGS = (
-    "func()",
-    "func(ctx context.Context)",
-    "func(context.Context)",
-    "func(_ context.Context)",
-)
-_RUNNER_PKGS = (
-    "golang.org/x/sync/errgroup",
-    "github.com/sourcegraph/conc",
-    "gopkg.in/tomb.v2",
-    "gopkg.in/tomb.v1",
-    "github.com/thejerf/suture",
-)
 _SIGNAL_NAMES = {
     "SIGTERM": "SIGTERM",
     "SIGINT": "SIGINT",
@@ -721,36 +705,12 @@ def catches_sigterm(h: SignalHandler) -> bool:
     return not all(s in _SIGNAL_NAMES for s in h.signals)
 
 
-def _maybe_in_closure(g: GoFile, lst: Listener, wg_go: bool) -> bool:
-    """Could the server run inside a closure another goroutine runs? The facts mark
-    ``go`` statements but not closures, so a file that imports a goroutine runner
-    (errgroup, conc, tomb; ``sync`` when ``wg_go``: Go 1.25's ``WaitGroup.Go``) or
-    calls something with a ``func() error`` argument before the server is given the
-    benefit of the doubt."""
-    if any(
-        imp.path.startswith(_RUNNER_PKGS) or (wg_go and imp.path == "sync") for imp in g.imports
-    ):
-        return True
-    return any(
-        c.func == lst.func
-        and c.order < lst.order
-        and any(a.text.startswith(_RUNNER_ARGS) for a in c.args)
-        for c in g.calls
-    )
-
-
-def blocking_before(g: GoFile, func: str, order: int, wg_go: bool = False) -> Listener | None:
-    """A server started (not in a goroutine) earlier in the same function: whatever
-    comes after it in that function runs only once the server has stopped. ``wg_go``:
-    the module is Go 1.25+, where ``sync.WaitGroup.Go`` runs closures."""
+def blocking_before(g: GoFile, func: str, order: int) -> Listener | None:
+    """A server started inline (not in a goroutine, not in a closure such as
+    ``g.Go(func() error { return srv.ListenAndServe() })``) earlier in the same
+    function: whatever comes after it there runs only once the server has stopped."""
     for lst in g.listeners:
-        if (
-            lst.func == func
-            and lst.kind in _BLOCKING
-            and not lst.in_goroutine
-            and lst.order < order
-            and not _maybe_in_closure(g, lst, wg_go)
-        ):
+        if lst.func == func and lst.kind in _BLOCKING and lst.blocking and lst.order < order:
             return lst
     return None
 
@@ -799,11 +759,8 @@ def no_graceful_shutdown(ix: ProjectIndex) -> Iterator[Hit]:
     signals catches them all. A service importing a framework that handles signals
     itself (uber fx, oklog/run, controller-runtime, knative, kratos, go-zero, hertz,
     iris...) is skipped, and so is a service with no server (a batch job). A server
-    that may run inside a closure (`g.Go(func() error { return srv.ListenAndServe() })`)
-    is not taken as blocking what follows it: the facts mark `go` statements, not
-    closures, so in a file that imports a goroutine runner (errgroup, conc, tomb;
-    `sync` in a Go 1.25+ module, for `WaitGroup.Go`) "after a blocking server" is not
-    judged.
+    started in a `go` statement or inside a closure (`g.Go(func() error { return
+    srv.ListenAndServe() })`, `wg.Go(...)`) is not taken as blocking what follows it.
 
     ## Why is this bad?
     On every rollout, scale-down and node drain, Kubernetes sends SIGTERM and, after
@@ -848,24 +805,20 @@ def no_graceful_shutdown(ix: ProjectIndex) -> Iterator[Hit]:
         main = _main_listener(svc, files)
         if main is None or _imports_any(files, _LIFECYCLE_LIBS):
             continue
-        version = version_tuple(svc.module.go) if svc.module is not None else None
-        wg_go = version is not None and version >= (1, 25)
         handlers = [(g, h) for g in files for h in g.signals]
         live = [
             (g, h)
             for g, h in handlers
-            if catches_sigterm(h) and blocking_before(g, h.func, h.order, wg_go) is None
+            if catches_sigterm(h) and blocking_before(g, h.func, h.order) is None
         ]
         if not live:
-            yield from _no_sigterm(svc, files, main, handlers, wg_go)
+            yield from _no_sigterm(svc, files, main, handlers)
             continue
         shutdowns = [(g, s) for g in files for s in g.shutdowns]
-        running = [
-            (g, s) for g, s in shutdowns if blocking_before(g, s.func, s.order, wg_go) is None
-        ]
+        running = [(g, s) for g, s in shutdowns if blocking_before(g, s.func, s.order) is None]
         if shutdowns and not running:
             g, s = shutdowns[0]
-            blocker = blocking_before(g, s.func, s.order, wg_go)
+            blocker = blocking_before(g, s.func, s.order)
             assert blocker is not None
             yield Hit(
                 s.span,
@@ -897,11 +850,10 @@ def _no_sigterm(
     files: list[GoFile],
     main: tuple[GoFile, Listener],
     handlers: list[tuple[GoFile, SignalHandler]],
-    wg_go: bool,
 ) -> Iterator[Hit]:
     for g, h in handlers:
         name = _notify_name(h, g)
-        blocker = blocking_before(g, h.func, h.order, wg_go)
+        blocker = blocking_before(g, h.func, h.order)
         if blocker is not None:
             yield Hit(
                 h.span,
