@@ -129,7 +129,11 @@ def _add(root: Path, p: Path, files: dict[str, SourceFile], notices: list[Notice
         return
     if st.st_size > MAX_BYTES:
         notices.append(
-            Notice(f"skipped: {st.st_size // (1024 * 1024)} MB is over the 4 MB limit", Span(rel))
+            Notice(
+                f"skipped: {st.st_size / (1024 * 1024):.1f} MB is over the "
+                f"{MAX_BYTES // (1024 * 1024)} MB size limit",
+                Span(rel),
+            )
         )
         return
     files[rel] = SourceFile(rel, str(p), kind, st.st_size)

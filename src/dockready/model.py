@@ -6,8 +6,39 @@ Everything here is immutable. Rules produce ``Finding`` objects; reporters read 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from enum import IntEnum
+from typing import Any
+
+_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def _field_getter(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    got = _GETTERS.get(cls)
+    if got is None:
+        names = [f.name for f in fields(cls)]
+        if len(names) == 1:
+            name = names[0]
+            got = _GETTERS[cls] = lambda obj: (getattr(obj, name),)
+        else:
+            got = _GETTERS[cls] = operator.attrgetter(*names)
+    return got
+
+
+class Compact:
+    """Mixin for frozen, slotted dataclasses: pickles as ``(cls, field values)``.
+
+    Facts cross process boundaries when files are parsed in parallel; the default
+    pickling of slotted dataclasses (``__getstate__``/``__setstate__`` loops) costs
+    twice as much, and at a fleet's size that is a visible share of the run.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), _field_getter(type(self))(self))
 
 
 class Severity(IntEnum):
@@ -32,7 +63,7 @@ class Severity(IntEnum):
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class Span:
+class Span(Compact):
     """A place in a file: ``path`` is POSIX, relative to the checked root; 1-based."""
 
     path: str
@@ -44,7 +75,7 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
-class Related:
+class Related(Compact):
     """The other end of a joined finding."""
 
     span: Span
@@ -52,7 +83,7 @@ class Related:
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Compact):
     rule_id: str
     name: str
     severity: Severity
@@ -68,7 +99,7 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
-class Notice:
+class Notice(Compact):
     """Something the user should know that is not a finding (a skipped file)."""
 
     message: str
@@ -76,7 +107,7 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
-class ServiceSummary:
+class ServiceSummary(Compact):
     name: str
     root: str
     main_packages: tuple[str, ...] = ()
@@ -86,7 +117,7 @@ class ServiceSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class Result:
+class Result(Compact):
     root: str
     findings: tuple[Finding, ...]
     services: tuple[ServiceSummary, ...] = ()

@@ -33,7 +33,11 @@ def rules_cmd(fmt: str) -> None:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
     table = Table(box=None, pad_edge=False)
-    for col in ("id", "name", "severity", "chapter", "summary"):
+    # id, name and severity are looked up and grepped for: never wrap them (an 80-column
+    # pipe would otherwise fold "http-client-no-timeout" over two lines).
+    for col in ("id", "name", "severity"):
+        table.add_column(col, no_wrap=True)
+    for col in ("chapter", "summary"):
         table.add_column(col, overflow="fold")
     for r in rules:
         table.add_row(

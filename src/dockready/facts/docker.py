@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dockready.model import Span
+from dockready.model import Compact, Span
 
 
 @dataclass(frozen=True, slots=True)
-class Instruction:
+class Instruction(Compact):
     """One instruction. ``cmd`` is upper-case; ``value`` are the parser's arguments
     (for exec form, the JSON array items); ``json`` is true for exec form."""
 
@@ -31,7 +31,7 @@ class Instruction:
 
 
 @dataclass(frozen=True, slots=True)
-class GoBuild:
+class GoBuild(Compact):
     """A ``go build``/``go install`` invocation found in a RUN command.
 
     ``env`` is what the command sees: stage ``ENV``/``ARG`` defaults overlaid by an
@@ -66,7 +66,7 @@ class GoBuild:
 
 
 @dataclass(frozen=True, slots=True)
-class Copy:
+class Copy(Compact):
     """``COPY``/``ADD``: ``from_stage`` is the ``--from`` value (a stage name, index or
     image), sources are as written, ``dest`` is resolved against WORKDIR."""
 
@@ -80,7 +80,7 @@ class Copy:
 
 
 @dataclass(frozen=True, slots=True)
-class Expose:
+class Expose(Compact):
     span: Span
     text: str
     port: int | None
@@ -88,7 +88,7 @@ class Expose:
 
 
 @dataclass(frozen=True, slots=True)
-class Stage:
+class Stage(Compact):
     """One build stage. ``base`` is the ``FROM`` image as written, ``base_resolved``
     after substituting global ``ARG`` defaults; ``parent`` is the index of an earlier
     stage when ``FROM`` names one. ``env`` is the final ``ENV`` map of this stage
@@ -129,7 +129,7 @@ class Stage:
 
 
 @dataclass(frozen=True, slots=True)
-class Dockerfile:
+class Dockerfile(Compact):
     path: str
     stages: tuple[Stage, ...] = ()
     global_args: tuple[tuple[str, str | None], ...] = ()
@@ -172,14 +172,14 @@ class Dockerfile:
 
 
 @dataclass(frozen=True, slots=True)
-class IgnorePattern:
+class IgnorePattern(Compact):
     pattern: str
     negated: bool
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
-class DockerIgnore:
+class DockerIgnore(Compact):
     """A .dockerignore; ``excludes(path)`` applies Docker's rules (last match wins)."""
 
     path: str

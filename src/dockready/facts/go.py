@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dockready.model import Span
+from dockready.model import Compact, Span
 
 
 @dataclass(frozen=True, slots=True)
-class EnvRef:
+class EnvRef(Compact):
     """A value read from the environment: ``os.Getenv("PORT")`` or a fallback helper."""
 
     name: str
@@ -17,7 +17,7 @@ class EnvRef:
 
 
 @dataclass(frozen=True, slots=True)
-class FlagRef:
+class FlagRef(Compact):
     """A value from a command-line flag: ``flag.String("addr", ":8080", ...)``."""
 
     name: str
@@ -25,7 +25,7 @@ class FlagRef:
 
 
 @dataclass(frozen=True, slots=True)
-class Opaque:
+class Opaque(Compact):
     """A part of an expression that could not be resolved statically."""
 
     text: str
@@ -35,7 +35,7 @@ Part = str | EnvRef | FlagRef | Opaque
 
 
 @dataclass(frozen=True, slots=True)
-class Value:
+class Value(Compact):
     """A Go expression resolved the way a reader would.
 
     ``parts`` concatenate to the runtime value: literals, env lookups (with their
@@ -86,7 +86,7 @@ class Value:
 
 
 @dataclass(frozen=True, slots=True)
-class Import:
+class Import(Compact):
     path: str
     alias: str | None
     span: Span
@@ -106,7 +106,7 @@ class Import:
 
 
 @dataclass(frozen=True, slots=True)
-class Call:
+class Call(Compact):
     """One call expression.
 
     ``callee`` is ``"<import path>.<Func>"`` for package-level functions
@@ -147,7 +147,7 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
-class CompositeLit:
+class CompositeLit(Compact):
     """A composite literal of a named type: ``http.Server{Addr: ":8080"}``.
 
     ``type`` is qualified by import path (``"net/http.Server"``); ``var`` is the
@@ -171,7 +171,7 @@ class CompositeLit:
 
 
 @dataclass(frozen=True, slots=True)
-class FuncDecl:
+class FuncDecl(Compact):
     """A function or method: ``name`` is ``"main"`` or ``"(*OrderService).CreateOrder"``."""
 
     name: str
@@ -180,7 +180,7 @@ class FuncDecl:
 
 
 @dataclass(frozen=True, slots=True)
-class StringLit:
+class StringLit(Compact):
     """A string literal with what it is bound to (a const/var name or a struct key)."""
 
     value: str
@@ -190,7 +190,7 @@ class StringLit:
 
 
 @dataclass(frozen=True, slots=True)
-class Listener:
+class Listener(Compact):
     """A server that listens: ``kind`` is http, https, grpc, tcp, gin, echo or fiber.
 
     ``handler`` is ``"default"`` when it serves ``http.DefaultServeMux`` (a nil
@@ -213,7 +213,7 @@ class Listener:
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
+class Route(Compact):
     """An HTTP route; ``method`` is set by Go 1.22 patterns or router verbs."""
 
     path: str
@@ -225,7 +225,7 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
-class SignalHandler:
+class SignalHandler(Compact):
     """``signal.Notify`` / ``signal.NotifyContext`` with the signals it names."""
 
     signals: tuple[str, ...]
@@ -235,7 +235,7 @@ class SignalHandler:
 
 
 @dataclass(frozen=True, slots=True)
-class Shutdown:
+class Shutdown(Compact):
     """A graceful stop: ``Server.Shutdown`` (``kind`` "http") or ``GracefulStop`` ("grpc").
 
     ``timeout`` is the drain timeout in seconds when the context passed comes from a
@@ -252,7 +252,7 @@ class Shutdown:
 
 
 @dataclass(frozen=True, slots=True)
-class GoFile:
+class GoFile(Compact):
     path: str
     package: str
     imports: tuple[Import, ...] = ()
@@ -283,7 +283,7 @@ class GoFile:
 
 
 @dataclass(frozen=True, slots=True)
-class Require:
+class Require(Compact):
     path: str
     version: str
     indirect: bool
@@ -291,7 +291,7 @@ class Require:
 
 
 @dataclass(frozen=True, slots=True)
-class GoMod:
+class GoMod(Compact):
     path: str
     module: str
     go: str | None = None
@@ -307,7 +307,7 @@ class GoMod:
 
 
 @dataclass(frozen=True, slots=True)
-class VendorModules:
+class VendorModules(Compact):
     """vendor/modules.txt: ``# path version`` lines, and ``## explicit`` markers."""
 
     path: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dockready.model import Span
+from dockready.model import Compact, Span
 
 WORKLOAD_KINDS = frozenset(
     {
@@ -21,7 +21,7 @@ WORKLOAD_KINDS = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class EnvVar:
+class EnvVar(Compact):
     """``env`` entry. ``source`` is None for a literal ``value``, else the kind of
     ``valueFrom`` (secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef) and
     ``ref`` its target (``name/key``, ``fieldPath`` or ``resource``)."""
@@ -34,7 +34,7 @@ class EnvVar:
 
 
 @dataclass(frozen=True, slots=True)
-class EnvFrom:
+class EnvFrom(Compact):
     kind: str  # configMapRef | secretRef
     name: str
     span: Span
@@ -42,7 +42,7 @@ class EnvFrom:
 
 
 @dataclass(frozen=True, slots=True)
-class ContainerPort:
+class ContainerPort(Compact):
     port: int
     span: Span
     name: str = ""
@@ -50,7 +50,7 @@ class ContainerPort:
 
 
 @dataclass(frozen=True, slots=True)
-class Handler:
+class Handler(Compact):
     """A probe or lifecycle handler: ``kind`` is httpGet, tcpSocket, grpc, exec or sleep.
     ``port`` is an int or a named port."""
 
@@ -64,7 +64,7 @@ class Handler:
 
 
 @dataclass(frozen=True, slots=True)
-class Probe:
+class Probe(Compact):
     """``which`` is readiness, liveness or startup."""
 
     which: str
@@ -77,7 +77,7 @@ class Probe:
 
 
 @dataclass(frozen=True, slots=True)
-class VolumeMount:
+class VolumeMount(Compact):
     name: str
     mount_path: str
     span: Span
@@ -86,7 +86,7 @@ class VolumeMount:
 
 
 @dataclass(frozen=True, slots=True)
-class Volume:
+class Volume(Compact):
     """``kind`` is the volume source key (emptyDir, hostPath, configMap, secret,
     persistentVolumeClaim, projected, ...); ``source`` its name or host path."""
 
@@ -97,7 +97,7 @@ class Volume:
 
 
 @dataclass(frozen=True, slots=True)
-class Security:
+class Security(Compact):
     """Effective security settings of a container: container ``securityContext``
     merged over the pod's. Each value is None when nobody sets it; ``spans`` maps a
     field name to where it was set."""
@@ -121,7 +121,7 @@ class Security:
 
 
 @dataclass(frozen=True, slots=True)
-class Resources:
+class Resources(Compact):
     """Quantities as written (``"256Mi"``, ``"500m"``)."""
 
     span: Span | None = None
@@ -136,7 +136,7 @@ class Resources:
 
 
 @dataclass(frozen=True, slots=True)
-class Container:
+class Container(Compact):
     name: str
     image: str
     span: Span
@@ -173,7 +173,7 @@ class Container:
 
 
 @dataclass(frozen=True, slots=True)
-class Workload:
+class Workload(Compact):
     """A pod-bearing object. ``span`` points at its ``kind:`` line; ``grace`` is
     ``terminationGracePeriodSeconds`` (None = default 30)."""
 
@@ -213,7 +213,7 @@ class Workload:
 
 
 @dataclass(frozen=True, slots=True)
-class ServicePort:
+class ServicePort(Compact):
     port: int
     span: Span
     target_port: int | str | None = None
@@ -223,7 +223,7 @@ class ServicePort:
 
 
 @dataclass(frozen=True, slots=True)
-class KService:
+class KService(Compact):
     """A Kubernetes ``Service``."""
 
     name: str
@@ -242,14 +242,14 @@ class KService:
 
 
 @dataclass(frozen=True, slots=True)
-class DataEntry:
+class DataEntry(Compact):
     key: str
     value: str
     span: Span
 
 
 @dataclass(frozen=True, slots=True)
-class ConfigMap:
+class ConfigMap(Compact):
     """A ConfigMap, or a Secret (``secret`` true; values as written, base64 for ``data``)."""
 
     name: str
@@ -261,7 +261,7 @@ class ConfigMap:
 
 
 @dataclass(frozen=True, slots=True)
-class OtherObject:
+class OtherObject(Compact):
     """Any other manifest object we only need to know exists (PDB, HPA, Ingress, ...)."""
 
     kind: str
@@ -275,7 +275,7 @@ class OtherObject:
 
 
 @dataclass(frozen=True, slots=True)
-class ComposePort:
+class ComposePort(Compact):
     span: Span
     target: int | None
     published: str | None = None
@@ -284,7 +284,7 @@ class ComposePort:
 
 
 @dataclass(frozen=True, slots=True)
-class ComposeService:
+class ComposeService(Compact):
     name: str
     path: str
     span: Span
@@ -305,7 +305,7 @@ class ComposeService:
 
 
 @dataclass(frozen=True, slots=True)
-class Manifests:
+class Manifests(Compact):
     """Everything parsed out of one YAML file."""
 
     path: str

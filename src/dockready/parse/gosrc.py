@@ -256,24 +256,14 @@ _STR_TOKENS = (
     b".crt",
     b"zoneinfo",
 )
-_SECRET_TOKENS = (
-    b"passw",
-    b"pwd",
-    b"secret",
-    b"token",
-    b"apikey",
-    b"api_key",
-    b"privatekey",
-    b"private_key",
-    b"accesskey",
-    b"access_key",
-    b"credential",
-    b"authkey",
-    b"auth_key",
-    b"signingkey",
-    b"signing_key",
-    b"dsn",
+_SECRET_TOKENS = (b"passw", b"pwd", b"secret", b"token", b"key", b"credential", b"dsn")
+_SECRET_NAME = re.compile(
+    r"(?i)(passw(or)?d|passwd|pwd|secret|token|api_?key|private_?key|access_?key|"
+    r"credential|auth_?key|signing_?key|encryption_?key|dsn)"
 )
+# Quick string-literal pieces, only to decide whether a file has any string worth a
+# closer look (the tree decides what a string really is).
+_QUOTED = re.compile(rb'"[^"\n]*"|`[^`]*`')
 _STRING_TYPES = ("interpreted_string_literal", "raw_string_literal")
 
 
@@ -1551,7 +1541,11 @@ def _string_sites(root: Node, source: bytes) -> list[Node]:
     """String literals that look like URLs, addresses, paths or keys, and string
     literals bound to a secret-sounding name (a const, variable, field or map key)."""
     found: dict[int, Node] = {}
-    positions = _find_all(source, _STR_TOKENS) + [m.start() for m in _IP.finditer(source)]
+    blob = b"\x00".join(_QUOTED.findall(source))
+    tokens = tuple(t for t in _STR_TOKENS if t in blob)
+    positions = _find_all(source, tokens) if tokens else []
+    if _IP.search(blob):
+        positions.extend(m.start() for m in _IP.finditer(source))
     for pos in positions:
         n = _string_at(root, pos)
         if n is not None:
@@ -1570,6 +1564,8 @@ def _secret_binding(node: Node | None) -> Node | None:
     if node.type == "interpreted_string_literal_content":
         node = node.parent
     if node is None or node.type not in ("identifier", "field_identifier", *_STRING_TYPES):
+        return None
+    if not _SECRET_NAME.search(_text(node)):
         return None
     target = node
     parent = node.parent

@@ -5,6 +5,7 @@ Plain (no colour, no styling) when stdout is not a terminal or ``NO_COLOR`` is s
 
 from __future__ import annotations
 
+import os
 from itertools import groupby
 from typing import IO
 
@@ -18,6 +19,10 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO:
 
 
 def render(result: Result, out: IO[str], *, quiet: bool = False, color: bool | None = None) -> None:
+    if color is None and os.environ.get("NO_COLOR", ""):
+        # rich's own NO_COLOR handling drops colours but keeps bold/dim/underline
+        # escapes on a terminal; NO_COLOR here means plain text.
+        color = False
     console = Console(
         file=out,
         force_terminal=color,

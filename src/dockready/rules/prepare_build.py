@@ -429,15 +429,18 @@ def dynamic_binary_on_static_base(ix: ProjectIndex) -> Iterator[Hit]:
     matching C library: `scratch`, `distroless/static`, `chainguard/static` (no libc
     at all) or a musl image such as `alpine` for a binary built against glibc.
 
-    The binary is dynamic when cgo is effectively on (`CGO_ENABLED=1`, or unset in a
-    builder that has a C compiler: the Debian `golang:<ver>` images have gcc; the
-    `golang:*-alpine` images have none, so cgo is off there since Go 1.20) and the
-    code imports `net` (directly, through `net/http`, `crypto/tls`..., or through a
-    client/server module such as gRPC or a database driver) or `os/user`; and also
-    with `-buildmode=pie`, or `-linkmode external` without `-extldflags -static`.
+    The binary is dynamic when cgo is effectively on and the packages the main
+    package links import `net` (directly, through `net/http`, `crypto/tls`..., or
+    through a client/server module such as gRPC or a database driver) or `os/user`;
+    and also with `-buildmode=pie`, or `-linkmode external` without
+    `-extldflags -static`. Cgo is on with `CGO_ENABLED=1` (from `ENV`, `ARG`, an
+    inline assignment, `export` or `go env -w`), or when it is unset in a builder
+    with a C compiler: the Debian `golang:<ver>` images have gcc, the
+    `golang:*-alpine` images have none (so cgo is off there since Go 1.20) unless a
+    RUN installs one (`apk add gcc`).
 
     Not reported: the `netgo`/`osusergo` build tags (pure-Go resolver and user
-    lookups), a musl binary (built with cgo in an Alpine builder that has gcc) on an
+    lookups), `-linkmode external -extldflags -static`, a musl binary (built with cgo in an Alpine builder that has gcc) on an
     Alpine final image, a final stage that copies `/lib` or `/lib64` in, an unknown
     builder or final image, and code that *needs* cgo (`import "C"`, go-sqlite3...):
     turning cgo off is not the fix there, and DR202 reports it.
@@ -525,16 +528,16 @@ def cgo_required(ix: ProjectIndex) -> Iterator[Hit]:
     `require` alone is not evidence (the module may be used only by tests, which
     dockready does not read). Then:
 
-    - the build turns cgo off: `CGO_ENABLED=0` (ENV, ARG, inline, `export` or
-      `go env -w`), or leaves
-      it unset in a builder with no C compiler (`golang:*-alpine` without
-      `apk add gcc musl-dev`, Go 1.20 or later); or
+    - the build turns cgo off: `CGO_ENABLED=0` (`ENV`, `ARG`, inline, `export` or
+      `go env -w`), or leaves it unset in a builder with no C compiler
+      (`golang:*-alpine` without `apk add gcc musl-dev`, Go 1.20 or later); or
     - cgo is on and the binary is linked dynamically (no `-extldflags -static`), but
       the final image cannot run it: no C library (`scratch`, `distroless/static`)
       or another one (musl `alpine` for a glibc build).
 
-    The finding is on the `go build` line, with the import or `require` as related.
-    An unknown builder or final image is not judged.
+    The finding is on the `go build` line, with the import as related. An unknown
+    builder or final image is not judged. When cgo is needed, DR201 stays silent
+    on the same build: its fix (turning cgo off) would break this code.
 
     ## Why is this bad?
     Without cgo a package with `import "C"` (and `confluent-kafka-go`) does not
@@ -651,7 +654,8 @@ def go_version_mismatch(ix: ProjectIndex) -> Iterator[Hit]:
     `GOTOOLCHAIN=auto` Go downloads the newer toolchain at build time instead: an
     offline or proxied build fails, and the image no longer builds with the Go it
     names. Go 1.20 and older ignore the line and compile newer code with old
-    semantics, or fail on new syntax.
+    semantics, or fail on new syntax (and cannot parse a `go 1.21.0`-style or
+    `toolchain` line at all).
 
     ## Example
     ```dockerfile
@@ -691,7 +695,12 @@ def go_version_mismatch(ix: ProjectIndex) -> Iterator[Hit]:
             if (span, "go") in seen:
                 continue
             seen.add((span, "go"))
-            if have < (1, 21):
+            if have < (1, 21) and (len(need) > 2 or mod.toolchain is not None):
+                effect = (
+                    f"Go {builder.go_version} cannot read this go.mod (a go line with a patch "
+                    "version, or a toolchain line, needs Go 1.21): the build fails"
+                )
+            elif have < (1, 21):
                 effect = (
                     f"Go {builder.go_version} predates toolchain checks: it compiles the "
                     "code with old semantics, or fails on newer syntax"
@@ -859,7 +868,8 @@ def vendor_mode_mismatch(ix: ProjectIndex) -> Iterator[Hit]:
     ## What it does
     Finds `go build` commands that build from `vendor/` when `vendor/` cannot work:
 
-    - `-mod=vendor` (as a flag or in `GOFLAGS`) while the module requires modules
+    - `-mod=vendor` (as a flag, or in `GOFLAGS` from the environment or `go env -w`)
+      while the module requires modules
       and has no committed `vendor/modules.txt`, and no earlier `RUN go mod vendor`
       creates one (the seed's own Dockerfile runs `go mod download`, which fills the
       module cache, not `vendor/`, and then builds with `-mod=vendor`);
@@ -1291,7 +1301,8 @@ def build_target_missing(ix: ProjectIndex) -> Iterator[Hit]:
 
     - a `go build`/`go install` target (`./cmd/api`, `/src/cmd/api`, the module
       path) whose directory does not exist, holds no Go files, holds a package other
-      than `main`, or a `package main` without `func main`. The target is placed
+      than `main`, or a `package main` without `func main`, or whose Go files the
+      context's `.dockerignore` excludes (`cmd/`). The target is placed
       through the `COPY` (or `RUN --mount=type=bind`) that put the context into the
       builder; targets copied from another stage, import paths outside the module
       and `pkg@version` are not judged.
@@ -1351,6 +1362,16 @@ def _missing_targets(ix: ProjectIndex, tree: _Tree, build: Build, st: Stage) -> 
             if placed is None:
                 continue
             cands, dots = placed
+            verb = "install" if gb.install else "build"
+            ignored = _ignored_package(ix, build, cands[0]) if len(cands) == 1 else None
+            if ignored is not None:
+                yield Hit(
+                    gb.span,
+                    f"go {verb} {target}: .dockerignore excludes the Go files of {cands[0]}, "
+                    "so they never reach the builder and the build fails",
+                    (Related(ignored, f"excludes {cands[0]}"),),
+                )
+                break
             problems = [_target_problem(ix, tree, target, c, dots) for c in cands]
             if len(cands) != 1 or problems[0] is None or _skipped(cands[0] + "/x"):
                 continue
@@ -1362,12 +1383,25 @@ def _missing_targets(ix: ProjectIndex, tree: _Tree, build: Build, st: Stage) -> 
                 if pkg is not None and pkg.files
                 else ()
             )
-            yield Hit(
-                gb.span,
-                f"go {'install' if gb.install else 'build'} {target}: {problems[0]}",
-                related,
-            )
+            yield Hit(gb.span, f"go {verb} {target}: {problems[0]}", related)
             break
+
+
+def _ignored_package(ix: ProjectIndex, build: Build, cand: str) -> Span | None:
+    """The .dockerignore line that keeps every Go file of the package at ``cand`` out
+    of the build context, if it does."""
+    pkg = ix.packages.get(cand)
+    di = build.dockerignore
+    if pkg is None or di is None or not pkg.files:
+        return None
+    spans: list[Span] = []
+    for g in pkg.files:
+        rel = _ctx_rel(build, g.path)
+        span = _ignoring_pattern(di, rel) if rel is not None else None
+        if span is None:
+            return None
+        spans.append(span)
+    return spans[0]
 
 
 def _missing_sources(ix: ProjectIndex, tree: _Tree, build: Build, st: Stage) -> Iterator[Hit]:
@@ -1385,11 +1419,17 @@ def _missing_sources(ix: ProjectIndex, tree: _Tree, build: Build, st: Stage) -> 
             src = _source_root(s)
             verb = "ADD" if c.is_add else "COPY"
             if src == ".." or src.startswith("../"):
-                yield Hit(
-                    c.span,
-                    f"{verb} {s}: the source is outside the build context ({build.context}): "
-                    "Docker cannot send it to the builder",
-                )
+                clamped = src
+                while clamped.startswith("../"):
+                    clamped = clamped[3:]
+                clamped = "." if clamped == ".." else clamped
+                if not tree.exists(_join(build.context, clamped)):
+                    yield Hit(
+                        c.span,
+                        f"{verb} {s}: the source climbs out of the build context "
+                        f"({build.context}), which is all Docker sends: the build fails with "
+                        "'not found' (or a forbidden path)",
+                    )
                 continue
             if src == "." or any(ch in src for ch in "*?["):
                 continue
@@ -1435,8 +1475,9 @@ def _main_elsewhere(ix: ProjectIndex, build: Build, cand: str) -> bool:
 
 
 def _requires_near(ix: ProjectIndex, go_sum: str) -> bool:
+    """Is ``go_sum`` the go.sum of a module that needs one (DR205 reports it)?"""
     mod = ix.module_of(go_sum)
-    return mod is not None and bool(mod.requires) and _join(mod.dir, "go.sum") == go_sum
+    return mod is not None and _fetched(mod) and _join(mod.dir, "go.sum") == go_sum
 
 
 # --------------------------------------------------------------------------- DR207
@@ -1719,11 +1760,15 @@ def _is_root(user: str | None) -> bool:
     return user.split(":", 1)[0].strip() in ("", "0", "root")
 
 
-def _stage_user(df: Dockerfile, stage: Stage) -> str | None:
-    for st in df.lineage(stage):
-        if st.user is not None:
-            return st.user
-    return None
+def _user_at(df: Dockerfile, stage: Stage, line: int) -> str | None:
+    """The ``USER`` in effect at ``line`` of the stage (its lineage's last ``USER``
+    before that line), None for the image's default (root for golang images)."""
+    user: str | None = None
+    for st in reversed(df.lineage(stage)):
+        for i in st.instructions:
+            if i.cmd == "USER" and i.span.line < line and i.value:
+                user = i.value[0].strip()
+    return user
 
 
 @rule(id="DR223", name="vcs-stamping-fails", severity=Severity.ERROR)
@@ -1824,11 +1869,12 @@ def vcs_stamping_fails(ix: ProjectIndex) -> Iterator[Hit]:
             )
             continue
         owner_root = _is_root(copy.chown)
-        runner_root = _is_root(_stage_user(job.df, job.stage))
+        runner_user = _user_at(job.df, job.stage, gb.span.line)
+        runner_root = _is_root(runner_user)
         if owner_root == runner_root:
             continue
         owner = copy.chown.split(":", 1)[0] if copy.chown else "root"
-        runner = _stage_user(job.df, job.stage) or "root"
+        runner = runner_user or "root"
         yield Hit(
             gb.span,
             f"go build stamps VCS information, but the copied .git belongs to {owner} and "
