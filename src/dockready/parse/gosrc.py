@@ -46,6 +46,10 @@ GO = Language(tree_sitter_go.language())
 CALL_NAMES = frozenset(
     {
         "Go",
+        "Load",
+        "ReadConfig",
+        "Provider",
+        "DecodeFile",
         "Use",
         "Register",
         "Profiler",
@@ -1222,8 +1226,24 @@ def _derive(ctx: _Ctx, res: _Resolver, out: _Out) -> None:
 def _origin_pkg(call: Call, ctx: _Ctx, res: _Resolver) -> str:
     if call.receiver_pkg:
         return call.receiver_pkg
-    origin = _origin(ctx, res, call.receiver.rsplit(".", 1)[-1], call.func)
-    return origin.rsplit(".", 1)[0] if origin and not origin.startswith(".") else ""
+    return _var_pkg(call.receiver.rsplit(".", 1)[-1], call.func, ctx, res, 0)
+
+
+def _var_pkg(name: str, func: str, ctx: _Ctx, res: _Resolver, depth: int) -> str:
+    """The package a variable's value comes from, through method chains:
+    ``e := gin.Default(); api := e.Group("/v1")`` -> gin for ``api``."""
+    origin = _origin(ctx, res, name, func)
+    if origin and not origin.startswith("."):
+        return origin.rsplit(".", 1)[0] if "." in origin else ""
+    if origin.startswith(".") and depth < 4:
+        for table in (ctx.assigns_in(func) if func else {}, ctx.assigns.get("", {})):
+            for a in reversed(table.get(name, [])):
+                v = a.value
+                fn = v.child_by_field_name("function") if v is not None else None
+                operand = fn.child_by_field_name("operand") if fn is not None else None
+                if operand is not None and operand.type == "identifier":
+                    return _var_pkg(_text(operand), func, ctx, res, depth + 1)
+    return ctx.type_in(func, name) if func else ctx.types.get(name, "")
 
 
 def _handler_of(v: Value | None) -> str:

@@ -1,0 +1,225 @@
+"""Go facts from tree-sitter-go: values resolved the way a reader would, listeners,
+routes, lifecycle, and robustness on partial trees."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from dockready.facts.go import EnvRef, FlagRef, GoFile
+from dockready.parse.gosrc import CALL_NAMES, parse_go
+
+
+def go(src: str) -> GoFile:
+    return parse_go("main.go", src.encode())
+
+
+def test_port_from_env_with_if_fallback() -> None:
+    g = go(
+        """package main
+import ("net/http"; "os")
+func main() {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	http.ListenAndServe(":"+port, nil)
+}
+"""
+    )
+    (lst,) = g.listeners
+    assert lst.addr is not None
+    assert lst.addr.parts == (":", EnvRef("PORT", "8080"))
+    assert lst.addr.resolve({}) == ":8080"
+    assert lst.addr.resolve({"PORT": "9090"}) == ":9090"
+    assert lst.handler == "default"
+
+
+def test_lookupenv_fallback_and_helper_function() -> None:
+    g = go(
+        """package main
+import ("net/http"; "os")
+func getEnv(key, fallback string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return fallback
+}
+func main() {
+	addr := "127.0.0.1:6060"
+	if v, ok := os.LookupEnv("ADMIN_ADDR"); ok {
+		addr = v
+	}
+	go http.ListenAndServe(addr, nil)
+	srv := &http.Server{Addr: ":" + getEnv("APP_PORT", "8081")}
+	srv.ListenAndServe()
+}
+"""
+    )
+    admin, app = g.listeners
+    assert admin.addr is not None and admin.addr.resolve({}) == "127.0.0.1:6060"
+    assert admin.addr.resolve({"ADMIN_ADDR": ":7070"}) == ":7070"
+    assert admin.in_goroutine and not admin.blocking
+    assert app.addr is not None and app.addr.parts == (":", EnvRef("APP_PORT", "8081"))
+    assert app.blocking
+
+
+def test_constants_flags_sprintf_and_function_returns() -> None:
+    g = go(
+        """package main
+import ("flag"; "fmt"; "net"; "net/http")
+const defaultPort = 8080
+var admin = flag.String("admin", ":6060", "admin address")
+func listenAddr() string { return fmt.Sprintf(":%d", defaultPort) }
+func main() {
+	flag.Parse()
+	http.ListenAndServe(listenAddr(), nil)
+	http.ListenAndServe(*admin, nil)
+	http.ListenAndServe(net.JoinHostPort("0.0.0.0", "9000"), nil)
+}
+"""
+    )
+    a, b, c = (lst.addr for lst in g.listeners)
+    assert a is not None and a.literal == ":8080"
+    assert b is not None and b.parts == (FlagRef("admin", ":6060"),)
+    assert c is not None and c.literal == "0.0.0.0:9000"
+
+
+def test_routes_go122_gorilla_gin_and_groups() -> None:
+    g = go(
+        """package main
+import (
+	"net/http"
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/mux"
+)
+func main() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /healthz", nil)
+	r := mux.NewRouter()
+	r.HandleFunc("/ready", nil).Methods(http.MethodGet)
+	e := gin.Default()
+	api := e.Group("/api/v1")
+	api.POST("/orders", nil)
+	e.Run()
+}
+"""
+    )
+    got = {(r.path, r.method, r.framework) for r in g.routes}
+    assert ("/healthz", "GET", "net/http") in got
+    assert ("/ready", "GET", "gorilla") in got
+    assert ("/api/v1/orders", "POST", "gin") in got
+    gin = next(lst for lst in g.listeners if lst.kind == "gin")
+    assert gin.addr is not None and gin.addr.resolve({"PORT": "3000"}) == ":3000"
+
+
+def test_signals_shutdown_timeout_and_closures() -> None:
+    g = go(
+        """package main
+import (
+	"context"; "net/http"; "os/signal"; "syscall"; "time"
+	"golang.org/x/sync/errgroup"
+)
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	srv := &http.Server{Addr: ":8080", ReadHeaderTimeout: 5 * time.Second}
+	var g errgroup.Group
+	g.Go(func() error { return srv.ListenAndServe() })
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	_ = g.Wait()
+}
+"""
+    )
+    (sig,) = g.signals
+    assert sig.signals == ("SIGTERM",)
+    (sd,) = g.shutdowns
+    assert sd.timeout == 25.0 and sd.cancellable
+    (lst,) = g.listeners
+    assert lst.in_closure and not lst.blocking
+    (lit,) = g.literals
+    header = lit.field("ReadHeaderTimeout")
+    assert header is not None and header.seconds == 5.0
+
+
+def test_publish_receiver_type_and_discarded_error() -> None:
+    g = go(
+        """package orders
+import "github.com/nats-io/nats.go"
+type Service struct{ nc *nats.Conn }
+func (s *Service) Notify() {
+	s.nc.Publish("order.created", nil)
+	if err := s.nc.Publish("order.paid", nil); err != nil {
+		panic(err)
+	}
+}
+"""
+    )
+    pubs = [c for c in g.calls if c.name == "Publish"]
+    assert [c.receiver_pkg for c in pubs] == ["github.com/nats-io/nats.go"] * 2
+    assert [c.discarded for c in pubs] == [True, False]
+    assert {c.func for c in pubs} == {"(*Service).Notify"}
+
+
+def test_secret_strings_are_bound_to_their_names() -> None:
+    g = go(
+        """package main
+const dbPassword = "s3cr3t-Passw0rd!"
+var cfg = map[string]string{"api_key": "abcd1234efgh"}
+func main() {
+	token := "ghp_0123456789abcdefghijklmnopqrstuvwxyz"
+	name := "not a secret"
+	_, _ = token, name
+}
+"""
+    )
+    keyed = {s.key: s.value for s in g.strings}
+    assert keyed["dbPassword"] == "s3cr3t-Passw0rd!"
+    assert keyed["api_key"] == "abcd1234efgh"
+    assert keyed["token"].startswith("ghp_")
+    assert "not a secret" not in {s.value for s in g.strings}
+
+
+def test_partial_tree_keeps_the_parsable_parts() -> None:
+    g = go(
+        """package main
+import "net/http"
+func main() {
+	http.ListenAndServe(":8080", nil)
+}
+func broken() {
+	x := := 1
+}
+"""
+    )
+    assert g.error is not None and g.error.line == 7
+    assert any(c.callee == "net/http.ListenAndServe" for c in g.calls)
+
+
+def test_cgo_and_imports() -> None:
+    g = go(
+        'package main\n// #include <stdio.h>\nimport "C"\nimport _ "time/tzdata"\nfunc main() {}\n'
+    )
+    assert g.cgo is not None and g.cgo.line == 3
+    assert g.import_of("time/tzdata") is not None
+
+
+def test_every_callee_a_rule_names_is_recorded() -> None:
+    """Calls are recorded only when their name is in CALL_NAMES (speed); a rule that
+    asks about another call would silently never fire."""
+    rules_dir = Path(__file__).resolve().parents[2] / "src" / "dockready" / "rules"
+    qualified = re.compile(r"^[a-z0-9][a-z0-9./_-]*\.([A-Z][A-Za-z0-9_]*)$")
+    not_calls = {"Server", "Client", "Config", "Logger", "DefaultClient", "DefaultServeMux"}
+    not_calls |= {"Stdout", "Stderr"}
+    missing = set()
+    for path in rules_dir.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                m = qualified.match(node.value)
+                if m and m.group(1) not in CALL_NAMES | not_calls:
+                    missing.add(f"{path.name}: {node.value}")
+    assert not missing, sorted(missing)
