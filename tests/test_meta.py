@@ -46,3 +46,11 @@ def test_ids_match_checklist() -> None:
         if r.id == "DR000":
             continue
         assert table.get(r.id) == r.name, f"{r.id} is {table.get(r.id)!r} in CHECKLIST.md"
+
+
+def test_readme_lists_every_rule() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for r in RULES:
+        assert f"| {r.id} | {r.name} | {r.severity.label} |" in readme, f"README lacks {r.id}"

@@ -1,0 +1,610 @@
+"""Hostile and broken repositories: dockready must never crash on them.
+
+Every bad repository is built in ``tmp_path`` next to a healthy file with a known
+finding (``other/Dockerfile``: ``FROM alpine:latest`` -> DR302). For each one the run
+must end with exit code 0 or 1 (never 3, never a traceback), the healthy file must
+still be checked, and the bad file must be named: by a DR000 finding at the place the
+parser gave up, or by a notice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from dockready.cli import cli
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PLANTED_PATH = "other/Dockerfile"
+PLANTED = 'FROM alpine:latest\nUSER 65532\nCMD ["/app"]\n'
+NO_COLOR_ENV: dict[str, str | None] = {"NO_COLOR": None, "FORCE_COLOR": None}
+
+
+@dataclass
+class Run:
+    code: int
+    doc: dict[str, Any]
+    text: str
+
+    def ids_at(self, path: str) -> set[tuple[str, int]]:
+        return {(f["id"], f["line"]) for f in self.doc["findings"] if f["path"] == path}
+
+    def findings(self, rule_id: str, path: str) -> list[dict[str, Any]]:
+        return [f for f in self.doc["findings"] if f["id"] == rule_id and f["path"] == path]
+
+    def notices(self, path: str) -> list[dict[str, Any]]:
+        return [n for n in self.doc["notices"] if n["path"] == path]
+
+
+def make_repo(root: Path, files: Mapping[str, str | bytes], planted: bool = True) -> Path:
+    if planted:
+        files = {PLANTED_PATH: PLANTED, **files}
+    for rel, content in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8")
+    return root
+
+
+def _invoke(args: list[str]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, args, env=NO_COLOR_ENV)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"dockready {' '.join(args)} raised") from result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def audit(root: Path, planted: bool = True) -> Run:
+    """Check ``root`` as JSON and as text; both must succeed without a crash."""
+    code, out, err = _invoke(["check", "--format", "json", str(root)])
+    tcode, text, terr = _invoke(["check", str(root)])
+    for stream in (out, err, text, terr):
+        assert "Traceback" not in stream, stream
+        assert "RecursionError" not in stream, stream
+        assert "internal error" not in stream, stream
+    assert code in (0, 1), f"exit {code}: {err}"
+    assert tcode == code
+    assert err == terr == ""
+    run = Run(code, json.loads(out), text)
+    for f in run.doc["findings"]:
+        assert not os.path.isabs(f["path"]), f["path"]
+    if planted:
+        # the rest of the repository is still checked
+        assert ("DR302", 1) in run.ids_at(PLANTED_PATH), run.doc["findings"]
+        assert f"{PLANTED_PATH}:1:1 warning DR302 " in text
+    return run
+
+
+def assert_dr000(run: Run, path: str, line: int | set[int], *words: str) -> dict[str, Any]:
+    """One DR000 finding at ``path``, on ``line`` (or one of a set of lines)."""
+    lines = line if isinstance(line, set) else {line}
+    hits = run.findings("DR000", path)
+    assert hits, f"no DR000 at {path}; findings: {run.doc['findings']}"
+    assert len(hits) == 1, hits
+    assert hits[0]["line"] in lines, hits
+    assert run.code == 1, "DR000 is an error"
+    for w in words:
+        assert w.lower() in hits[0]["message"].lower(), hits[0]["message"]
+    assert f"{path}:{hits[0]['line']}:" in run.text
+    return hits[0]
+
+
+def assert_notice(run: Run, path: str, *words: str) -> dict[str, Any]:
+    notes = run.notices(path)
+    assert notes, f"no notice for {path}; notices: {run.doc['notices']}"
+    assert not run.findings("DR000", path), "a notice, not a DR000 finding"
+    msg = " ".join(n["message"] for n in notes).lower()
+    for w in words:
+        assert w.lower() in msg, msg
+    assert f"notice: {path}:" in run.text
+    return notes[0]
+
+
+def run_module(args: list[str], timeout: float) -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {k: v for k, v in os.environ.items() if k not in NO_COLOR_ENV}
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [env.get("PYTHONPATH")])])
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "dockready", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return proc, time.monotonic() - start
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+def test_malformed_yaml(tmp_path: Path) -> None:
+    run = audit(
+        make_repo(
+            tmp_path,
+            {
+                "k8s/bad.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n   bad: [\n",
+                "k8s/good.yaml": (
+                    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: y\nspec:\n  containers:\n"
+                    "    - name: y\n      image: registry.example.com/y:latest\n"
+                ),
+            },
+        )
+    )
+    assert_dr000(run, "k8s/bad.yaml", 5, "YAML")
+    # a sibling manifest in the same directory is still read
+    assert ("DR414", 8) in run.ids_at("k8s/good.yaml")
+
+
+def test_helm_template(tmp_path: Path) -> None:
+    template = (
+        "apiVersion: apps/v1\n"
+        "kind: Deployment\n"
+        "metadata:\n"
+        "  name: {{ .Release.Name }}\n"
+        "spec:\n"
+        "  template:\n"
+        "    spec:\n"
+        "      containers:\n"
+        "        - name: app\n"
+        "          image: {{ .Values.image }}\n"
+    )
+    run = audit(
+        make_repo(
+            tmp_path,
+            {
+                "chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+                "chart/values.yaml": "image: app:1.0\n",
+                "chart/templates/deployment.yaml": template,
+            },
+        )
+    )
+    # either template line is a fair place (the parser reports the last one today)
+    assert_dr000(run, "chart/templates/deployment.yaml", {4, 10}, "template")
+    assert not run.findings("DR000", "chart/values.yaml")
+    assert not run.findings("DR000", "chart/Chart.yaml")
+
+
+def test_helm_control_structures(tmp_path: Path) -> None:
+    run = audit(
+        make_repo(
+            tmp_path,
+            {
+                "templates/cm.yaml": (
+                    "{{- if .Values.enabled }}\napiVersion: v1\nkind: ConfigMap\n"
+                    "metadata:\n  name: x\n{{- end }}\n"
+                )
+            },
+        )
+    )
+    assert_dr000(run, "templates/cm.yaml", 1, "template")
+
+
+def _billion_laughs(levels: int = 10) -> str:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels):
+        refs = ", ".join([f"*a{i - 1}"] * 9)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_yaml_alias_bomb(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"k8s/bomb.yaml": _billion_laughs()})
+    start = time.monotonic()
+    run = audit(repo)
+    assert time.monotonic() - start < 10, "the alias bomb must be refused quickly"
+    hits = run.findings("DR000", "k8s/bomb.yaml")
+    assert len(hits) == 1, run.doc["findings"]
+    assert "alias" in hits[0]["message"].lower()
+
+
+def test_yaml_alias_bomb_real_process(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"bomb.yaml": _billion_laughs(12)})
+    proc, elapsed = run_module(["check", "--format", "json", str(repo)], timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert elapsed < 15
+    assert "Traceback" not in proc.stderr
+    ids = {(f["id"], f["path"]) for f in json.loads(proc.stdout)["findings"]}
+    assert ("DR000", "bomb.yaml") in ids
+    assert ("DR302", PLANTED_PATH) in ids
+
+
+def test_recursive_yaml_alias(tmp_path: Path) -> None:
+    run = audit(make_repo(tmp_path, {"loop.yaml": "a: &x\n  b: *x\n"}))
+    assert run.findings("DR000", "loop.yaml") or run.notices("loop.yaml")
+
+
+def test_big_yaml_file(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {})
+    big = repo / "k8s" / "huge.yaml"
+    big.parent.mkdir()
+    with big.open("wb") as fh:  # sparse: cheap to make, 5 MB + 1 byte long
+        fh.write(b"apiVersion: v1\n")
+        fh.truncate(5 * 1024 * 1024 + 1)
+    run = audit(repo)
+    note = assert_notice(run, "k8s/huge.yaml", "limit", "MB")
+    assert "5.0 MB" in note["message"]
+
+
+def test_utf16_yaml_with_bom(tmp_path: Path) -> None:
+    def configmap(name: str) -> str:
+        return (
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
+            "data:\n  DB_PASSWORD: Sup3rS3cretValue\n"
+        )
+
+    run = audit(
+        make_repo(
+            tmp_path,
+            {
+                "k8s/le.yaml": configmap("le").encode("utf-16"),  # BOM + little endian
+                "k8s/be.yaml": b"\xfe\xff" + configmap("be").encode("utf-16-be"),
+            },
+        )
+    )
+    # decoded and checked: the secret on line 6 is found (and masked) in both
+    for path in ("k8s/le.yaml", "k8s/be.yaml"):
+        assert ("DR413", 6) in run.ids_at(path), run.doc["findings"]
+        assert not run.findings("DR000", path)
+    assert "Sup3rS3cretValue" not in json.dumps(run.doc) + run.text
+
+
+def test_latin1_yaml(tmp_path: Path) -> None:
+    cm = (
+        "# Konfiguration f\xfcr den Dienst\napiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+        "  name: caf\xe9\ndata:\n  DB_PASSWORD: Sup3rS3cretValue\n"
+    )
+    run = audit(make_repo(tmp_path, {"k8s/cm.yaml": cm.encode("latin-1")}))
+    note = assert_notice(run, "k8s/cm.yaml", "UTF-8")
+    assert note["line"] == 1
+    # checked anyway
+    assert ("DR413", 7) in run.ids_at("k8s/cm.yaml"), run.doc["findings"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param("[" * 10_000 + "]" * 10_000 + "\n", id="flow-sequences"),
+        pytest.param("{a: " * 10_000 + "1" + "}" * 10_000 + "\n", id="flow-mappings"),
+        pytest.param("- " * 10_000 + "x\n", id="block-sequences"),
+        pytest.param(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: |\n    y\n"
+            "---\nk: " + "[" * 10_000 + "]" * 10_000 + "\n",
+            id="second-document",
+        ),
+    ],
+)
+def test_deeply_nested_yaml(tmp_path: Path, content: str) -> None:
+    run = audit(make_repo(tmp_path, {"deep.yaml": content}))
+    hits = run.findings("DR000", "deep.yaml")
+    if hits:
+        assert len(hits) == 1
+        assert "nest" in hits[0]["message"].lower() or "deep" in hits[0]["message"].lower()
+    else:
+        assert_notice(run, "deep.yaml")
+
+
+def test_nested_yaml_within_limits_is_read(tmp_path: Path) -> None:
+    """Deep but acceptable nesting around a real workload: still analysed."""
+    deep = "[" * 900 + "]" * 900
+    manifest = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n"
+        f"  annotations: {{deep: {deep}}}\n"
+        "spec:\n  template:\n    spec:\n      containers:\n        - name: x\n"
+        f"          args: {deep}\n"
+        "          image: registry.example.com/x:latest\n"
+    )
+    run = audit(make_repo(tmp_path, {"deploy.yaml": manifest}))
+    assert ("DR414", 12) in run.ids_at("deploy.yaml")
+
+
+# --------------------------------------------------------------------------- Dockerfiles
+
+
+def test_dockerfile_bad_instruction(tmp_path: Path) -> None:
+    run = audit(
+        make_repo(
+            tmp_path,
+            {"svc/Dockerfile": "FROM golang:1.22\nRUN echo hi\nFORM alpine:3.19\nCMD true\n"},
+        )
+    )
+    assert_dr000(run, "svc/Dockerfile", 3, "FORM")
+
+
+@pytest.mark.parametrize(
+    "content", ["", "\n\n", "# just a comment\n"], ids=["empty", "blank", "comment"]
+)
+def test_empty_dockerfile(tmp_path: Path, content: str) -> None:
+    run = audit(make_repo(tmp_path, {"svc/Dockerfile": content}))
+    assert_dr000(run, "svc/Dockerfile", 1)
+
+
+def test_latin1_dockerfile(tmp_path: Path) -> None:
+    df = 'FROM alpine:latest\nLABEL maintainer="Jos\xe9 Garc\xeda"\nUSER 65532\nCMD ["/app"]\n'
+    run = audit(make_repo(tmp_path, {"svc/Dockerfile": df.encode("latin-1")}))
+    note = assert_notice(run, "svc/Dockerfile", "UTF-8")
+    assert note["line"] == 2
+    assert ("DR302", 1) in run.ids_at("svc/Dockerfile"), "checked anyway"
+
+
+def test_directory_named_dockerfile(tmp_path: Path) -> None:
+    """A directory called ``Dockerfile`` (or ``main.go``, ``go.mod``, ``x.yaml``) is a
+    directory: it is walked like any other, never read as a file."""
+    repo = make_repo(tmp_path, {"Dockerfile/Dockerfile": "FROM alpine:latest\nCMD true\n"})
+    for name in ("main.go", "go.mod", "deploy.yaml"):
+        (repo / name).mkdir()
+    run = audit(repo)
+    assert ("DR302", 1) in run.ids_at("Dockerfile/Dockerfile")
+    for name in ("Dockerfile", "main.go", "go.mod", "deploy.yaml"):
+        assert not run.ids_at(name), name
+
+
+# --------------------------------------------------------------------------- Go
+
+
+def test_go_that_tree_sitter_cannot_parse(tmp_path: Path) -> None:
+    main = (
+        "package main\n"  # 1
+        "\n"
+        'import "net/http"\n'  # 3
+        "\n"
+        "func broken( {\n"  # 5
+        "\tx := \n"
+        "}\n"
+        "\n"
+        "func main() {\n"  # 9
+        '\thttp.ListenAndServe(":8080", nil)\n'  # 10
+        "}\n"
+    )
+    run = audit(
+        make_repo(tmp_path, {"go.mod": "module example.com/x\n\ngo 1.22\n", "main.go": main})
+    )
+    note = assert_notice(run, "main.go", "tree-sitter")
+    assert note["line"] == 5
+    # facts from the part that parses are still used
+    assert ("DR102", 10) in run.ids_at("main.go"), run.doc["findings"]
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        pytest.param(
+            "\thttp.ListenAndServe(" + "(" * 5000 + '":8080"' + ")" * 5000 + ", nil)\n",
+            6,
+            id="parentheses",
+        ),
+        pytest.param(
+            "\tp := " + " + ".join(['"8"'] * 5000) + '\n\thttp.ListenAndServe(":"+p, nil)\n',
+            7,
+            id="concatenation",
+        ),
+        pytest.param(
+            "\tif true {\n" * 3000 + '\thttp.ListenAndServe(":8080", nil)\n' + "\t}\n" * 3000,
+            3006,
+            id="blocks",
+        ),
+        pytest.param(
+            "\tx := "
+            + "func() int { return " * 2000
+            + "1"
+            + " }()" * 2000
+            + '\n\t_ = x\n\thttp.ListenAndServe(":8080", nil)\n',
+            8,
+            id="closures",
+        ),
+    ],
+)
+def test_deeply_nested_go(tmp_path: Path, body: str, line: int) -> None:
+    main = 'package main\n\nimport "net/http"\n\nfunc main() {\n' + body + "}\n"
+    repo = make_repo(tmp_path, {"go.mod": "module example.com/x\n\ngo 1.22\n", "main.go": main})
+    run = audit(repo)
+    notes = run.notices("main.go")
+    if notes:  # allowed to give up on the file, but with a notice, not a crash
+        assert all("Traceback" not in n["message"] for n in notes)
+    else:
+        assert ("DR102", line) in run.ids_at("main.go"), run.doc["findings"]
+
+
+def test_deeply_nested_go_real_process(tmp_path: Path) -> None:
+    main = (
+        'package main\n\nimport "net/http"\n\nvar port = '
+        + "(" * 5000
+        + '":8080"'
+        + ")" * 5000
+        + "\n\nfunc main() {\n\thttp.ListenAndServe(port, nil)\n}\n"
+    )
+    repo = make_repo(tmp_path, {"go.mod": "module example.com/x\n\ngo 1.22\n", "main.go": main})
+    proc, _ = run_module(["check", "--format", "json", str(repo)], timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "RecursionError" not in proc.stdout + proc.stderr
+    ids = {(f["id"], f["path"]) for f in json.loads(proc.stdout)["findings"]}
+    assert ("DR302", PLANTED_PATH) in ids
+
+
+def test_go_mod_without_module_line(tmp_path: Path) -> None:
+    run = audit(make_repo(tmp_path, {"go.mod": "go 1.22\n\nrequire github.com/lib/pq v1.10.9\n"}))
+    assert_dr000(run, "go.mod", 1, "module")
+
+
+# --------------------------------------------------------------------------- binary files
+
+
+def test_binary_files(tmp_path: Path) -> None:
+    blob = bytes(range(256)) * 64  # NUL bytes and everything else, 16 KiB
+    run = audit(
+        make_repo(
+            tmp_path,
+            {
+                "main.go": blob,
+                "deploy.yaml": blob,
+                "k8s/Dockerfile": b"\x7fELF\x02\x01\x01\x00" + blob,
+            },
+        )
+    )
+    for path in ("main.go", "deploy.yaml", "k8s/Dockerfile"):
+        assert_notice(run, path, "binary")
+
+
+# --------------------------------------------------------------------------- file system
+
+
+def test_symlink_loop(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {})
+    (repo / "loop").symlink_to(".")
+    (repo / "other" / "up").symlink_to("..")
+    run = audit(repo)
+    assert not any(f["path"].startswith(("loop/", "other/up/")) for f in run.doc["findings"])
+    assert len(run.findings("DR302", PLANTED_PATH)) == 1
+
+
+def test_symlink_loop_real_process(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {})
+    (repo / "loop").symlink_to(".")
+    (repo / "a.yaml").symlink_to("b.yaml")
+    (repo / "b.yaml").symlink_to("a.yaml")
+    proc, _ = run_module(["check", "--format", "json", str(repo)], timeout=60)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "Traceback" not in proc.stderr
+    doc = json.loads(proc.stdout)
+    assert ("DR302", PLANTED_PATH) in {(f["id"], f["path"]) for f in doc["findings"]}
+    assert {"a.yaml", "b.yaml"} <= {n["path"] for n in doc["notices"]}
+
+
+def test_dangling_symlinks(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {})
+    (repo / "Dockerfile").symlink_to("does-not-exist")
+    (repo / "k8s").mkdir()
+    (repo / "k8s" / "deploy.yaml").symlink_to("../nowhere/deploy.yaml")
+    (repo / "main.go").symlink_to("/nonexistent/main.go")
+    run = audit(repo)
+    for path in ("Dockerfile", "k8s/deploy.yaml", "main.go"):
+        assert_notice(run, path, "cannot read")
+
+
+def _readable_despite_chmod(p: Path) -> bool:
+    try:
+        p.read_bytes()
+    except PermissionError:
+        return False
+    return True
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path,
+        {
+            "svc/Dockerfile": "FROM alpine:3.19\n",
+            "k8s/deploy.yaml": "apiVersion: v1\nkind: Pod\n",
+            "main.go": "package main\n",
+        },
+    )
+    paths = ("svc/Dockerfile", "k8s/deploy.yaml", "main.go")
+    for path in paths:
+        (repo / path).chmod(0)
+    try:
+        if _readable_despite_chmod(repo / "main.go"):
+            pytest.skip("running as root (or with CAP_DAC_OVERRIDE): chmod 000 does not bite")
+        run = audit(repo)
+        for path in paths:
+            assert_notice(run, path, "cannot read")
+    finally:
+        for path in paths:
+            (repo / path).chmod(0o644)
+
+
+def test_unreadable_directory(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"private/Dockerfile": "FROM alpine:latest\n"})
+    (repo / "private").chmod(0)
+    try:
+        if os.access(repo / "private", os.R_OK | os.X_OK):
+            pytest.skip("running as root (or with CAP_DAC_OVERRIDE): chmod 000 does not bite")
+        audit(repo)
+    finally:
+        (repo / "private").chmod(0o755)
+
+
+# --------------------------------------------------------------------------- whole runs
+
+
+def test_empty_directory(tmp_path: Path) -> None:
+    run = audit(tmp_path, planted=False)
+    assert run.code == 0
+    assert run.doc["findings"] == []
+    assert "No problems found" in run.text
+
+
+def test_directory_without_anything_dockready_reads(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path,
+        {"README.md": "# hi\n", "src/app.py": "print(1)\n", "data.bin": b"\x00" * 10},
+        planted=False,
+    )
+    run = audit(repo, planted=False)
+    assert run.code == 0
+    assert "No problems found in 0 files." in run.text
+
+
+def test_everything_at_once(tmp_path: Path) -> None:
+    """All the bad inputs together: one run, each reported, nothing lost."""
+    repo = make_repo(
+        tmp_path,
+        {
+            "k8s/bad.yaml": "a: [\n",
+            "k8s/bomb.yaml": _billion_laughs(),
+            "k8s/helm.yaml": "metadata:\n  name: {{ .Release.Name }}\n",
+            "svc/Dockerfile": "FROM alpine:3.19\nFORM x\n",
+            "empty/Dockerfile": "",
+            "go.mod": "go 1.22\n",
+            "main.go": b"\x00\x01\x02",
+            "deep.yaml": "[" * 10_000 + "]" * 10_000,
+            "latin/Dockerfile": b'FROM alpine:3.19\nLABEL a="\xe9"\n',
+        },
+    )
+    (repo / "loop").symlink_to(".")
+    (repo / "dangling.yaml").symlink_to("missing.yaml")
+    run = audit(repo)
+    dr000 = {f["path"] for f in run.doc["findings"] if f["id"] == "DR000"}
+    assert dr000 == {
+        "k8s/bad.yaml",
+        "k8s/bomb.yaml",
+        "k8s/helm.yaml",
+        "svc/Dockerfile",
+        "empty/Dockerfile",
+        "go.mod",
+        "deep.yaml",
+    }
+    noticed = {n["path"] for n in run.doc["notices"]}
+    assert {"main.go", "latin/Dockerfile", "dangling.yaml"} <= noticed
+
+
+def test_missing_path_is_a_one_line_usage_error(tmp_path: Path) -> None:
+    code, out, err = _invoke(["check", str(tmp_path / "no-such-repo")])
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "no-such-repo" in lines[0]
+    assert lines[0].startswith("dockready: error:")
+
+
+def test_dangling_symlink_as_the_path_is_a_usage_error(tmp_path: Path) -> None:
+    link = tmp_path / "repo"
+    link.symlink_to(tmp_path / "gone")
+    code, out, err = _invoke(["check", str(link)])
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "repo" in err
