@@ -9,6 +9,7 @@ parser gave up, or by a notice.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -534,6 +535,47 @@ def test_unreadable_directory(tmp_path: Path) -> None:
         audit(repo)
     finally:
         (repo / "private").chmod(0o755)
+
+
+def test_unreadable_files_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same as above, for runs as root: reading the files fails with EACCES."""
+    repo = make_repo(
+        tmp_path,
+        {
+            "svc/Dockerfile": "FROM alpine:3.19\n",
+            "k8s/deploy.yaml": "apiVersion: v1\nkind: Pod\n",
+            "main.go": "package main\n",
+        },
+    )
+    paths = ("svc/Dockerfile", "k8s/deploy.yaml", "main.go")
+    denied = {(repo / p).resolve() for p in paths}
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.resolve() in denied:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    run = audit(repo)
+    for path in paths:
+        assert_notice(run, path, "cannot read", "permission denied")
+
+
+def test_unreadable_directory_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path, {"private/Dockerfile": "FROM alpine:latest\n"})
+    denied = (repo / "private").resolve()
+    real_scandir = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if Path(path).resolve() == denied:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    run = audit(repo)
+    assert not run.ids_at("private/Dockerfile")
+    assert_notice(run, "private", "cannot read")
 
 
 # --------------------------------------------------------------------------- whole runs

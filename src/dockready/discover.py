@@ -85,11 +85,18 @@ def discover(root: Path, paths: list[Path]) -> tuple[list[SourceFile], list[Noti
     """All files under ``paths`` that dockready reads, relative to ``root``."""
     files: dict[str, SourceFile] = {}
     notices: list[Notice] = []
+
+    def unreadable_dir(e: OSError) -> None:  # os.walk would skip it silently
+        where = _rel(root, Path(e.filename)) if e.filename else None
+        notices.append(
+            Notice(f"skipped: cannot read directory ({e.strerror or e})", Span(where or "."))
+        )
+
     for p in paths:
         if p.is_file():
             _add(root, p, files, notices)
             continue
-        for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
+        for dirpath, dirnames, filenames in os.walk(p, onerror=unreadable_dir, followlinks=False):
             rel_dir = Path(dirpath)
             keep = []
             for d in dirnames:

@@ -294,7 +294,12 @@ def _check(paths: Sequence[str], jobs: int | None) -> RunOutcome:
     parsed = parse_all(files, jobs)
     for p in parsed:
         notices.extend(p.notices)
-    ix = index_from(root, parsed, [f.rel for f in files])
+    listed = [f.rel for f in files]
+    if any(p.is_file() for p in resolved):
+        # Single files were named: rules that ask "is this path in the context?" must
+        # still see the rest of the tree (listed, not parsed).
+        listed = sorted({*listed, *(f.rel for f in discover(root, [root])[0])})
+    ix = index_from(root, parsed, listed)
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     findings, errors = run_rules_parallel(ix, all_rules(), workers)
     findings = sorted(set(findings), key=lambda f: (*f.sort_key, f.message))

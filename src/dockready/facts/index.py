@@ -412,10 +412,12 @@ def _services(ix: ProjectIndex) -> list[Service]:
             idx = candidates[0] if len(candidates) == 1 else None
         if idx is not None:
             attached.setdefault(idx, []).append(build)
+    built = set(attached)
+    owners = {id(d): _owner(d, services, built) for d in workload_pairs}
     out: list[Service] = []
     for i, s in enumerate(services):
         svc_builds = tuple(attached.get(i, ()))
-        deps = tuple(d for d in workload_pairs if _runs(d, s, svc_builds, services))
+        deps = tuple(d for d in workload_pairs if owners.get(id(d)) == i)
         comp = tuple(c for c in compose if _compose_runs(c, s, svc_builds, ix))
         out.append(Service(s.name, s.root, s.module, s.main, s.packages, svc_builds, deps, comp))
     return out
@@ -425,20 +427,35 @@ def _count_in(services: list[Service], root: str) -> int:
     return sum(1 for s in services if s.root == root)
 
 
-def _runs(
-    dep: Deployment, svc: Service, builds: tuple[Build, ...], all_svcs: list[Service]
-) -> bool:
-    repo = _image_repo(dep.container.image)
+def _names(svc: Service) -> set[str]:
     names = {svc.name}
     if svc.module is not None and svc.module.module:
         names.add(svc.module.module.rsplit("/", 1)[-1])
-    if repo in names or dep.workload.name in names or dep.container.name in names:
-        # Another service's name is a better match: keep the edge unambiguous.
-        return not any(
-            o.name != svc.name and (repo == o.name) and repo != svc.name for o in all_svcs
-        )
-    # One service in a repository whose manifests live inside it.
-    return len(all_svcs) == 1 and bool(builds) and _within(dep.workload.path, svc.root)
+    if svc.main is not None and svc.main.dir != ".":
+        names.add(posixpath.basename(svc.main.dir))
+    return names
+
+
+def _owner(dep: Deployment, services: list[Service], built: set[int]) -> int | None:
+    """The one service a workload container runs, or None when that is not certain.
+
+    By name (image repository, workload or container name); among several services
+    of that name (two repositories checked together), the one whose tree holds the
+    manifest; with no name match, the only service of a repository that holds it."""
+    repo = _image_repo(dep.container.image)
+    keys = {repo, dep.workload.name, dep.container.name}
+    matching = [i for i, s in enumerate(services) if keys & _names(s)]
+    if len(matching) > 1:
+        inside = [i for i in matching if _within(dep.workload.path, services[i].root)]
+        if inside:
+            return max(inside, key=lambda i: len(services[i].root))
+        exact = [i for i in matching if services[i].name == repo]
+        return exact[0] if len(exact) == 1 else None
+    if matching:
+        return matching[0]
+    if len(services) == 1 and 0 in built and _within(dep.workload.path, services[0].root):
+        return 0
+    return None
 
 
 def _compose_runs(
