@@ -1263,6 +1263,8 @@ def _target_problem(
         return f"{target} matches no Go packages in the build context: nothing is built"
     pkg = ix.packages.get(cand)
     if pkg is None:
+        if any(p.endswith(".go") and p.rsplit("/", 1)[0] == cand for p in tree.files):
+            return None  # Go files that were listed but not parsed (single files named)
         if cand in tree.dirs:
             return f"{cand} holds no Go files, so the build fails"
         return f"{cand} does not exist in the build context, so the build fails"
