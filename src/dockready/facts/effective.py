@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import posixpath
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from dockready.facts.docker import Copy, Dockerfile, GoBuild, Instruction, Stage
-from dockready.facts.go import GoFile, Listener, Opaque, Route, Value, version_tuple
+from dockready.facts.go import GoFile, Listener, Opaque, Route, Shutdown, Value, version_tuple
 from dockready.facts.images import BaseImage, ImageInfo, lookup
 from dockready.facts.index import Build, Deployment, ProjectIndex, Service
+from dockready.facts.k8s import ComposeService, Container, Handler, Workload
 from dockready.model import Span
 
 # What a final image needs for a capability, as paths a COPY may bring in.
@@ -655,15 +656,6 @@ def bound_listeners(svc: Service, rt: Runtime) -> list[BoundListener]:
     ]
 
 
-from typing import TYPE_CHECKING  # noqa: E402  (names for the annotations above)
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from dockready.facts.go import Value
-    from dockready.facts.k8s import ComposeService, Container
-
-
 # -- builder stages: what a go build runs with (chapter 2: DR201-DR204, DR223) --
 
 #: Packages that put a C compiler on a builder (``apk add gcc``, ``build-base``...).
@@ -798,11 +790,6 @@ def is_served(ix: ProjectIndex, w: Workload, c: Container) -> bool:
     return any(k.selects(w) for k in ix.kservices)
 
 
-if TYPE_CHECKING:
-    from dockready.facts.go import Shutdown
-    from dockready.facts.k8s import Handler, Workload
-
-
 def linked_files(ix: ProjectIndex, svc: Service) -> tuple[GoFile, ...]:
     """The Go files that end up in the service's binary, as far as the tree shows: the
     main package and the packages of the service's own module that it imports,
@@ -830,3 +817,20 @@ def linked_files(ix: ProjectIndex, svc: Service) -> tuple[GoFile, ...]:
                     seen.add(d)
                     queue.append(dep)
     return tuple(out)
+
+
+def imports_under(files: Iterable[GoFile], prefixes: Iterable[str]) -> bool:
+    """Does any file import one of ``prefixes`` or a package below it
+    (``go.uber.org/fx`` covers ``go.uber.org/fx/fxevent``)?"""
+    wanted = {p.rstrip("/") for p in prefixes}
+    for g in files:
+        for imp in g.imports:
+            path = imp.path
+            if path in wanted:
+                return True
+            i = path.find("/")
+            while i > 0:
+                if path[:i] in wanted:
+                    return True
+                i = path.find("/", i + 1)
+    return False

@@ -260,7 +260,11 @@ _STR_TOKENS = (
     b".crt",
     b"zoneinfo",
 )
-_SECRET_TOKENS = (b"passw", b"pwd", b"secret", b"token", b"key", b"credential", b"dsn")
+# A secret-sounding name bound to a string literal (``dbPassword = "``,
+# ``Token: "``, ``"api_key": "``), searched in the lower-cased source.
+_SECRET_SITE = re.compile(
+    rb'(?:passw|pwd|secret|token|key|credential|dsn)[a-z0-9_]*"?[ \t]*(?::=|=|:)[ \t]*[`"]'
+)
 _SECRET_NAME = re.compile(
     r"(?i)(passw(or)?d|passwd|pwd|secret|token|api_?key|private_?key|access_?key|"
     r"credential|auth_?key|signing_?key|encryption_?key|dsn)"
@@ -281,15 +285,6 @@ def _find_all(haystack: bytes, needles: tuple[bytes, ...]) -> list[int]:
     return out
 
 
-_ASSIGNS = Query(
-    GO,
-    """
-(short_var_declaration) @short
-(assignment_statement) @assign
-(var_spec) @var
-(parameter_declaration) @param
-""",
-)
 _ERRORS = Query(GO, "(ERROR) @e")
 
 _DURATIONS = {
@@ -409,13 +404,15 @@ class _Assign:
 class _Ctx:
     path: str
     imports: dict[str, str]  # local name -> import path
+    source: bytes = b""
+    root: Node | None = None
     func_starts: list[int] = field(default_factory=list)
     func_ends: list[int] = field(default_factory=list)
     func_names: list[str] = field(default_factory=list)
     func_nodes: list[Node] = field(default_factory=list)
     assigns: dict[str, dict[str, list[_Assign]]] = field(default_factory=dict)  # func -> name
     types: dict[str, str] = field(default_factory=dict)  # package-level field name -> path
-    local_types: dict[str, dict[str, str]] = field(default_factory=dict)  # func -> var -> path
+    local: dict[tuple[str, str], tuple[list[_Assign], str]] = field(default_factory=dict)
     lits: dict[str, CompositeLit] = field(default_factory=dict)  # var name -> literal
     env_helpers: dict[str, bool] = field(default_factory=dict)
 
@@ -431,20 +428,24 @@ class _Ctx:
         i = self.func_index(byte)
         return self.func_names[i] if i >= 0 else ""
 
-    def assigns_in(self, func: str) -> dict[str, list[_Assign]]:
-        """Assignments in one function, collected on first use (most functions of a
-        file never need resolving)."""
-        got = self.assigns.get(func)
-        if got is None:
-            got = {}
-            self.assigns[func] = got
-            if func in self.func_names:
-                _collect_func(self, self.func_nodes[self.func_names.index(func)], func)
-        return got
+    def assigns_for(self, func: str, name: str) -> list[_Assign]:
+        """Assignments to ``name`` inside ``func`` (closures included), in order."""
+        return self._local(func, name)[0] if func else []
 
     def type_in(self, func: str, name: str) -> str:
-        self.assigns_in(func)
-        return self.local_types.get(func, {}).get(name) or self.types.get(name, "")
+        """The import path of the declared type of ``name`` (a parameter or a typed
+        ``var`` in ``func``, else a struct field of this file)."""
+        local = self._local(func, name)[1] if func else ""
+        return local or self.types.get(name, "")
+
+    def _local(self, func: str, name: str) -> tuple[list[_Assign], str]:
+        # Found by searching the function's bytes for the name and confirming each
+        # occurrence on the tree: far cheaper than walking every function.
+        key = (func, name)
+        got = self.local.get(key)
+        if got is None:
+            got = self.local[key] = _scan_name(self, func, name)
+        return got
 
 
 def _concurrency(node: Node) -> tuple[bool, bool]:
@@ -601,7 +602,7 @@ class _Resolver:
         if name in ("nil", "true", "false", "iota"):
             return [Opaque(name)], None
         func = self.ctx.func_at(node.start_byte)
-        local = self.ctx.assigns_in(func).get(name) if func else None
+        local = self.ctx.assigns_for(func, name) if func else None
         if local:
             before = [a for a in local if a.start < node.start_byte]
             if before:
@@ -805,7 +806,10 @@ def parse_go(path: str, source: bytes) -> GoFile:
     root = tree.root_node
     top = _top_level(root, path)
     ctx = _Ctx(
-        path=path, imports={i.name: i.path for i in top.imports if i.alias not in ("_", ".")}
+        path=path,
+        imports={i.name: i.path for i in top.imports if i.alias not in ("_", ".")},
+        source=source,
+        root=root,
     )
     funcs = _funcs(top.funcs, ctx)
     consts = _consts(top.consts)
@@ -948,20 +952,45 @@ def _consts(nodes: list[Node]) -> dict[str, Node]:
     return out
 
 
-def _collect_func(ctx: _Ctx, fnode: Node, func: str) -> None:
-    """Assignments and typed declarations inside one function (closures included)."""
-    caps = QueryCursor(_ASSIGNS).captures(fnode)
-    table = ctx.assigns.setdefault(func, {})
-    types = ctx.local_types.setdefault(func, {})
-    for kind in ("short", "assign", "var"):
-        for n in caps.get(kind, []):
-            _add_assign(n, kind, table)
-            if kind == "var":
-                _note_type(n, ctx, types)
-    for n in caps.get("param", []):
-        _note_type(n, ctx, types)
-    for names in table.values():
-        names.sort(key=lambda a: a.start)
+def _scan_name(ctx: _Ctx, func: str, name: str) -> tuple[list[_Assign], str]:
+    if ctx.root is None or func not in ctx.func_names or not name.isidentifier():
+        return [], ""
+    fnode = ctx.func_nodes[ctx.func_names.index(func)]
+    src, needle = ctx.source, name.encode()
+    end = fnode.end_byte
+    assigns: list[_Assign] = []
+    seen: set[int] = set()
+    tpkg = ""
+    i = src.find(needle, fnode.start_byte, end)
+    while i >= 0:
+        j = i + len(needle)
+        before = src[i - 1 : i]
+        after = src[j : j + 1]
+        if not (before.isalnum() or before in (b"_", b".")) and not (
+            after.isalnum() or after == b"_"
+        ):
+            node = ctx.root.descendant_for_byte_range(i, j)
+            parent = node.parent if node is not None else None
+            if node is not None and node.type == "identifier" and parent is not None:
+                stmt = parent.parent if parent.type == "expression_list" else parent
+                if stmt is not None and stmt.start_byte not in seen:
+                    kind = _ASSIGN_KINDS.get(stmt.type)
+                    if kind is not None and (kind == "var" or parent.type == "expression_list"):
+                        seen.add(stmt.start_byte)
+                        table: dict[str, list[_Assign]] = {}
+                        _add_assign(stmt, kind, table)
+                        assigns.extend(table.get(name, []))
+                    if not tpkg and stmt.type in ("parameter_declaration", "var_spec"):
+                        tpkg = _type_pkg(stmt.child_by_field_name("type"), ctx)
+        i = src.find(needle, i + 1, end)
+    return assigns, tpkg
+
+
+_ASSIGN_KINDS = {
+    "short_var_declaration": "short",
+    "assignment_statement": "assign",
+    "var_spec": "var",
+}
 
 
 def _package_vars(nodes: list[Node], ctx: _Ctx) -> None:
@@ -1163,8 +1192,8 @@ def _discarded(node: Node) -> bool:
 def _origin(ctx: _Ctx, res: _Resolver, name: str, func: str) -> str:
     """The callee that produced variable ``name`` (``r := gin.Default()`` -> the
     qualified ``gin.Default``), from the function's assignments or the package's."""
-    for table in (ctx.assigns_in(func) if func else {}, ctx.assigns.get("", {})):
-        for a in reversed(table.get(name, [])):
+    for found in (ctx.assigns_for(func, name), ctx.assigns.get("", {}).get(name, [])):
+        for a in reversed(found):
             v = a.value
             while v is not None and v.type in ("unary_expression", "parenthesized_expression"):
                 v = v.child_by_field_name("operand") or (
@@ -1179,10 +1208,11 @@ def _origin(ctx: _Ctx, res: _Resolver, name: str, func: str) -> str:
 
 def _receiver_pkg(receiver: str, func: str, ctx: _Ctx, res: _Resolver) -> str:
     last = receiver.rsplit(".", 1)[-1].rstrip("()")
-    if "." not in receiver:
-        origin = _origin(ctx, res, last, func)
-        if origin and not origin.startswith(".") and "." in origin:
-            return origin.rsplit(".", 1)[0]
+    if "." in receiver:  # ``s.nats``: a struct field, never a local
+        return ctx.types.get(last, "")
+    origin = _origin(ctx, res, last, func)
+    if origin and not origin.startswith(".") and "." in origin:
+        return origin.rsplit(".", 1)[0]
     return ctx.type_in(func, last)
 
 
@@ -1197,7 +1227,14 @@ def _call(node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
     if callee.startswith("."):
         operand = fn.child_by_field_name("operand")
         receiver = _short(_text(operand)) if operand is not None else ""
-    args = tuple(res.value(a) for a in res._args(node))
+    arg_nodes = res._args(node)
+    keep = _RESOLVED_ARGS.get(callee.rsplit(".", 1)[-1], len(arg_nodes))
+    args = tuple(
+        res.value(a)
+        if i < keep
+        else Value(text=_short(_text(a)), parts=(Opaque(_short(_text(a))),))
+        for i, a in enumerate(arg_nodes)
+    )
     func = ctx.func_at(node.start_byte)
     in_go, in_closure = _concurrency(node)
     call = Call(
@@ -1236,8 +1273,8 @@ def _var_pkg(name: str, func: str, ctx: _Ctx, res: _Resolver, depth: int) -> str
     if origin and not origin.startswith("."):
         return origin.rsplit(".", 1)[0] if "." in origin else ""
     if origin.startswith(".") and depth < 4:
-        for table in (ctx.assigns_in(func) if func else {}, ctx.assigns.get("", {})):
-            for a in reversed(table.get(name, [])):
+        for found in (ctx.assigns_for(func, name), ctx.assigns.get("", {}).get(name, [])):
+            for a in reversed(found):
                 v = a.value
                 fn = v.child_by_field_name("function") if v is not None else None
                 operand = fn.child_by_field_name("operand") if fn is not None else None
@@ -1312,8 +1349,8 @@ def _listener(call: Call, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
 def _listen_addr(arg: Value, func: str, ctx: _Ctx, res: _Resolver) -> Value | None:
     """For ``srv.Serve(lis)``, the address of the ``net.Listen`` that made ``lis``."""
     name = arg.text.strip()
-    for table in (ctx.assigns_in(func) if func else {}, ctx.assigns.get("", {})):
-        for a in table.get(name, []):
+    for found in (ctx.assigns_for(func, name), ctx.assigns.get("", {}).get(name, [])):
+        for a in found:
             v = a.value
             if v is not None and v.type == "call_expression":
                 callee = res._callee(v)
@@ -1387,7 +1424,7 @@ def _group_prefix(receiver: str, func: str, ctx: _Ctx, depth: int = 0) -> str:
     """gin/echo ``api := r.Group("/api")``, gorilla ``PathPrefix("/api").Subrouter()``."""
     if depth > 4 or not func or "." in receiver:
         return ""
-    for a in ctx.assigns_in(func).get(receiver, []):
+    for a in ctx.assigns_for(func, receiver):
         v = a.value
         if v is None or v.type != "call_expression":
             continue
@@ -1476,7 +1513,7 @@ def _ctx_deadline(node: Node, ctx: _Ctx, res: _Resolver) -> tuple[float | None, 
     if arg.type != "identifier":
         return None, True
     func = ctx.func_at(node.start_byte)
-    for a in reversed(ctx.assigns_in(func).get(_text(arg), []) if func else []):
+    for a in reversed(ctx.assigns_for(func, _text(arg))):
         if a.start > node.start_byte or a.value is None:
             continue
         v = a.value
@@ -1490,6 +1527,104 @@ def _ctx_deadline(node: Node, ctx: _Ctx, res: _Resolver) -> tuple[float | None, 
         break
     return None, True
 
+
+# How many leading arguments of a call are resolved (constants, env, flags); the
+# others keep their source text only. Handlers, requests and contexts are never
+# values a rule reads, and resolving them is most of the cost of a large tree.
+_RESOLVED_ARGS = {
+    **dict.fromkeys(
+        (
+            "HandleFunc",
+            "Handle",
+            "HandlerFunc",
+            "Get",
+            "Post",
+            "Put",
+            "Delete",
+            "Patch",
+            "Head",
+            "Options",
+            "GET",
+            "POST",
+            "PUT",
+            "DELETE",
+            "PATCH",
+            "HEAD",
+            "OPTIONS",
+            "Any",
+            "All",
+            "Group",
+            "Route",
+            "Mount",
+            "PathPrefix",
+            "NotFound",
+            "NoRoute",
+        ),
+        1,
+    ),
+    "Method": 2,
+    "MethodFunc": 2,
+    **dict.fromkeys(
+        (
+            "Do",
+            "Stop",
+            "Go",
+            "Use",
+            "Register",
+            "Subscribe",
+            "QueueSubscribe",
+            "Consume",
+            "Exec",
+            "ExecContext",
+            "NamedExec",
+            "NamedExecContext",
+            "Begin",
+            "BeginTx",
+            "Beginx",
+            "BeginTxx",
+            "Transaction",
+            "WithTx",
+            "RunInTx",
+            "InTx",
+            "Save",
+            "Insert",
+            "InsertOne",
+            "InsertMany",
+            "Update",
+            "UpdateOne",
+            "UpdateMany",
+            "Updates",
+            "DeleteOne",
+            "DeleteMany",
+            "Upsert",
+            "ReplaceOne",
+            "CopyFrom",
+            "CreateInBatches",
+            "SendMessage",
+            "SendMessages",
+            "WriteMessages",
+            "Produce",
+            "Shutdown",
+            "GracefulStop",
+            "Notify",
+            "NotifyContext",
+            "Fprint",
+            "Fprintf",
+            "Fprintln",
+            "Profiler",
+            "AddSync",
+            "Client",
+            "Methods",
+        ),
+        0,
+    ),
+    "NewRequestWithContext": 3,
+    "NewRequest": 2,
+    "Publish": 1,
+    "PublishMsg": 0,
+    "PublishAsync": 1,
+    "PublishWithContext": 2,
+}
 
 # Names too common to record everywhere: only on these operands (as written).
 _GUARDED = {
@@ -1570,7 +1705,8 @@ def _string_sites(root: Node, source: bytes) -> list[Node]:
         n = _string_at(root, pos)
         if n is not None:
             found.setdefault(n.start_byte, n)
-    for pos in _find_all(source.lower(), _SECRET_TOKENS):
+    for m in _SECRET_SITE.finditer(source.lower()):
+        pos = m.start()
         n = _secret_binding(root.descendant_for_byte_range(pos, pos + 1))
         if n is not None:
             found.setdefault(n.start_byte, n)

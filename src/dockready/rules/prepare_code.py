@@ -363,12 +363,7 @@ def _catch_all(r: Route) -> bool:
 
 
 def _imports_any(files: list[GoFile], prefixes: tuple[str, ...]) -> bool:
-    return any(
-        imp.path == p or imp.path.startswith(p + "/")
-        for g in files
-        for imp in g.imports
-        for p in prefixes
-    )
+    return eff.imports_under(files, prefixes)
 
 
 def _main_func(svc: Service) -> Span | None:

@@ -13,6 +13,7 @@ from dockready.facts.effective import (
     file_writes,
     has_capability,
     image_runtime,
+    imports_under,
     is_loopback,
     runtimes,
     temp_dir,
@@ -43,12 +44,7 @@ _PROBE_KINDS = frozenset({"httpGet", "tcpSocket", "grpc"})
 
 
 def _imports_prefix(svc: Service, *prefixes: str) -> bool:
-    return any(
-        imp.path == p or imp.path.startswith(p + "/")
-        for g in svc.files
-        for imp in g.imports
-        for p in prefixes
-    )
+    return imports_under(svc.files, prefixes)
 
 
 def _calls(svc: Service) -> Iterator[tuple[Call, GoFile]]:
