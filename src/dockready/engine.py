@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import sys
+import time
 import traceback
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -18,6 +20,10 @@ from dockready.facts.go import GoFile, GoMod, VendorModules
 from dockready.facts.index import ParseError, ProjectIndex, build_index
 from dockready.facts.k8s import Manifests
 from dockready.model import Finding, Notice, Result, ServiceSummary, Severity, Span
+from dockready.parse.dockerignore import parse_dockerignore
+from dockready.parse.gomod import parse_gomod, parse_vendor_modules
+from dockready.parse.gosrc import parse_go
+from dockready.parse.yamlfiles import parse_yaml
 from dockready.rules.registry import Rule, all_rules
 
 PARALLEL_BYTES = 2 * 1024 * 1024
@@ -63,12 +69,6 @@ def parse_one(src: SourceFile) -> Parsed:
 
 
 def _parse_into(out: Parsed, src: SourceFile, data: bytes) -> None:
-    from dockready.parse.dockerfile import parse_dockerfile
-    from dockready.parse.dockerignore import parse_dockerignore
-    from dockready.parse.gomod import parse_gomod, parse_vendor_modules
-    from dockready.parse.gosrc import parse_go
-    from dockready.parse.yamlfiles import parse_yaml
-
     if src.kind is Kind.GO:
         if b"\x00" in data[:8192]:
             out.notices.append(Notice("skipped: binary file", Span(src.rel)))
@@ -97,6 +97,10 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes) -> None:
     elif src.kind is Kind.VENDOR:
         out.facts = parse_vendor_modules(src.rel, text)
     elif src.kind is Kind.DOCKERFILE:
+        # Imported here, not at the top: the parser is a Go (cgo) extension whose
+        # runtime must not be started in a process that later forks workers.
+        from dockready.parse.dockerfile import parse_dockerfile
+
         d = parse_dockerfile(src.rel, text)
         out.facts = d
         if d.error is not None:
@@ -135,12 +139,20 @@ def parse_all(files: Sequence[SourceFile], jobs: int | None = None) -> list[Pars
         i = loads.index(min(loads))
         batches[i].append(f)
         loads[i] += f.size + 2048
-    ctx = multiprocessing.get_context("fork")
     gc.freeze()  # children must not walk (and copy) the parent's heap in their GC
     try:
-        return _pool_parse(batches, workers, ctx)
+        return _pool_parse(batches, workers, _fork_context())
     finally:
         gc.unfreeze()
+
+
+def _fork_context() -> multiprocessing.context.BaseContext:
+    """``fork`` (cheap: the children inherit the imported modules), unless a Go
+    runtime has been started in this process (the Dockerfile parser is a cgo
+    extension): a forked child of a Go process deadlocks, so then ``forkserver``."""
+    if "dockerfile" in sys.modules:
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("fork")
 
 
 def _pool_parse(
@@ -200,6 +212,7 @@ def index_from(root: Path, parsed: Iterable[Parsed], all_paths: list[str]) -> Pr
 class RunOutcome:
     result: Result
     internal_errors: tuple[str, ...] = ()
+    timings: tuple[tuple[str, float], ...] = ()
 
 
 def resolve_root(paths: Sequence[str]) -> tuple[Path, list[Path]]:
@@ -255,6 +268,8 @@ def run_rules_parallel(
     global _FORKED_INDEX
     if jobs <= 1 or len(ix.go_files) < PARALLEL_RULE_FILES or len(rules) < 2:
         return run_rules(ix, rules)
+    # The child shares the index through fork. Rules run no Go code, so the fork is
+    # safe even when this process has started the Dockerfile parser's Go runtime.
     ix.service_of("")  # build lookup tables once, before the fork
     ix.module_of("x")
     _FORKED_INDEX = ix
@@ -289,9 +304,12 @@ def check(paths: Sequence[str], jobs: int | None = None) -> RunOutcome:
 
 
 def _check(paths: Sequence[str], jobs: int | None) -> RunOutcome:
+    clock = _Clock()
     root, resolved = resolve_root(paths)
     files, notices = discover(root, resolved)
+    clock.lap("discover")
     parsed = parse_all(files, jobs)
+    clock.lap("parse")
     for p in parsed:
         notices.extend(p.notices)
     listed = [f.rel for f in files]
@@ -300,8 +318,10 @@ def _check(paths: Sequence[str], jobs: int | None) -> RunOutcome:
         # still see the rest of the tree (listed, not parsed).
         listed = sorted({*listed, *(f.rel for f in discover(root, [root])[0])})
     ix = index_from(root, parsed, listed)
+    clock.lap("index")
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     findings, errors = run_rules_parallel(ix, all_rules(), workers)
+    clock.lap("rules")
     findings = sorted(set(findings), key=lambda f: (*f.sort_key, f.message))
     counts = {s.label: sum(1 for f in findings if f.severity is s) for s in Severity}
     services = tuple(
@@ -325,4 +345,16 @@ def _check(paths: Sequence[str], jobs: int | None) -> RunOutcome:
         files_checked=len(files),
         counts=counts,
     )
-    return RunOutcome(result, tuple(errors))
+    clock.lap("result")
+    return RunOutcome(result, tuple(errors), tuple(clock.laps))
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, now - self.last))
+        self.last = now

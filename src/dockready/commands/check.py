@@ -32,8 +32,14 @@ REPORT_BUG = "please report it at the dockready issue tracker with the command y
 )
 @click.option("-q", "--quiet", is_flag=True, help="Only findings and the summary line.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes.")
+@click.option("--timings", is_flag=True, help="Print where the time went (per phase) to stderr.")
 def check_cmd(
-    paths: tuple[str, ...], fmt: str, fail_on: str, quiet: bool, jobs: int | None
+    paths: tuple[str, ...],
+    fmt: str,
+    fail_on: str,
+    quiet: bool,
+    jobs: int | None,
+    timings: bool,
 ) -> None:
     """Audit Go services (code, Dockerfiles, manifests) under PATHS (default: .)."""
     try:
@@ -49,6 +55,10 @@ def check_cmd(
         sys.stdout.write(jsonfmt.render(result))
     else:
         text.render(result, sys.stdout, quiet=quiet)
+    if timings:
+        total = sum(t for _, t in outcome.timings)
+        parts = ", ".join(f"{name} {t:.2f}s" for name, t in outcome.timings)
+        click.echo(f"dockready: timings: {parts} (total {total:.2f}s)", err=True)
     for err in outcome.internal_errors:
         click.echo(f"dockready: internal error: {err}; {REPORT_BUG}", err=True)
     if outcome.internal_errors:
