@@ -7,6 +7,14 @@ from dataclasses import dataclass
 
 from dockready.model import Compact, Span
 
+#: Router methods that register a route, and the HTTP method they imply (None: any,
+#: or given by the pattern/``.Methods``): net/http, gorilla/mux, chi, gin, echo, fiber.
+ROUTE_VERBS: dict[str, str | None] = {
+    **{v: v.upper() for v in ("Get", "Post", "Put", "Delete", "Patch", "Head", "Options")},
+    **{v: v for v in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")},
+    **dict.fromkeys(("Any", "All", "HandleFunc", "Handle", "HandlerFunc"), None),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class EnvRef(Compact):

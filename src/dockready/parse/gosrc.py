@@ -19,6 +19,7 @@ import tree_sitter_go
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from dockready.facts.go import (
+    ROUTE_VERBS,
     Call,
     CompositeLit,
     EnvRef,
@@ -299,27 +300,6 @@ _ENV_HELPER = re.compile(
     r"(?i)^(must)?(get)?env(var)?(or|default|ordefault|withdefault|withfallback|fallback|str|string)?$"
     r"|^(get|lookup)?envor.*$|^getenv.*$|^envstring$"
 )
-_ROUTE_VERBS = {
-    "Get": "GET",
-    "Post": "POST",
-    "Put": "PUT",
-    "Delete": "DELETE",
-    "Patch": "PATCH",
-    "Head": "HEAD",
-    "Options": "OPTIONS",
-    "GET": "GET",
-    "POST": "POST",
-    "PUT": "PUT",
-    "DELETE": "DELETE",
-    "PATCH": "PATCH",
-    "HEAD": "HEAD",
-    "OPTIONS": "OPTIONS",
-    "Any": None,
-    "All": None,
-    "HandleFunc": None,
-    "Handle": None,
-    "HandlerFunc": None,
-}
 _HTTP_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE"}
 _MAX_DEPTH = 12
 _MAX_TEXT = 120
@@ -1366,13 +1346,13 @@ def _route(call: Call, node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> None
     if call.callee in ("net/http.HandleFunc", "net/http.Handle"):
         router = "default"
     elif call.callee.startswith(".") and (
-        name in _ROUTE_VERBS or (name in ("Method", "MethodFunc") and len(call.args) >= 2)
+        name in ROUTE_VERBS or (name in ("Method", "MethodFunc") and len(call.args) >= 2)
     ):
         router = call.receiver
     else:
         return
     args = call.args
-    method = _ROUTE_VERBS.get(name)
+    method = ROUTE_VERBS.get(name)
     pidx = 0
     if name in ("Method", "MethodFunc"):
         method = (args[0].literal or "").upper() or None

@@ -18,7 +18,7 @@ from dockready.facts.effective import (
     sleep_seconds,
     workload_runtime,
 )
-from dockready.facts.go import Call, GoFile, Route, Shutdown, Value
+from dockready.facts.go import ROUTE_VERBS, Call, GoFile, Route, Shutdown, Value
 from dockready.facts.images import lookup
 from dockready.facts.index import Deployment, ProjectIndex, Service
 from dockready.facts.k8s import Container, Handler, Probe, Workload
@@ -260,31 +260,7 @@ def no_liveness_probe(ix: ProjectIndex) -> Iterator[Hit]:
 # Listener kinds that answer HTTP.
 _HTTP_KINDS = frozenset({"http", "https", "gin", "echo", "fiber"})
 # Calls that register a route (the parser's route verbs).
-_ROUTE_CALLS = frozenset(
-    {
-        "Handle",
-        "HandleFunc",
-        "HandlerFunc",
-        "Method",
-        "MethodFunc",
-        "Get",
-        "Post",
-        "Put",
-        "Delete",
-        "Patch",
-        "Head",
-        "Options",
-        "GET",
-        "POST",
-        "PUT",
-        "DELETE",
-        "PATCH",
-        "HEAD",
-        "OPTIONS",
-        "Any",
-        "All",
-    }
-)
+_ROUTE_CALLS = frozenset({*ROUTE_VERBS, "Method", "MethodFunc"})
 # Router methods that answer every path (an SPA fallback answers 200 to anything).
 _CATCH_ALL = frozenset({"NotFound", "NoRoute", "NotFoundHandler", "SetNotFoundHandler"})
 # Router methods that hand a path prefix to a handler we do not follow.
