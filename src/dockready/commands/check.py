@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
+from dockready import report
 from dockready.engine import UsageError, check
 from dockready.model import Severity
-from dockready.report import jsonfmt, text
 
 REPORT_BUG = "please report it at the dockready issue tracker with the command you ran"
+
+
+def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
+    formats = report.available()
+    out = []
+    for v in values:
+        fmt, sep, dest = v.partition("=")
+        if not sep or not dest:
+            raise click.BadParameter(f"{v!r}: expected FORMAT=FILE", param_hint="--output")
+        if fmt not in formats:
+            raise click.BadParameter(
+                f"{fmt!r} is not a format (one of {', '.join(formats)})", param_hint="--output"
+            )
+        out.append((fmt, Path(dest)))
+    return out
 
 
 @click.command("check")
@@ -18,10 +34,18 @@ REPORT_BUG = "please report it at the dockready issue tracker with the command y
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(report.available()),
     default="text",
     show_default=True,
-    help="Output format.",
+    help="Output format on stdout.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="FORMAT=FILE",
+    help="Also write a report to FILE (repeatable): --output sarif=dockready.sarif",
 )
 @click.option(
     "--fail-on",
@@ -36,12 +60,14 @@ REPORT_BUG = "please report it at the dockready issue tracker with the command y
 def check_cmd(
     paths: tuple[str, ...],
     fmt: str,
+    outputs: tuple[str, ...],
     fail_on: str,
     quiet: bool,
     jobs: int | None,
     timings: bool,
 ) -> None:
     """Audit Go services (code, Dockerfiles, manifests) under PATHS (default: .)."""
+    destinations = _parse_outputs(outputs)
     try:
         outcome = check(list(paths) or ["."], jobs=jobs)
     except UsageError as e:
@@ -51,10 +77,19 @@ def check_cmd(
         click.echo(f"dockready: internal error: {type(e).__name__}: {e}; {REPORT_BUG}", err=True)
         sys.exit(3)
     result = outcome.result
-    if fmt == "json":
-        sys.stdout.write(jsonfmt.render(result))
-    else:
+    for out_fmt, dest in destinations:
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(report.render(out_fmt, result), encoding="utf-8")
+        except OSError as e:
+            click.echo(f"dockready: error: cannot write {dest}: {e.strerror or e}", err=True)
+            sys.exit(2)
+    if fmt == "text":
+        from dockready.report import text
+
         text.render(result, sys.stdout, quiet=quiet)
+    else:
+        sys.stdout.write(report.render(fmt, result))
     if timings:
         total = sum(t for _, t in outcome.timings)
         parts = ", ".join(f"{name} {t:.2f}s" for name, t in outcome.timings)
