@@ -6,7 +6,7 @@ VENV ?= .venv
 DEMO_VENV ?= .venv-demo
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit bench bench-tools clean
+.PHONY: demo test lint typecheck unit bench bench-tools docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench-tools:
 # dockready vs hadolint vs checkov on a generated 200-service fleet (bench/README.md).
 bench: $(BIN)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH:$(CURDIR)/$(BENCH_VENV)/bin" $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Rule pages from the rule docstrings (a test fails when they drift).
+docs: $(BIN)/.installed
+	$(BIN)/python -m dockready.docs docs/rules
 
 clean:
 	rm -rf $(VENV) $(DEMO_VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

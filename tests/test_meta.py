@@ -54,3 +54,20 @@ def test_readme_lists_every_rule() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for r in RULES:
         assert f"| {r.id} | {r.name} | {r.severity.label} |" in readme, f"README lacks {r.id}"
+
+
+def test_rule_docs_are_generated_from_the_docstrings() -> None:
+    """docs/rules/ must match the docstrings: run `make docs` after editing a rule."""
+    from pathlib import Path
+
+    from dockready.docs import pages
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "rules"
+    for name, text in pages().items():
+        path = docs / name
+        assert path.is_file(), f"docs/rules/{name} is missing: run `make docs`"
+        assert path.read_text(encoding="utf-8") == text, (
+            f"docs/rules/{name} drifted: run `make docs`"
+        )
+    extra = {p.name for p in docs.glob("*.md")} - set(pages())
+    assert not extra, f"stale pages in docs/rules: {sorted(extra)}"
