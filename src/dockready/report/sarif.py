@@ -29,7 +29,7 @@ from urllib.parse import quote
 from dockready import __version__
 from dockready.fingerprint import fingerprint
 from dockready.model import Finding, Related, Result, Severity, Span
-from dockready.rules.registry import CHAPTERS, Rule, all_rules, section
+from dockready.rules.registry import CHAPTERS, SECURITY_RULES, Rule, all_rules, section
 
 INFORMATION_URI = "https://github.com/dockready/dockready"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -37,23 +37,7 @@ SARIF_VERSION = "2.1.0"
 FINGERPRINT_KEY = "dockreadFingerprint/v1"
 SRCROOT = "SRCROOT"
 
-# Rules whose findings are security problems: tagged "security" and given a
-# GitHub "security-severity" (which files them under code scanning's security view).
-SECURITY = frozenset(
-    {
-        "DR207",  # hardcoded-secret
-        "DR213",  # pprof-exposed
-        "DR304",  # runs-as-root
-        "DR308",  # secret-in-image
-        "DR407",  # runs-as-root-in-pod
-        "DR410",  # privilege escalation / capabilities
-        "DR411",  # sensitive hostPath
-        "DR413",  # secret in ConfigMap/env
-        "DR415",  # pprof port exposed by a Service
-        "DR416",  # host namespaces
-        "DR421",  # runAsNonRoot with a named user
-    }
-)
+SECURITY = SECURITY_RULES  # tagged "security" (SARIF: with a security-severity)
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 # GitHub's ``problem.severity`` vocabulary (CodeQL's): "note" is a "recommendation".

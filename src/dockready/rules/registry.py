@@ -23,6 +23,23 @@ CHAPTERS = {
     5: "Delivering and operating",
     6: "Observed at runtime",
 }
+#: Rules whose findings are security problems (a door left open, a secret leaked):
+#: code-scanning formats file them as security issues.
+SECURITY_RULES = frozenset(
+    {
+        "DR207",  # hardcoded-secret
+        "DR213",  # pprof-exposed
+        "DR304",  # runs-as-root
+        "DR308",  # secret-in-image
+        "DR407",  # runs-as-root-in-pod
+        "DR410",  # privilege-escalation
+        "DR411",  # sensitive-host-mount
+        "DR413",  # secret-in-plain-config
+        "DR415",  # debug-port-exposed
+        "DR416",  # host-namespaces
+        "DR421",  # named-user-with-runasnonroot
+    }
+)
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "References")
 
 _ID = re.compile(r"^DR[0-9]{3}$")
