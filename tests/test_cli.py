@@ -47,6 +47,7 @@ FINDING_KEYS = {
     "column",
     "service",
     "related",
+    "suppressed",
 }
 ANSI = "\x1b["
 # rich reads these: unset them so "not a TTY" really means plain output here.

@@ -3,6 +3,7 @@ project index -> rules -> result. No I/O beyond reading the checked files."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import multiprocessing
 import os
@@ -14,6 +15,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dockready import suppress
+from dockready.config import Config
 from dockready.discover import Kind, SourceFile, decode, discover
 from dockready.facts.docker import Dockerfile, DockerIgnore
 from dockready.facts.go import GoFile, GoMod, VendorModules
@@ -24,7 +27,7 @@ from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod, parse_vendor_modules
 from dockready.parse.gosrc import parse_go
 from dockready.parse.yamlfiles import parse_yaml
-from dockready.rules.registry import Rule, all_rules
+from dockready.rules.registry import RULES, Hit, Rule, all_rules
 
 PARALLEL_BYTES = 2 * 1024 * 1024
 PARALLEL_RULE_FILES = 500
@@ -43,6 +46,8 @@ class Parsed:
     facts: GoFile | GoMod | VendorModules | Dockerfile | DockerIgnore | Manifests | None = None
     error: ParseError | None = None
     notices: list[Notice] = field(default_factory=list)
+    suppressions: list[suppress.Suppression] = field(default_factory=list)
+    problems: list[suppress.Problem] = field(default_factory=list)
 
 
 def parse_one(src: SourceFile) -> Parsed:
@@ -56,6 +61,8 @@ def parse_one(src: SourceFile) -> Parsed:
         out.notices.append(Notice(f"skipped: cannot read ({e.strerror or e})", Span(src.rel)))
         return out
     try:
+        if src.kind.value in suppress.KINDS:
+            out.suppressions, out.problems = suppress.scan_all(src.rel, data, src.kind.value)
         _parse_into(out, src, data)
     except RecursionError:
         out.notices.append(Notice("skipped: nested too deeply to analyse", Span(src.rel)))
@@ -288,8 +295,14 @@ def run_rules_parallel(
     return findings + more, errors + more_errors
 
 
-def check(paths: Sequence[str], jobs: int | None = None) -> RunOutcome:
+def check(
+    paths: Sequence[str], jobs: int | None = None, config: Config | None = None
+) -> RunOutcome:
     """Run the whole audit over ``paths``.
+
+    ``config`` selects the rules, drops findings under per-path ignores and overrides
+    severities; without one, every rule runs as registered (``Config()``). Reading
+    ``.dockready.toml`` is the caller's business (``config.resolve_config``).
 
     The cyclic garbage collector is paused for the run: facts are acyclic and live
     until the result is built, so collections would only walk them again and again.
@@ -297,13 +310,13 @@ def check(paths: Sequence[str], jobs: int | None = None) -> RunOutcome:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _check(paths, jobs)
+        return _check(paths, jobs, config if config is not None else Config())
     finally:
         if enabled:
             gc.enable()
 
 
-def _check(paths: Sequence[str], jobs: int | None) -> RunOutcome:
+def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome:
     clock = _Clock()
     root, resolved = resolve_root(paths)
     files, notices = discover(root, resolved)
@@ -320,9 +333,12 @@ def _check(paths: Sequence[str], jobs: int | None) -> RunOutcome:
     ix = index_from(root, parsed, listed)
     clock.lap("index")
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
-    findings, errors = run_rules_parallel(ix, all_rules(), workers)
+    rules = [r for r in all_rules() if config.rule_enabled(r.id)]
+    findings, errors = run_rules_parallel(ix, rules, workers)
     clock.lap("rules")
+    findings, suppressed = _suppress(ix, parsed, findings, {r.id for r in rules}, config, root)
     findings = sorted(set(findings), key=lambda f: (*f.sort_key, f.message))
+    suppressed = sorted(set(suppressed), key=lambda f: (*f.sort_key, f.message))
     counts = {s.label: sum(1 for f in findings if f.severity is s) for s in Severity}
     services = tuple(
         ServiceSummary(
@@ -344,9 +360,49 @@ def _check(paths: Sequence[str], jobs: int | None) -> RunOutcome:
         notices=tuple(sorted(notices, key=lambda n: (n.span or Span(""), n.message))),
         files_checked=len(files),
         counts=counts,
+        suppressed=tuple(suppressed),
     )
     clock.lap("result")
     return RunOutcome(result, tuple(errors), tuple(clock.laps))
+
+
+def _suppress(
+    ix: ProjectIndex,
+    parsed: Sequence[Parsed],
+    findings: list[Finding],
+    ran: set[str],
+    config: Config,
+    root: Path,
+) -> tuple[list[Finding], list[Finding]]:
+    """Inline suppressions: (active findings, suppressed findings). Unused and unreadable
+    suppressions become DR001 findings (for ids of rules that ran)."""
+    sups = [x for p in parsed for x in p.suppressions]
+    problems = [x for p in parsed for x in p.problems]
+    wl_sups, wl_problems = suppress.workload_scan(
+        ix.workloads, suppress.object_starts(ix.manifests)
+    )
+    pairs, unused = suppress.apply(findings, [*sups, *wl_sups])
+    active = [f for f, s in pairs if s is None]
+    quiet = [
+        dataclasses.replace(f, suppressed=s.reason or "suppressed in source")
+        for f, s in pairs
+        if s is not None
+    ]
+    if "DR001" in ran:
+        dr001 = RULES["DR001"]
+        for u in unused:
+            what = "suppression" if u.scope == suppress.LINE else "annotation"
+            unknown = [i for i in u.ids if i not in RULES]
+            if unknown:
+                msg = f"{what} names {', '.join(unknown)}, which is no dockready rule"
+                active.append(dr001.finding(Hit(u.span, msg), ix))
+            stale = [i for i in u.ids if i in ran]
+            if stale:
+                msg = f"{what} of {', '.join(stale)} matches no finding here: remove it"
+                active.append(dr001.finding(Hit(u.span, msg), ix))
+        for pr in [*problems, *wl_problems]:
+            active.append(dr001.finding(Hit(pr.span, pr.message), ix))
+    return config.apply(active, root), config.apply(quiet, root)
 
 
 class _Clock:

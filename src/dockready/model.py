@@ -92,6 +92,7 @@ class Finding(Compact):
     chapter: int
     service: str | None = None
     related: tuple[Related, ...] = ()
+    suppressed: str | None = None  # the justification of an inline suppression
 
     @property
     def sort_key(self) -> tuple[int, str, int, int, str]:
@@ -118,12 +119,18 @@ class ServiceSummary(Compact):
 
 @dataclass(frozen=True, slots=True)
 class Result(Compact):
+    """What a run found. ``findings`` are the ones that count (exit code, text,
+    annotations); ``suppressed`` ones stay for machine outputs, marked with their
+    justification; ``baselined`` counts findings hidden by a baseline."""
+
     root: str
     findings: tuple[Finding, ...]
     services: tuple[ServiceSummary, ...] = ()
     notices: tuple[Notice, ...] = ()
     files_checked: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    suppressed: tuple[Finding, ...] = ()
+    baselined: int = 0
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity >= threshold)

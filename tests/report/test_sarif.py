@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,7 @@ def test_synthetic_result_valid_too() -> None:
     validator = jsonschema.validators.validator_for(schema)(schema)
     for result in (
         _result(root="."),
-        _result(_Suppressed(**_fields(_finding()), suppressed="node agent needs it")),
+        _result(replace(_finding(), suppressed="node agent needs it")),
     ):
         errors = list(validator.iter_errors(json.loads(render(result))))
         assert not errors, errors[0].message
@@ -362,31 +362,20 @@ def test_notices_become_tool_notifications() -> None:
     assert "locations" not in notes[1]
 
 
-# --- suppressions (the model has no field yet: a subclass carries one) ---------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Suppressed(Finding):
-    """A Finding with the ``suppressed`` field the model will grow."""
-
-    suppressed: object = None
+# --- suppressions ---------------------------------------------------------------
 
 
 def test_suppressed_finding_has_a_suppression() -> None:
     f = _finding()
     findings = (
         f,
-        _Suppressed(**_fields(f), suppressed="node agent needs the socket"),
-        _Suppressed(**_fields(f), suppressed=True),
-        _Suppressed(**_fields(f), suppressed=False),
+        replace(f, suppressed="node agent needs the socket"),
+        replace(f, suppressed=""),
     )
     results = _run(json.loads(render(_result(*findings))))["results"]
     assert "suppressions" not in results[0]
     assert results[1]["suppressions"] == [
         {"kind": "inSource", "justification": "node agent needs the socket"}
     ]
-    assert results[2]["suppressions"] == [
-        {"kind": "inSource", "justification": "suppressed in source"}
-    ]
-    assert "suppressions" not in results[3]
+    assert "suppressions" not in results[2]
     assert len({json.dumps(r["partialFingerprints"]) for r in results}) == 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
 import click
 
-from dockready import report
+from dockready import baseline, report
+from dockready.config import ConfigError, resolve_config
 from dockready.engine import UsageError, check
 from dockready.model import Severity
 
@@ -50,9 +52,49 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info", "never"]),
-    default="error",
-    show_default=True,
-    help="Exit 1 when a finding is at or above this severity.",
+    default=None,
+    help="Exit 1 when a finding is at or above this severity "
+    "[default: the config's fail-on, else error].",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Read this configuration file instead of looking for .dockready.toml.",
+)
+@click.option("--no-config", is_flag=True, help="Ignore any .dockready.toml.")
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="IDS",
+    help="Run only these rules (ids or prefixes, comma-separated, repeatable); "
+    "replaces the config's select and ignore.",
+)
+@click.option("--extend-select", multiple=True, metavar="IDS", help="Run these rules too.")
+@click.option(
+    "--ignore",
+    multiple=True,
+    metavar="IDS",
+    help="Do not run these rules (ids or prefixes); replaces the config's ignore.",
+)
+@click.option(
+    "--extend-ignore", multiple=True, metavar="IDS", help="Do not run these rules either."
+)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Report only findings that are not in this baseline (see --write-baseline).",
+)
+@click.option(
+    "--write-baseline",
+    "write_baseline",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Record today's findings in FILE and exit 0: later runs with --baseline FILE "
+    "report only new ones.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Only findings and the summary line.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes.")
@@ -61,22 +103,68 @@ def check_cmd(
     paths: tuple[str, ...],
     fmt: str,
     outputs: tuple[str, ...],
-    fail_on: str,
+    fail_on: str | None,
+    config_file: str | None,
+    no_config: bool,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_ignore: tuple[str, ...],
+    baseline_file: str | None,
+    write_baseline: str | None,
     quiet: bool,
     jobs: int | None,
     timings: bool,
 ) -> None:
-    """Audit Go services (code, Dockerfiles, manifests) under PATHS (default: .)."""
+    """Audit Go services (code, Dockerfiles, manifests) under PATHS (default: .).
+
+    Reads .dockready.toml from the first PATH or the nearest directory above it (up
+    to the repository root); command-line options override it.
+    """
     destinations = _parse_outputs(outputs)
+    targets = list(paths) or ["."]
     try:
-        outcome = check(list(paths) or ["."], jobs=jobs)
-    except UsageError as e:
+        config = resolve_config(
+            targets,
+            config_file=config_file,
+            no_config=no_config,
+            select=select,
+            ignore=ignore,
+            extend_select=extend_select,
+            extend_ignore=extend_ignore,
+            fail_on=fail_on,
+        )
+        outcome = check(targets, jobs=jobs, config=config)
+    except (UsageError, ConfigError) as e:
         click.echo(f"dockready: error: {e}", err=True)
         sys.exit(2)
     except Exception as e:  # pragma: no cover - last resort
         click.echo(f"dockready: internal error: {type(e).__name__}: {e}; {REPORT_BUG}", err=True)
         sys.exit(3)
     result = outcome.result
+    if write_baseline:
+        try:
+            baseline.write(Path(write_baseline), result.findings)
+        except baseline.BaselineError as e:
+            click.echo(f"dockready: error: {e}", err=True)
+            sys.exit(2)
+        click.echo(
+            f"dockready: wrote {write_baseline} with {len(result.findings)} finding(s)", err=True
+        )
+        sys.exit(0)
+    if baseline_file:
+        try:
+            known = baseline.load(Path(baseline_file))
+        except baseline.BaselineError as e:
+            click.echo(f"dockready: error: {e}", err=True)
+            sys.exit(2)
+        new, matched = baseline.new_only(result.findings, known)
+        result = dataclasses.replace(
+            result,
+            findings=tuple(new),
+            counts={s.label: sum(1 for f in new if f.severity is s) for s in Severity},
+            baselined=matched,
+        )
     for out_fmt, dest in destinations:
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +186,7 @@ def check_cmd(
         click.echo(f"dockready: internal error: {err}; {REPORT_BUG}", err=True)
     if outcome.internal_errors:
         sys.exit(3)
-    if fail_on != "never" and result.at_or_above(Severity.parse(fail_on)):
+    threshold = config.fail_on or "error"
+    if threshold != "never" and result.at_or_above(Severity.parse(threshold)):
         sys.exit(1)
     sys.exit(0)

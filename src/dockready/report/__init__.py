@@ -20,6 +20,7 @@ FORMATS: dict[str, str] = {
     "gitlab": "dockready.report.gitlab",
     "github": "dockready.report.github",
     "markdown": "dockready.report.markdown",
+    "html": "dockready.report.html",
 }
 
 

@@ -22,6 +22,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "line": f.span.line,
         "column": f.span.col,
         "service": f.service,
+        "suppressed": f.suppressed,
         "related": [
             {"path": r.span.path, "line": r.span.line, "column": r.span.col, "message": r.message}
             for r in f.related
@@ -44,7 +45,7 @@ def render(result: Result) -> str:
             }
             for s in result.services
         ],
-        "findings": [finding_dict(f) for f in result.findings],
+        "findings": [finding_dict(f) for f in (*result.findings, *result.suppressed)],
         "notices": [
             {
                 "message": n.message,
@@ -53,6 +54,11 @@ def render(result: Result) -> str:
             }
             for n in result.notices
         ],
-        "summary": {**result.counts, "files": result.files_checked},
+        "summary": {
+            **result.counts,
+            "suppressed": len(result.suppressed),
+            "baselined": result.baselined,
+            "files": result.files_checked,
+        },
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

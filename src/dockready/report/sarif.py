@@ -9,8 +9,8 @@ Each result carries ``partialFingerprints["dockreadFingerprint/v1"]``
 (:func:`dockready.fingerprint.fingerprint`), which survives line moves, so code
 scanning keeps tracking an alert across edits.
 
-Suppressions: the model has no suppression field yet. When a finding grows a truthy
-``suppressed`` attribute, its result gets ``suppressions: [{"kind": "inSource", ...}]``
+Suppressions: a finding silenced by an inline comment (``Finding.suppressed``, the
+reason) keeps its result, with ``suppressions: [{"kind": "inSource", ...}]``
 (the justification is the attribute itself when it is a string); code scanning then
 shows the alert as dismissed instead of open.
 
@@ -67,7 +67,9 @@ def render(result: Result) -> str:
     if base is not None:
         run["originalUriBaseIds"] = {SRCROOT: {"uri": base}}
     run["columnKind"] = "unicodeCodePoints"
-    run["results"] = [sarif_result(f, index.get(f.rule_id)) for f in result.findings]
+    run["results"] = [
+        sarif_result(f, index.get(f.rule_id)) for f in (*result.findings, *result.suppressed)
+    ]
     doc = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
@@ -105,7 +107,7 @@ def sarif_result(f: Finding, rule_index: int | None) -> dict[str, Any]:
     if f.related:
         out["relatedLocations"] = [_related(i, r) for i, r in enumerate(f.related, 1)]
     out["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(f)}
-    suppressed = getattr(f, "suppressed", None)
+    suppressed = f.suppressed
     if suppressed:
         out["suppressions"] = [suppression(suppressed)]
     properties = {"service": f.service, "chapter": f.chapter}

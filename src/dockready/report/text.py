@@ -71,4 +71,11 @@ def render(result: Result, out: IO[str], *, quiet: bool = False, color: bool | N
         summary.append(", ")
         summary.append(f"{c.get('info', 0)} info", style=_STYLE[Severity.INFO])
         summary.append(f" in {result.files_checked} files, {len(result.services)} service(s).")
+    hidden = []
+    if result.suppressed:
+        hidden.append(f"{len(result.suppressed)} suppressed inline")
+    if result.baselined:
+        hidden.append(f"{result.baselined} in the baseline")
+    if hidden:
+        summary.append(f" ({', '.join(hidden)})", style="dim")
     console.print(summary)

@@ -15,7 +15,7 @@ from dockready.facts.index import ProjectIndex, Service
 from dockready.model import Finding, Related, Severity, Span
 
 CHAPTERS = {
-    0: "Parsing",
+    0: "Housekeeping",
     1: "Service code",
     2: "Getting the code container-ready",
     3: "Building the image",

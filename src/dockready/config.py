@@ -1,0 +1,638 @@
+"""Configuration of ``dockready check``: ``.dockready.toml`` and the flags that override it.
+
+The file is found by walking up from the first checked path, up to the repository
+root (the first directory holding ``.git``) or the filesystem root; ``--config FILE``
+names one and ``--no-config`` ignores any. It is validated against ``SCHEMA``, one
+table of keys -> (check, default): an unknown key, a wrong type or an unknown rule id
+is a ``ConfigError`` naming the key's dotted path and what was expected.
+
+Precedence: command-line flags, then the file, then the defaults (everything
+selected, nothing ignored, ``fail-on = "error"``). ``--select`` is a fresh selection
+(the file's ``select`` and ``ignore`` no longer apply), ``--ignore`` replaces the
+file's ``ignore``, ``--extend-select``/``--extend-ignore`` add to the lists in effect.
+Per-path ignores, severities, services and rule options come from the file only.
+
+Rule selection: an entry is a rule id (``DR404``) or a prefix of ids (``DR4`` = chapter
+4, ``DR`` = every rule). For each rule the longest matching entry of ``select`` and
+``ignore`` decides; on a tie ``ignore`` wins; a rule no ``select`` entry matches does
+not run. ``DR000`` (files that cannot be parsed) always runs unless ``DR000`` itself
+is ignored: a prefix never hides a file dockready could not read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, NoReturn
+
+from dockready.model import Finding, Severity
+
+CONFIG_NAME = ".dockready.toml"
+PARSE_ERROR_RULE = "DR000"
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+class ConfigError(Exception):
+    """A bad configuration file or selection flag: exit code 2."""
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True, slots=True)
+class PathIgnore:
+    """One ``[[per-path-ignores]]`` entry: findings of ``ignore`` rules in ``paths``."""
+
+    paths: tuple[str, ...]
+    ignore: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+
+    def matches(self, path: str) -> bool:
+        """``path`` (POSIX, relative to the config's directory) or one of its parent
+        directories matches one of the globs."""
+        parts = path.split("/")
+        candidates = ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
+        return any(rx.fullmatch(c) for rx in self.patterns for c in candidates)
+
+    def covers(self, rule_id: str) -> bool:
+        return any(_covers(s, rule_id) for s in self.ignore)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """A ``[services.<name>]`` table: what the user says belongs to a service.
+
+    Parsed and validated, not used yet: the index joins (facts/index.py) are to take
+    these as certain joins where they cannot infer one.
+    """
+
+    name: str
+    dockerfiles: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
+    workloads: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    """The resolved configuration of one run. ``Config()`` is the default: every rule,
+    no overrides (what library callers of ``engine.check`` get without one)."""
+
+    source: Path | None = None
+    select: tuple[str, ...] = ("DR",)
+    ignore: tuple[str, ...] = ()
+    fail_on: str | None = None
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    per_path_ignores: tuple[PathIgnore, ...] = ()
+    #: ``[services.<name>]``; not wired into the joins yet (see ``ServiceConfig``).
+    services: Mapping[str, ServiceConfig] = field(default_factory=dict)
+    #: ``[rules.<ID>]`` options as validated; read them with ``rule_option``.
+    rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def base(self) -> Path | None:
+        """The directory per-path globs are relative to: the config file's."""
+        return self.source.parent if self.source is not None else None
+
+    def rule_enabled(self, rule_id: str) -> bool:
+        """Whether the rule runs at all (before per-path ignores)."""
+        if rule_id == PARSE_ERROR_RULE:
+            return PARSE_ERROR_RULE not in self.ignore
+        selected = max((len(s) for s in self.select if rule_id.startswith(s)), default=-1)
+        ignored = max((len(s) for s in self.ignore if rule_id.startswith(s)), default=-1)
+        return selected > ignored
+
+    def rule_option(self, rule_id: str, key: str) -> Any:
+        """A ``[rules.<ID>]`` option, or its default from ``RULE_OPTIONS``.
+
+        Rules do not read their options yet: the values are validated and kept here so
+        that the file format is fixed before the rules take them up.
+        """
+        try:
+            spec = RULE_OPTIONS[rule_id][key]
+        except KeyError:
+            raise KeyError(f"{rule_id} has no option {key!r}") from None
+        return self.rules.get(rule_id, {}).get(key, spec.default)
+
+    def apply(self, findings: Iterable[Finding], root: Path) -> list[Finding]:
+        """Drop findings under a per-path ignore and apply severity overrides.
+        Finding paths are relative to the checked ``root``; globs to ``base``."""
+        prefix = _prefix(root, self.base)
+        ignored_at: dict[str, tuple[PathIgnore, ...]] = {}
+        out = []
+        for f in findings:
+            entries = ignored_at.get(f.span.path)
+            if entries is None:
+                path = prefix + f.span.path
+                entries = tuple(e for e in self.per_path_ignores if e.matches(path))
+                ignored_at[f.span.path] = entries
+            if any(e.covers(f.rule_id) for e in entries):
+                continue
+            sev = self.severity.get(f.rule_id)
+            out.append(f if sev is None or sev is f.severity else replace(f, severity=sev))
+        return out
+
+    def with_flags(
+        self,
+        *,
+        select: Sequence[str] | None = None,
+        ignore: Sequence[str] | None = None,
+        extend_select: Sequence[str] = (),
+        extend_ignore: Sequence[str] = (),
+        fail_on: str | None = None,
+    ) -> Config:
+        """The command line over the file (see the module docstring)."""
+        if select is not None:
+            new_select, new_ignore = tuple(select), tuple(ignore or ())
+        else:
+            new_select = self.select
+            new_ignore = tuple(ignore) if ignore is not None else self.ignore
+        return replace(
+            self,
+            select=new_select + tuple(extend_select),
+            ignore=new_ignore + tuple(extend_ignore),
+            fail_on=fail_on if fail_on is not None else self.fail_on,
+        )
+
+
+def _covers(selector: str, rule_id: str) -> bool:
+    if rule_id == PARSE_ERROR_RULE:
+        return selector == PARSE_ERROR_RULE
+    return rule_id.startswith(selector)
+
+
+def _prefix(root: Path, base: Path | None) -> str:
+    if base is None:
+        return ""
+    try:
+        rel = root.relative_to(base).as_posix()
+    except ValueError:
+        return ""
+    return "" if rel == "." else rel + "/"
+
+
+# --------------------------------------------------------------------------- globs
+
+
+def compile_glob(pattern: str) -> re.Pattern[str]:
+    """A glob over POSIX paths, gitignore-like: ``*``, ``?`` and ``[...]`` stay within
+    a path segment; ``**`` as a whole segment spans any number of directories; a
+    pattern without a ``/`` (other than a trailing one) matches at any depth; a
+    leading ``/`` only anchors. Raises ``ValueError`` on a malformed pattern."""
+    if not pattern or pattern.strip("/") == "":
+        raise ValueError("an empty pattern")
+    if "/" not in pattern.rstrip("/"):
+        pattern = "**/" + pattern
+    segments = pattern.strip("/").split("/")
+    if ".." in segments:
+        raise ValueError("'..' never matches a checked path")
+    rx = []
+    for i, seg in enumerate(segments):
+        last = i == len(segments) - 1
+        if seg == "**":
+            rx.append(".*" if last else "(?:[^/]+/)*")
+        else:
+            rx.append(_segment(seg) + ("" if last else "/"))
+    return re.compile("".join(rx))
+
+
+def _segment(seg: str) -> str:
+    out = []
+    i = 0
+    while i < len(seg):
+        c = seg[i]
+        if c == "*":
+            while i + 1 < len(seg) and seg[i + 1] == "*":
+                i += 1
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = seg.find("]", i + 2 if seg[i + 1 : i + 2] in ("!", "^") else i + 1)
+            if end < 0 or end == i + 1:
+                raise ValueError("an unclosed '['")
+            body = seg[i + 1 : end]
+            negate = body[:1] in ("!", "^")
+            body = body[1:] if negate else body
+            if not body:
+                raise ValueError("an empty '[]'")
+            out.append("(?!/)[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
+            i = end
+        elif c == "\\":
+            if i + 1 == len(seg):
+                raise ValueError("a trailing '\\'")
+            i += 1
+            out.append(re.escape(seg[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def _show(value: object) -> str:
+    """A TOML value as the user wrote it, for error messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value if len(value) <= 60 else value[:57] + "...", ensure_ascii=False)
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date/time"
+
+
+def _at(where: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    name = key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+    return f"{where}.{name}" if where else name
+
+
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean X?)`` for the closest candidate (the first in order on a tie),
+    or nothing when none is close."""
+    best, score = "", 0.599  # difflib's default cutoff is 0.6, inclusive
+    for c in sorted(candidates):
+        ratio = difflib.SequenceMatcher(None, word, c).ratio()
+        if ratio > score:
+            best, score = c, ratio
+    return f" (did you mean {best}?)" if best else ""
+
+
+class Check:
+    """Validates one TOML value and converts it; ``where`` is its dotted key path."""
+
+    expected = "a value"
+    plural = "values"
+
+    def __call__(self, value: object, where: str) -> Any:
+        raise NotImplementedError
+
+    def fail(self, value: object, where: str) -> NoReturn:
+        raise ConfigError(f"{where}: expected {self.expected}, got {_show(value)}")
+
+
+class Number(Check):
+    expected, plural = "a number", "numbers"
+
+    def __init__(self, minimum: float) -> None:
+        self.minimum = minimum
+
+    def __call__(self, value: object, where: str) -> float | int:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(value, where)
+        if not math.isfinite(value) or value < self.minimum:
+            raise ConfigError(f"{where}: expected a number >= {self.minimum:g}, got {_show(value)}")
+        return value
+
+
+class OneOf(Check):
+    def __init__(self, *options: str) -> None:
+        self.options = options
+        shown = [json.dumps(o) for o in options]
+        self.expected = f"one of {', '.join(shown[:-1])} or {shown[-1]}"
+
+    def __call__(self, value: object, where: str) -> str:
+        if not isinstance(value, str) or value not in self.options:
+            self.fail(value, where)
+        return value
+
+
+class Text(Check):
+    """A string matching ``pattern``."""
+
+    def __init__(self, pattern: str, expected: str, plural: str) -> None:
+        self.pattern = re.compile(pattern)
+        self.expected, self.plural = expected, plural
+
+    def __call__(self, value: object, where: str) -> str:
+        if not isinstance(value, str) or not self.pattern.fullmatch(value):
+            self.fail(value, where)
+        return value
+
+
+class RuleSelector(Check):
+    """A rule id, or (unless ``exact``) a prefix of rule ids: ``DR``, ``DR4``, ``DR40``."""
+
+    def __init__(self, exact: bool = False) -> None:
+        self.exact = exact
+        self.expected = "a rule id such as DR304" if exact else "a rule id or prefix such as DR4"
+        self.plural = "rule ids" if exact else "rule ids or prefixes"
+
+    def __call__(self, value: object, where: str) -> str:
+        if not isinstance(value, str):
+            self.fail(value, where)
+        ids, names = _rule_ids()
+        known = ids if self.exact else {i[:n] for i in ids for n in range(2, 6)}
+        if value in known:
+            return value
+        what = "rule id" if self.exact else "rule id or prefix"
+        alike = {k for k in known if len(k) == len(value)} or known
+        hint = (
+            f" (did you mean {names[value]}?)"
+            if value in names
+            else _did_you_mean(value.upper(), alike)
+        )
+        raise ConfigError(f"{where}: unknown {what} {_show(value)}{hint}")
+
+
+class Glob(Check):
+    expected, plural = "a glob pattern", "glob patterns"
+
+    def __call__(self, value: object, where: str) -> str:
+        if not isinstance(value, str):
+            self.fail(value, where)
+        try:
+            compile_glob(value)
+        except ValueError as e:
+            raise ConfigError(f"{where}: bad glob pattern {_show(value)}: {e}") from None
+        return value
+
+
+class ArrayOf(Check):
+    def __init__(self, item: Check, nonempty: bool = False) -> None:
+        self.item, self.nonempty = item, nonempty
+        self.expected = f"{'a non-empty' if nonempty else 'an'} array of {item.plural}"
+        self.plural = f"arrays of {item.plural}"
+
+    def __call__(self, value: object, where: str) -> tuple[Any, ...]:
+        if not isinstance(value, list) or (self.nonempty and not value):
+            self.fail(value, where)
+        return tuple(self.item(v, _at(where, i)) for i, v in enumerate(value))
+
+
+REQUIRED: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One key of a table: how it is checked, its default (``REQUIRED``: none), and
+    what it means (for the schema's readers)."""
+
+    check: Check
+    default: Any
+    doc: str = ""
+
+
+class Table(Check):
+    """A table with a fixed set of keys; returns a dict with every default filled in."""
+
+    expected, plural = "a table", "tables"
+
+    def __init__(self, keys: Mapping[str, Key], owner: str = "") -> None:
+        self.keys, self.owner = keys, owner
+
+    def __call__(self, value: object, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.fail(value, where)
+        for k in value:
+            if k not in self.keys:
+                known = ", ".join(self.keys) or "none"
+                takes = f"{self.owner} takes" if self.owner else "known keys"
+                raise ConfigError(
+                    f"{_at(where, k)}: unknown key{_did_you_mean(k, self.keys)}; {takes}: {known}"
+                )
+        out = {}
+        for k, spec in self.keys.items():
+            if k in value:
+                out[k] = spec.check(value[k], _at(where, k))
+            elif spec.default is REQUIRED:
+                raise ConfigError(f"{where or 'the top level'}: missing key {_show(k)}")
+            else:
+                out[k] = spec.default
+        return out
+
+
+class TableOf(Check):
+    """A table whose keys are names (checked by ``key``) and whose values are checked
+    by ``value`` (or by ``value(key)``, when what a value may hold depends on its key)."""
+
+    def __init__(
+        self, key: Check | None, value: Check | Callable[[str, str], Check], expected: str
+    ) -> None:
+        self.key, self.value, self.expected = key, value, expected
+
+    def __call__(self, value: object, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.fail(value, where)
+        out = {}
+        for k, v in value.items():
+            at = _at(where, k)
+            if self.key is not None:
+                self.key(k, at)
+            check = self.value if isinstance(self.value, Check) else self.value(k, at)
+            out[k] = check(v, at)
+        return out
+
+
+def _rule_options(rule_id: str, where: str) -> Check:
+    options = RULE_OPTIONS.get(rule_id)
+    if options is None:
+        takes = ", ".join(sorted(RULE_OPTIONS))
+        raise ConfigError(f"{where}: {rule_id} has no options (rules with options: {takes})")
+    return Table(options, owner=rule_id)
+
+
+_RELATIVE_PATH = r"(?!/)(?!(?:.*/)?\.\.(?:/|$)).+"
+
+#: ``[rules.<ID>]`` options, per rule. Rules do not read them yet (see
+#: ``Config.rule_option``); the defaults keep today's behaviour.
+RULE_OPTIONS: dict[str, dict[str, Key]] = {
+    "DR302": {
+        "allowed-registries": Key(
+            ArrayOf(Text(r"[A-Za-z0-9.-]+(?::[0-9]+)?", "a registry host", "registry hosts")),
+            (),
+            "registries whose base images may stay unpinned (immutable tags)",
+        ),
+    },
+    "DR406": {
+        "margin": Key(
+            Number(minimum=0),
+            0,
+            "seconds the grace period must exceed the preStop sleep plus the drain",
+        ),
+    },
+}
+
+SERVICE = Table(
+    {
+        "dockerfiles": Key(
+            ArrayOf(Text(_RELATIVE_PATH, "a relative path", "relative paths")),
+            (),
+            "Dockerfiles that build the service (relative to the config's directory)",
+        ),
+        "images": Key(
+            ArrayOf(Text(r"[^\s]+", "an image reference", "image references")),
+            (),
+            "image references (repository[:tag]) the service is run as",
+        ),
+        "workloads": Key(
+            ArrayOf(
+                Text(
+                    r"[^#\s]+#[A-Za-z]+/[a-z0-9]([-a-z0-9.]*[a-z0-9])?",
+                    'a workload such as "k8s/deploy.yaml#Deployment/orders"',
+                    'workloads such as "k8s/deploy.yaml#Deployment/orders"',
+                )
+            ),
+            (),
+            "workloads (manifest#Kind/name) that run the service",
+        ),
+    }
+)
+
+SELECTORS = ArrayOf(RuleSelector())
+
+#: The whole file: key -> (check, default, meaning).
+SCHEMA = Table(
+    {
+        "select": Key(SELECTORS, ("DR",), "rules to run, by id or prefix"),
+        "ignore": Key(SELECTORS, (), "rules not to run, by id or prefix"),
+        "fail-on": Key(OneOf(*FAIL_ON), None, "the severity that makes the exit code 1"),
+        "severity": Key(
+            TableOf(
+                RuleSelector(exact=True),
+                OneOf(*(s.label for s in sorted(Severity, reverse=True))),
+                'a table of rule id = "error" | "warning" | "info"',
+            ),
+            {},
+            "a severity for every finding of a rule",
+        ),
+        "per-path-ignores": Key(
+            ArrayOf(
+                Table(
+                    {
+                        "paths": Key(ArrayOf(Glob(), nonempty=True), REQUIRED),
+                        "ignore": Key(ArrayOf(RuleSelector(), nonempty=True), REQUIRED),
+                    }
+                )
+            ),
+            (),
+            "rules whose findings are dropped in some paths",
+        ),
+        "services": Key(
+            TableOf(None, SERVICE, "a table of service name = table"), {}, "service joins"
+        ),
+        "rules": Key(
+            TableOf(RuleSelector(exact=True), _rule_options, "a table of rule id = table"),
+            {},
+            "rule options",
+        ),
+    }
+)
+
+
+def _rule_ids() -> tuple[frozenset[str], dict[str, str]]:
+    """Every registered rule id, and the ids by rule name (for "did you mean")."""
+    from dockready.rules.registry import all_rules
+
+    rules = all_rules()
+    return frozenset(r.id for r in rules), {r.name: r.id for r in rules}
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def find_config(start: Path) -> Path | None:
+    """The ``.dockready.toml`` in ``start`` (a directory, or a file's directory) or the
+    nearest directory above it, not looking above a directory that holds ``.git``."""
+    here = start.resolve()
+    if not here.is_dir():
+        here = here.parent
+    for d in (here, *here.parents):
+        candidate = d / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+        if (d / ".git").exists():
+            return None
+    return None
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate one configuration file."""
+    name = _display(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{name}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{name}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{name}: invalid TOML: {e}") from None
+    try:
+        v = SCHEMA(data, "")
+    except ConfigError as e:
+        raise ConfigError(f"{name}: {e}") from None
+    return Config(
+        source=path.resolve(),
+        select=v["select"],
+        ignore=v["ignore"],
+        fail_on=v["fail-on"],
+        severity={k: Severity.parse(s) for k, s in v["severity"].items()},
+        per_path_ignores=tuple(
+            PathIgnore(e["paths"], e["ignore"], tuple(compile_glob(p) for p in e["paths"]))
+            for e in v["per-path-ignores"]
+        ),
+        services={
+            n: ServiceConfig(n, s["dockerfiles"], s["images"], s["workloads"])
+            for n, s in v["services"].items()
+        },
+        rules=v["rules"],
+    )
+
+
+def parse_selectors(option: str, values: Sequence[str]) -> tuple[str, ...] | None:
+    """``--select DR2,DR404 --select DR3`` -> ``("DR2", "DR404", "DR3")``; None when the
+    flag was not given. Raises ``ConfigError`` on an unknown id."""
+    if not values:
+        return None
+    items = [s.strip() for v in values for s in v.split(",") if s.strip()]
+    return tuple(RuleSelector()(item, option) for item in items)
+
+
+def resolve_config(
+    paths: Sequence[str],
+    *,
+    config_file: str | None = None,
+    no_config: bool = False,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    extend_select: Sequence[str] = (),
+    extend_ignore: Sequence[str] = (),
+    fail_on: str | None = None,
+) -> Config:
+    """The configuration of a ``dockready check`` run: the file (explicit, discovered
+    from the first of ``paths``, or none) with the command-line flags over it."""
+    if config_file is not None and no_config:
+        raise ConfigError("--config and --no-config cannot be used together")
+    if no_config:
+        config = Config()
+    elif config_file is not None:
+        config = load_config(Path(config_file))
+    else:
+        found = find_config(Path(paths[0] if paths else "."))
+        config = load_config(found) if found is not None else Config()
+    return config.with_flags(
+        select=parse_selectors("--select", select),
+        ignore=parse_selectors("--ignore", ignore),
+        extend_select=parse_selectors("--extend-select", extend_select) or (),
+        extend_ignore=parse_selectors("--extend-ignore", extend_ignore) or (),
+        fail_on=fail_on,
+    )
