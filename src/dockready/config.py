@@ -68,8 +68,7 @@ class PathIgnore:
 class ServiceConfig:
     """A ``[services.<name>]`` table: what the user says belongs to a service.
 
-    Parsed and validated, not used yet: the index joins (facts/index.py) are to take
-    these as certain joins where they cannot infer one.
+    The index joins (facts/index.py) take these as certain, before any inference.
     """
 
     name: str
@@ -108,16 +107,20 @@ class Config:
         return selected > ignored
 
     def rule_option(self, rule_id: str, key: str) -> Any:
-        """A ``[rules.<ID>]`` option, or its default from ``RULE_OPTIONS``.
-
-        Rules do not read their options yet: the values are validated and kept here so
-        that the file format is fixed before the rules take them up.
-        """
+        """A ``[rules.<ID>]`` option, or its default from ``RULE_OPTIONS``."""
         try:
             spec = RULE_OPTIONS[rule_id][key]
         except KeyError:
             raise KeyError(f"{rule_id} has no option {key!r}") from None
         return self.rules.get(rule_id, {}).get(key, spec.default)
+
+    def rule_options(self) -> dict[str, dict[str, Any]]:
+        """Every rule option with its value (the default where not configured): what
+        the engine hands to the rules through the project index."""
+        return {
+            rid: {key: self.rule_option(rid, key) for key in keys}
+            for rid, keys in RULE_OPTIONS.items()
+        }
 
     def apply(self, findings: Iterable[Finding], root: Path) -> list[Finding]:
         """Drop findings under a per-path ignore and apply severity overrides.
@@ -446,8 +449,8 @@ def _rule_options(rule_id: str, where: str) -> Check:
 
 _RELATIVE_PATH = r"(?!/)(?!(?:.*/)?\.\.(?:/|$)).+"
 
-#: ``[rules.<ID>]`` options, per rule. Rules do not read them yet (see
-#: ``Config.rule_option``); the defaults keep today's behaviour.
+#: ``[rules.<ID>]`` options, per rule; rules read them through ``ProjectIndex.option``
+#: (the engine fills ``ix.options`` from ``Config.rule_options``).
 RULE_OPTIONS: dict[str, dict[str, Key]] = {
     "DR302": {
         "allowed-registries": Key(

@@ -20,7 +20,7 @@ from dockready.config import Config
 from dockready.discover import Kind, SourceFile, decode, discover
 from dockready.facts.docker import Dockerfile, DockerIgnore
 from dockready.facts.go import GoFile, GoMod, VendorModules
-from dockready.facts.index import ParseError, ProjectIndex, build_index
+from dockready.facts.index import Declared, ParseError, ProjectIndex, build_index
 from dockready.facts.k8s import Manifests
 from dockready.model import Finding, Notice, Result, ServiceSummary, Severity, Span
 from dockready.parse.dockerignore import parse_dockerignore
@@ -172,7 +172,12 @@ def _pool_parse(
     return out
 
 
-def index_from(root: Path, parsed: Iterable[Parsed], all_paths: list[str]) -> ProjectIndex:
+def index_from(
+    root: Path,
+    parsed: Iterable[Parsed],
+    all_paths: list[str],
+    declared: tuple[Declared, ...] = (),
+) -> ProjectIndex:
     go_files: list[GoFile] = []
     modules: list[GoMod] = []
     sums: list[str] = []
@@ -212,6 +217,7 @@ def index_from(root: Path, parsed: Iterable[Parsed], all_paths: list[str]) -> Pr
         manifests,
         errors,
         all_paths,
+        declared,
     )
 
 
@@ -330,7 +336,8 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
         # Single files were named: rules that ask "is this path in the context?" must
         # still see the rest of the tree (listed, not parsed).
         listed = sorted({*listed, *(f.rel for f in discover(root, [root])[0])})
-    ix = index_from(root, parsed, listed)
+    ix = index_from(root, parsed, listed, _declared(config, root))
+    ix.options = config.rule_options()
     clock.lap("index")
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     rules = [r for r in all_rules() if config.rule_enabled(r.id)]
@@ -364,6 +371,30 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
     )
     clock.lap("result")
     return RunOutcome(result, tuple(errors), tuple(clock.laps))
+
+
+def _declared(config: Config, root: Path) -> tuple[Declared, ...]:
+    """``[services.<name>]`` with paths made relative to the checked root (the file's
+    paths are relative to its own directory); entries outside the root are dropped."""
+    base = config.base or root
+
+    def rel(p: str) -> str | None:
+        try:
+            return (base / p).resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return None
+
+    out = []
+    for name, svc in config.services.items():
+        dockerfiles = tuple(r for p in svc.dockerfiles if (r := rel(p)) is not None)
+        workloads = []
+        for w in svc.workloads:
+            path, sep, obj = w.partition("#")
+            r = rel(path)
+            if r is not None:
+                workloads.append(f"{r}{sep}{obj}")
+        out.append(Declared(name, dockerfiles, tuple(svc.images), tuple(workloads)))
+    return tuple(out)
 
 
 def _suppress(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from dockready.facts.docker import Dockerfile, DockerIgnore, GoBuild, Stage
 from dockready.facts.go import GoFile, GoMod, VendorModules
@@ -91,6 +92,17 @@ class Service:
 
 
 @dataclass(frozen=True, slots=True)
+class Declared:
+    """What the configuration says belongs to a service (``[services.<name>]``),
+    paths relative to the checked root: certain joins, taken before any inference."""
+
+    name: str
+    dockerfiles: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
+    workloads: tuple[str, ...] = ()  # "path#Kind/name"
+
+
+@dataclass(frozen=True, slots=True)
 class ParseError:
     span: Span
     message: str
@@ -111,8 +123,15 @@ class ProjectIndex:
     all_paths: frozenset[str] = frozenset()
     packages: dict[str, GoPackage] = field(default_factory=dict)
     services: tuple[Service, ...] = ()
+    #: Rule options from the configuration (``[rules.DR406] margin = 5``), defaults
+    #: filled in; rules read them with ``option``.
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    declared: tuple[Declared, ...] = ()
     _mod_by_dir: dict[str, GoMod | None] = field(default_factory=dict)
     _svc_by_dir: dict[str, Service | None] = field(default_factory=dict)
+
+    def option(self, rule_id: str, key: str, default: Any) -> Any:
+        return self.options.get(rule_id, {}).get(key, default)
 
     # -- manifests -----------------------------------------------------------
     @property
@@ -250,8 +269,10 @@ def build_index(
     manifests: list[Manifests],
     parse_errors: list[ParseError],
     all_paths: list[str],
+    declared: tuple[Declared, ...] = (),
 ) -> ProjectIndex:
     ix = ProjectIndex(
+        declared=declared,
         root=root,
         go_files=tuple(go_files),
         modules=tuple(modules),
@@ -399,8 +420,15 @@ def _services(ix: ProjectIndex) -> list[Service]:
     # Dockerfiles: by go build target, else by a single service in the same module.
     by_main = {s.main.dir: i for i, s in enumerate(services) if s.main is not None}
     attached: dict[int, list[Build]] = {}
+    by_name = {s.name: i for i, s in enumerate(services)}
     for build, target in builds:
-        idx = by_main.get(target) if target is not None else None
+        idx = next(
+            (by_name[d.name] for d in ix.declared
+             if d.name in by_name and build.dockerfile.path in d.dockerfiles),
+            None,
+        )  # fmt: skip
+        if idx is None:
+            idx = by_main.get(target) if target is not None else None
         if idx is None and target is None:
             candidates = [
                 i
@@ -413,7 +441,10 @@ def _services(ix: ProjectIndex) -> list[Service]:
         if idx is not None:
             attached.setdefault(idx, []).append(build)
     built = set(attached)
-    owners = {id(d): _owner(d, services, built) for d in workload_pairs}
+    owners: dict[int, int | None] = {}
+    for d in workload_pairs:
+        owner = _declared_owner(d, ix.declared, by_name)
+        owners[id(d)] = owner if owner is not None else _owner(d, services, built)
     out: list[Service] = []
     for i, s in enumerate(services):
         svc_builds = tuple(attached.get(i, ()))
@@ -434,6 +465,19 @@ def _names(svc: Service) -> set[str]:
     if svc.main is not None and svc.main.dir != ".":
         names.add(posixpath.basename(svc.main.dir))
     return names
+
+
+def _declared_owner(
+    dep: Deployment, declared: tuple[Declared, ...], by_name: dict[str, int]
+) -> int | None:
+    key = f"{dep.workload.path}#{dep.workload.kind}/{dep.workload.name}"
+    repo = dep.container.image.split("@", 1)[0]
+    if ":" in repo.rsplit("/", 1)[-1]:
+        repo = repo.rsplit(":", 1)[0]
+    for d in declared:
+        if d.name in by_name and (key in d.workloads or repo in d.images):
+            return by_name[d.name]
+    return None
 
 
 def _owner(dep: Deployment, services: list[Service], built: set[int]) -> int | None:

@@ -195,6 +195,9 @@ def unpinned_base_image(ix: ProjectIndex) -> Iterator[Hit]:
     holds an unresolved `${VAR}` (an `ARG` without a default) is skipped too. The
     message shows the reference after `ARG` substitution.
 
+    Option: `[rules.DR302] allowed-registries = ["registry.example.com"]` exempts
+    images from registries whose tags are immutable.
+
     ## Why is this bad?
     `latest` moves. Two builds of the same commit get different base images, a new
     major version (a new libc, a new default user, a removed package) breaks the
@@ -222,6 +225,7 @@ def unpinned_base_image(ix: ProjectIndex) -> Iterator[Hit]:
     - [Docker: best practices, FROM](https://docs.docker.com/build/building/best-practices/#from)
     - [Hadolint DL3006/DL3007](https://github.com/hadolint/hadolint#rules)
     """
+    allowed = {r.lower() for r in ix.option("DR302", "allowed-registries", ())}
     for df in ix.dockerfiles:
         for st in df.stages:
             if st.parent is not None:
@@ -229,6 +233,8 @@ def unpinned_base_image(ix: ProjectIndex) -> Iterator[Hit]:
             ref = st.base_resolved
             if "$" in ref or ref.lower() == "scratch":
                 continue
+            if allowed and parse_ref(ref)[0].lower() in allowed:
+                continue  # a registry whose tags are immutable (configuration)
             why = _unpinned(ref)
             if why is None:
                 continue

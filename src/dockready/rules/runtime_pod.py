@@ -790,6 +790,9 @@ def grace_period_too_short(ix: ProjectIndex) -> Iterator[Hit]:
     compared alone; with neither, nothing is reported (DR214 covers a service with
     no graceful shutdown).
 
+    Option: `[rules.DR406] margin = 5` asks for that many more seconds of grace
+    (log flushing, slow SIGKILL delivery under load).
+
     ## Why is this bad?
     The grace period covers the preStop hook and the shutdown together. When it runs
     out the kubelet sends SIGKILL: in-flight requests are cut and deferred cleanup
@@ -832,7 +835,8 @@ def grace_period_too_short(ix: ProjectIndex) -> Iterator[Hit]:
             continue
         worst = max(budgets, key=lambda b: b.total)
         grace = w.grace_seconds
-        if grace > worst.total:
+        margin = float(ix.option("DR406", "margin", 0))
+        if grace > worst.total + margin:
             continue
         parts: list[str] = []
         related: list[Related] = []
@@ -845,7 +849,10 @@ def grace_period_too_short(ix: ProjectIndex) -> Iterator[Hit]:
             related.append(
                 Related(worst.drain.span, f"Shutdown drains for up to {_secs(worst.drain.timeout)}")
             )
-        sum_text = " + ".join(parts) + (f" = {_secs(worst.total)}" if len(parts) > 1 else "")
+        if margin:
+            parts.append(f"margin {_secs(margin)}")
+        total = worst.total + margin
+        sum_text = " + ".join(parts) + (f" = {_secs(total)}" if len(parts) > 1 else "")
         setting = (
             f"terminationGracePeriodSeconds {grace}"
             if w.grace is not None
