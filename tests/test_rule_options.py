@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from conftest import FIXTURES
+
 from dockready.config import resolve_config
 from dockready.engine import check
 
