@@ -18,15 +18,23 @@ from pathlib import Path
 import pytest
 from conftest import run_check
 
+from dockready import report
 from dockready.fingerprint import fingerprint
 from dockready.model import Finding, Related, Result, ServiceSummary, Severity, Span
-from dockready.report import github, gitlab, junit, markdown
+from dockready.report import github, gitlab, jsonfmt, junit, markdown
 from dockready.rules.registry import all_rules
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 GOLDEN = Path(__file__).parent / "golden"
 
+
+def _text(result: Result) -> str:
+    return report.render("text", result)
+
+
 FORMATS: dict[str, Callable[[Result], str]] = {
+    "orderservice.json": jsonfmt.render,
+    "orderservice.txt": _text,
     "orderservice.junit.xml": junit.render,
     "orderservice.gitlab.json": gitlab.render,
     "orderservice.github.txt": github.render,
