@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dockready import suppress
 from dockready.config import Config
@@ -48,6 +49,15 @@ class Parsed:
     notices: list[Notice] = field(default_factory=list)
     suppressions: list[suppress.Suppression] = field(default_factory=list)
     problems: list[suppress.Problem] = field(default_factory=list)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Parsed results cross the process boundary by the thousand: pickle them as
+        # constructor arguments, not through the generic slots state protocol.
+        return (
+            Parsed,
+            (self.rel, self.kind, self.facts, self.error, self.notices,
+             self.suppressions, self.problems),
+        )  # fmt: skip
 
 
 def parse_one(src: SourceFile) -> Parsed:
