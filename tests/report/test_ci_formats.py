@@ -21,7 +21,7 @@ from conftest import run_check
 from dockready import report
 from dockready.fingerprint import fingerprint
 from dockready.model import Finding, Related, Result, ServiceSummary, Severity, Span
-from dockready.report import github, gitlab, jsonfmt, junit, markdown
+from dockready.report import github, gitlab, html, jsonfmt, junit, markdown
 from dockready.rules.registry import all_rules
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -36,6 +36,7 @@ FORMATS: dict[str, Callable[[Result], str]] = {
     "orderservice.json": jsonfmt.render,
     "orderservice.txt": _text,
     "orderservice.junit.xml": junit.render,
+    "orderservice.html": html.render,
     "orderservice.gitlab.json": gitlab.render,
     "orderservice.github.txt": github.render,
     "orderservice.md": markdown.render,
