@@ -1,0 +1,1 @@
+"""``dockready init``: generate the files a service needs, from the facts ``check`` reads."""
