@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from dockready.facts.docker import Copy, Dockerfile, GoBuild, Instruction, Stage
-from dockready.facts.go import GoFile, Listener, Opaque, Route, Shutdown, Value, version_tuple
+from dockready.facts.go import Call, GoFile, Listener, Opaque, Route, Shutdown, Value, version_tuple
 from dockready.facts.images import BaseImage, ImageInfo, lookup
 from dockready.facts.index import Build, Deployment, ProjectIndex, Service
 from dockready.facts.k8s import ComposeService, Container, Handler, Workload
@@ -834,3 +834,119 @@ def imports_under(files: Iterable[GoFile], prefixes: Iterable[str]) -> bool:
                     return True
                 i = path.find("/", i + 1)
     return False
+
+
+# -- knowledge shared by the rules and by ``dockready init`` (generate/) ----------
+# Kept here, not in a rule module: generate/ must not import rules.
+
+#: Modules that only work with cgo (they wrap a C library), with what they wrap.
+#: A module matches itself and its sub-paths (``.../confluent-kafka-go/v2/kafka``).
+CGO_MODULES: dict[str, str] = {
+    "github.com/mattn/go-sqlite3": "SQLite, a C library",
+    "gorm.io/driver/sqlite": "mattn/go-sqlite3 (SQLite in C)",
+    "github.com/confluentinc/confluent-kafka-go": "librdkafka, a C library",
+    "gopkg.in/confluentinc/confluent-kafka-go.v1": "librdkafka, a C library",
+    "github.com/miekg/pkcs11": "PKCS#11 modules through C",
+    "github.com/godror/godror": "Oracle's ODPI-C",
+    "github.com/mattn/go-oci8": "Oracle's OCI client",
+    "github.com/ibmdb/go_ibm_db": "the IBM Db2 CLI driver",
+    "github.com/linxGnu/grocksdb": "RocksDB, a C++ library",
+    "github.com/tecbot/gorocksdb": "RocksDB, a C++ library",
+    "github.com/h2non/bimg": "libvips",
+    "github.com/davidbyttow/govips": "libvips",
+    "gopkg.in/gographics/imagick.v2": "ImageMagick",
+    "gopkg.in/gographics/imagick.v3": "ImageMagick",
+    "github.com/libgit2/git2go": "libgit2",
+    "github.com/ceph/go-ceph": "Ceph's librados",
+    "github.com/DataDog/zstd": "zstd in C",
+    "github.com/valyala/gozstd": "zstd in C",
+}
+
+
+def cgo_module(path: str) -> str | None:
+    """The cgo-only module (a key of :data:`CGO_MODULES`) an import path belongs to."""
+    for mod in CGO_MODULES:
+        if path == mod or path.startswith(mod + "/"):
+            return mod
+    return None
+
+
+#: URL schemes that connect with TLS (verified against the system roots).
+TLS_SCHEMES = ("https://", "wss://", "rediss://", "amqps://", "mongodb+srv://", "mqtts://")
+#: Cloud SDKs: every call is HTTPS to the provider's API.
+CLOUD_SDKS = (
+    "cloud.google.com/go",
+    "google.golang.org/api",
+    "firebase.google.com/go",
+    "github.com/aws/aws-sdk-go",
+    "github.com/aws/aws-sdk-go-v2",
+    "github.com/Azure/azure-sdk-for-go",
+)
+
+
+# -- configuration files the code opens (DR314, dockready init) ---------------
+
+#: Go calls whose first argument is the path of a file they read.
+_FILE_READERS = frozenset(
+    {
+        "os.Open",
+        "os.ReadFile",
+        "io/ioutil.ReadFile",
+        "github.com/BurntSushi/toml.DecodeFile",
+        "github.com/ilyakaznacheev/cleanenv.ReadConfig",
+        "gopkg.in/ini.v1.Load",
+        "github.com/go-ini/ini.Load",
+        "github.com/knadh/koanf/providers/file.Provider",
+        "github.com/knadh/koanf/v2/providers/file.Provider",
+    }
+)
+_VIPER = "github.com/spf13/viper"
+_VIPER_ENV = frozenset({"AutomaticEnv", "BindEnv", "SetEnvPrefix"})
+_CONFIG_EXTS = frozenset(
+    {".yaml", ".yml", ".json", ".toml", ".ini", ".conf", ".cfg", ".properties", ".hcl"}
+)
+_VIPER_EXTS = (".yaml", ".yml", ".json", ".toml", ".ini", ".hcl", ".properties", ".env")
+_SYSTEM_DIRS = ("/proc/", "/sys/", "/dev/", "/run/", "/var/run/", "/usr/", "/etc/ssl/")
+
+
+def _viper_call(c: Call, name: str) -> bool:
+    if c.callee == f"{_VIPER}.{name}":
+        return True
+    return c.callee == f".{name}" and c.receiver_pkg == _VIPER
+
+
+def _literal_arg(c: Call, i: int) -> str | None:
+    v = c.arg(i)
+    return v.literal if v is not None else None
+
+
+def _is_app_config(path: str) -> bool:
+    ext = posixpath.splitext(path)[1].lower()
+    if ext not in _CONFIG_EXTS:
+        return False
+    # /etc/resolv.conf, /etc/nsswitch.conf and friends are the system's.
+    return not (path.startswith(_SYSTEM_DIRS) or posixpath.dirname(path) == "/etc")
+
+
+def config_opens(g: GoFile) -> Iterator[tuple[Call, tuple[str, ...], str]]:
+    """``(call, candidate paths, shown)``: the files a config load needs (any one)."""
+    viper_ok = not any(_viper_call(c, n) for c in g.calls for n in _VIPER_ENV)
+    for c in g.calls:
+        if c.callee not in _FILE_READERS and not (viper_ok and _viper_call(c, "SetConfigFile")):
+            continue
+        path = _literal_arg(c, 0)
+        if path and "$" not in path and _is_app_config(path):
+            yield c, (path,), path
+    if not viper_ok:
+        return
+    names = [c for c in g.calls if _viper_call(c, "SetConfigName")]
+    dirs = [c for c in g.calls if _viper_call(c, "AddConfigPath")]
+    reads = [c for c in g.calls if _viper_call(c, "ReadInConfig")]
+    if len(names) != 1 or not dirs or not reads:
+        return
+    name = _literal_arg(names[0], 0)
+    lits = [_literal_arg(d, 0) for d in dirs]
+    if not name or any(d is None or "$" in d for d in lits):
+        return
+    cands = tuple(posixpath.join(d or ".", name + ext) for d in lits for ext in _VIPER_EXTS)
+    yield reads[0], cands, f"{name}.* from " + ", ".join(str(d) for d in lits)

@@ -37,3 +37,20 @@ class InitFacts:
     needs_tz: bool = False
     config_files: tuple[str, ...] = ()  # files the code opens, relative to root
     slow_start: bool = False  # warrants a startupProbe
+    # -- added with generate/detect.py (keyword-only in spirit: keep new fields last) --
+    # ``config_files`` are opened at relative paths, which are relative to root in the
+    # tree (where the code runs from): the image ships each one at /<path>.
+    listens: bool = True  # False: the code opens no listener (a worker): no EXPOSE, no probes
+    addr_env: str | None = None  # the env var that holds the whole listen address (":8080")
+    # What the image sets so that the process listens on every interface at ``port``:
+    # (("PORT", "8080"),), (("HOST", "0.0.0.0"), ("PORT", "8080")), (("ADDR", ":8080"),).
+    listen_env: tuple[tuple[str, str], ...] = ()
+    # Config files the code opens that the tree does not hold (an absolute path, or a
+    # relative one with no such file): absolute paths in the container, to mount.
+    missing_configs: tuple[str, ...] = ()
+    write_dirs: tuple[str, ...] = ()  # directories the code writes to, other than the temp dir
+    # The Dockerfile, relative to root: Dockerfile.<name> when the module has several
+    # services (its .dockerignore is then Dockerfile.<name>.dockerignore).
+    dockerfile: str = "Dockerfile"
+    # What the generated files cannot fix, for the user (printed by ``init``).
+    warnings: tuple[str, ...] = ()

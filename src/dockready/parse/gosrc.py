@@ -53,6 +53,7 @@ CALL_NAMES = frozenset(
         "DecodeFile",
         "Use",
         "Register",
+        "RouteRegister",
         "Profiler",
         "AddSync",
         "DialWithDialer",

@@ -10,6 +10,7 @@ from dockready.facts.docker import Copy, Dockerfile, Instruction, Stage
 from dockready.facts.effective import (
     build_of,
     cgo_enabled,
+    config_opens,
     copies_path,
     effective_user,
     final_runs,
@@ -18,7 +19,7 @@ from dockready.facts.effective import (
     installs_tool,
     shell_words,
 )
-from dockready.facts.go import Call, GoFile
+from dockready.facts.go import Call
 from dockready.facts.images import lookup, parse_ref
 from dockready.facts.index import Build, ProjectIndex, Service
 from dockready.model import Related, Severity, Span
@@ -1054,72 +1055,6 @@ def healthcheck_tool_missing(ix: ProjectIndex) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- DR314
 
 
-#: Go calls whose first argument is the path of a file they read.
-_FILE_READERS = frozenset(
-    {
-        "os.Open",
-        "os.ReadFile",
-        "io/ioutil.ReadFile",
-        "github.com/BurntSushi/toml.DecodeFile",
-        "github.com/ilyakaznacheev/cleanenv.ReadConfig",
-        "gopkg.in/ini.v1.Load",
-        "github.com/go-ini/ini.Load",
-        "github.com/knadh/koanf/providers/file.Provider",
-        "github.com/knadh/koanf/v2/providers/file.Provider",
-    }
-)
-_VIPER = "github.com/spf13/viper"
-_VIPER_ENV = frozenset({"AutomaticEnv", "BindEnv", "SetEnvPrefix"})
-_CONFIG_EXTS = frozenset(
-    {".yaml", ".yml", ".json", ".toml", ".ini", ".conf", ".cfg", ".properties", ".hcl"}
-)
-_VIPER_EXTS = (".yaml", ".yml", ".json", ".toml", ".ini", ".hcl", ".properties", ".env")
-_SYSTEM_DIRS = ("/proc/", "/sys/", "/dev/", "/run/", "/var/run/", "/usr/", "/etc/ssl/")
-
-
-def _viper_call(c: Call, name: str) -> bool:
-    if c.callee == f"{_VIPER}.{name}":
-        return True
-    return c.callee == f".{name}" and c.receiver_pkg == _VIPER
-
-
-def _literal_arg(c: Call, i: int) -> str | None:
-    v = c.arg(i)
-    return v.literal if v is not None else None
-
-
-def _is_app_config(path: str) -> bool:
-    ext = posixpath.splitext(path)[1].lower()
-    if ext not in _CONFIG_EXTS:
-        return False
-    # /etc/resolv.conf, /etc/nsswitch.conf and friends are the system's.
-    return not (path.startswith(_SYSTEM_DIRS) or posixpath.dirname(path) == "/etc")
-
-
-def _config_opens(g: GoFile) -> Iterator[tuple[Call, tuple[str, ...], str]]:
-    """``(call, candidate paths, shown)``: the files a config load needs (any one)."""
-    viper_ok = not any(_viper_call(c, n) for c in g.calls for n in _VIPER_ENV)
-    for c in g.calls:
-        if c.callee not in _FILE_READERS and not (viper_ok and _viper_call(c, "SetConfigFile")):
-            continue
-        path = _literal_arg(c, 0)
-        if path and "$" not in path and _is_app_config(path):
-            yield c, (path,), path
-    if not viper_ok:
-        return
-    names = [c for c in g.calls if _viper_call(c, "SetConfigName")]
-    dirs = [c for c in g.calls if _viper_call(c, "AddConfigPath")]
-    reads = [c for c in g.calls if _viper_call(c, "ReadInConfig")]
-    if len(names) != 1 or not dirs or not reads:
-        return
-    name = _literal_arg(names[0], 0)
-    lits = [_literal_arg(d, 0) for d in dirs]
-    if not name or any(d is None or "$" in d for d in lits):
-        return
-    cands = tuple(posixpath.join(d or ".", name + ext) for d in lits for ext in _VIPER_EXTS)
-    yield reads[0], cands, f"{name}.* from " + ", ".join(str(d) for d in lits)
-
-
 def _short_callee(c: Call) -> str:
     """``os.ReadFile``, ``viper.ReadInConfig``, ``v.SetConfigFile``."""
     if c.callee.startswith("."):
@@ -1200,7 +1135,7 @@ def config_file_not_shipped(ix: ProjectIndex) -> Iterator[Hit]:
     for svc in ix.services:
         if not svc.builds or svc.compose:
             continue
-        opens = [(c, paths, shown) for g in svc.files for c, paths, shown in _config_opens(g)]
+        opens = [(c, paths, shown) for g in svc.files for c, paths, shown in config_opens(g)]
         if not opens:
             continue
         for b in svc.builds:

@@ -20,8 +20,10 @@ from urllib.parse import urlsplit
 from dockready.discover import SKIP_DIRS, classify
 from dockready.facts.docker import Copy, Dockerfile, DockerIgnore, GoBuild, Instruction, Stage
 from dockready.facts.effective import (
+    CGO_MODULES,
     build_of,
     cgo_enabled,
+    cgo_module,
     copies_path,
     has_git,
     linked_files,
@@ -38,28 +40,6 @@ from dockready.secrets import mask, plausible_value, secret_name, strong_kind
 
 # --------------------------------------------------------------------------- tables
 
-#: Modules that only work with cgo (they wrap a C library), with what they wrap.
-#: A module matches itself and its sub-paths (``.../confluent-kafka-go/v2/kafka``).
-CGO_MODULES: dict[str, str] = {
-    "github.com/mattn/go-sqlite3": "SQLite, a C library",
-    "gorm.io/driver/sqlite": "mattn/go-sqlite3 (SQLite in C)",
-    "github.com/confluentinc/confluent-kafka-go": "librdkafka, a C library",
-    "gopkg.in/confluentinc/confluent-kafka-go.v1": "librdkafka, a C library",
-    "github.com/miekg/pkcs11": "PKCS#11 modules through C",
-    "github.com/godror/godror": "Oracle's ODPI-C",
-    "github.com/mattn/go-oci8": "Oracle's OCI client",
-    "github.com/ibmdb/go_ibm_db": "the IBM Db2 CLI driver",
-    "github.com/linxGnu/grocksdb": "RocksDB, a C++ library",
-    "github.com/tecbot/gorocksdb": "RocksDB, a C++ library",
-    "github.com/h2non/bimg": "libvips",
-    "github.com/davidbyttow/govips": "libvips",
-    "gopkg.in/gographics/imagick.v2": "ImageMagick",
-    "gopkg.in/gographics/imagick.v3": "ImageMagick",
-    "github.com/libgit2/git2go": "libgit2",
-    "github.com/ceph/go-ceph": "Ceph's librados",
-    "github.com/DataDog/zstd": "zstd in C",
-    "github.com/valyala/gozstd": "zstd in C",
-}
 #: Of those, the ones that still compile without cgo and fail only at run time.
 _CGO_RUNTIME_STUB = frozenset({"github.com/mattn/go-sqlite3", "gorm.io/driver/sqlite"})
 
@@ -206,13 +186,6 @@ def _in_module(path: str, module: str) -> bool:
     return path == module or path.startswith(module + "/")
 
 
-def _cgo_module(path: str) -> str | None:
-    for mod in CGO_MODULES:
-        if _in_module(path, mod):
-            return mod
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class _Need:
     """Why the code needs cgo: ``import "C"`` or a cgo-only module."""
@@ -239,7 +212,7 @@ def _cgo_need(ix: ProjectIndex, svc: Service) -> _Need | None:
             return _Need(f'import "C" in {g.path}', g.cgo)
     for g in files:
         for imp in g.imports:
-            mod = _cgo_module(imp.path)
+            mod = cgo_module(imp.path)
             if mod is not None:
                 return _Need(f"{mod} (wraps {CGO_MODULES[mod]})", imp.span, mod)
     return None

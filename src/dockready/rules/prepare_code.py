@@ -906,16 +906,9 @@ _HTTP_URL_ARG = {
     "net/http.NewRequestWithContext": 2,
 }
 _HTTP_CLIENT_METHODS = frozenset({"Get", "Head", "Post", "PostForm"})
-_TLS_SCHEMES = ("https://", "wss://", "rediss://", "amqps://", "mongodb+srv://", "mqtts://")
+_TLS_SCHEMES = eff.TLS_SCHEMES
 _TLS_DSN = ("sslmode=verify-full", "sslmode=verify-ca", "tls=true")
-_CLOUD_SDKS = (
-    "cloud.google.com/go",
-    "google.golang.org/api",
-    "firebase.google.com/go",
-    "github.com/aws/aws-sdk-go",
-    "github.com/aws/aws-sdk-go-v2",
-    "github.com/Azure/azure-sdk-for-go",
-)
+_CLOUD_SDKS = eff.CLOUD_SDKS
 # Packages that carry their own root certificates.
 _OWN_ROOTS = ("golang.org/x/crypto/x509roots/fallback",)
 _CERT_ENV = ("SSL_CERT_FILE", "SSL_CERT_DIR")

@@ -1,0 +1,228 @@
+"""``dockready init``: write the Dockerfile, .dockerignore, Kubernetes manifests,
+compose file or CI pipeline a Go service needs, from the facts ``check`` reads."""
+
+from __future__ import annotations
+
+import importlib
+import posixpath
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from dockready.engine import UsageError
+from dockready.facts.index import ProjectIndex
+from dockready.generate.model import InitFacts
+
+REPORT_BUG = "please report it at the dockready issue tracker with the command you ran"
+_K8S_MODULE = "dockready.generate.render_k8s"
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"dockready: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _note(message: str) -> None:
+    click.echo(f"dockready: {message}", err=True)
+
+
+def load_index(path: str) -> tuple[Path, ProjectIndex]:
+    """The project index of the tree at ``path`` (no rules run), and its root on disk."""
+    from dockready.discover import discover
+    from dockready.engine import index_from, parse_all, resolve_root
+
+    root, resolved = resolve_root([path])
+    files, _ = discover(root, resolved)
+    parsed = parse_all(files, jobs=1)
+    return root, index_from(root, parsed, [f.rel for f in files])
+
+
+def _k8s_renderer(name: str) -> Callable[..., dict[str, str]] | None:
+    """``render_k8s``/``render_compose``/``render_ci`` of the Kubernetes generator, or
+    None when this build of dockready has no such generator."""
+    try:
+        module = importlib.import_module(_K8S_MODULE)
+    except ModuleNotFoundError as e:
+        if e.name == _K8S_MODULE:
+            return None
+        raise
+    fn: Any = getattr(module, name, None)
+    return fn if callable(fn) else None
+
+
+@click.command("init")
+@click.argument("path", required=False, default=".", type=click.Path())
+@click.option(
+    "--service",
+    "service",
+    metavar="NAME",
+    help="The service to generate for: its name, module directory or main package directory.",
+)
+@click.option("--dockerfile", "want_docker", is_flag=True, help="Dockerfile and .dockerignore.")
+@click.option("--k8s", "want_k8s", is_flag=True, help="Kubernetes manifests.")
+@click.option("--compose", "want_compose", is_flag=True, help="A compose file.")
+@click.option("--ci", type=click.Choice(["github", "gitlab"]), default=None, help="A CI pipeline.")
+@click.option("--dry-run", is_flag=True, help="Print the files instead of writing them.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a diff against the files there.")
+@click.option("--force", is_flag=True, help="Overwrite files that differ.")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write here instead of the service's module root.",
+)
+def init_cmd(
+    path: str,
+    service: str | None,
+    want_docker: bool,
+    want_k8s: bool,
+    want_compose: bool,
+    ci: str | None,
+    dry_run: bool,
+    show_diff: bool,
+    force: bool,
+    output_dir: str | None,
+) -> None:
+    """Generate the container files of the Go service under PATH (default: .).
+
+    With none of --dockerfile, --k8s, --compose and --ci: the Dockerfile, its
+    .dockerignore and Kubernetes manifests. Existing files are never overwritten
+    unless they are identical or --force is given; --diff and --dry-run write nothing.
+    Exit codes: 0 done, 2 usage error (no service, an unknown or missing --service,
+    files that would be overwritten), 3 internal error.
+    """
+    if dry_run and show_diff:
+        _fail("--dry-run and --diff are exclusive")
+    if not any((want_docker, want_k8s, want_compose, ci)):
+        want_docker = want_k8s = True
+    try:
+        _run(path, service, want_docker, want_k8s, want_compose, ci, dry_run, show_diff, force,
+             output_dir)  # fmt: skip
+    except SystemExit:
+        raise
+    except Exception as e:  # pragma: no cover - last resort
+        _fail(f"internal error: {type(e).__name__}: {e}; {REPORT_BUG}", 3)
+
+
+def _run(
+    path: str,
+    service: str | None,
+    want_docker: bool,
+    want_k8s: bool,
+    want_compose: bool,
+    ci: str | None,
+    dry_run: bool,
+    show_diff: bool,
+    force: bool,
+    output_dir: str | None,
+) -> None:
+    from dockready.generate import writer
+    from dockready.generate.detect import detect, service_name
+
+    if Path(path).exists() and not Path(path).is_dir():
+        _fail(f"{path}: not a directory (give the directory of the Go module)")
+    try:
+        root, ix = load_index(path)
+    except UsageError as e:
+        _fail(str(e))
+    found = detect(ix, root)
+    if not found:
+        without_mod = [s.name for s in ix.services if s.module is None]
+        hint = (
+            f" ({', '.join(without_mod)} has no go.mod: run go mod init)"
+            if without_mod
+            else " (a package main with func main, in a module with a go.mod)"
+        )
+        _fail(f"no Go service found under {path}{hint}")
+    listing = ", ".join(f"{f.name} ({f.main_pkg} in {f.root})" for f in found)
+    if service is not None:
+        asked = posixpath.normpath(service.strip("/"))
+        chosen = [
+            f
+            for f in found
+            if f.name in (service, service_name(service))
+            or asked in (f.root, posixpath.normpath(posixpath.join(f.root, f.main_pkg)))
+        ]
+        if not chosen:
+            _fail(f"no service {service!r} under {path}; services: {listing}")
+        facts = chosen[0]
+    elif len(found) > 1:
+        _fail(f"{len(found)} services under {path}: {listing}; choose one with --service NAME")
+    else:
+        facts = found[0]
+
+    # Files relative to the service's module root, and (CI) to the checked directory:
+    # GitHub and GitLab read their pipelines only at the top of the repository.
+    service_files: dict[str, str] = {}
+    top_files: dict[str, str] = {}
+    if want_docker:
+        from dockready.generate.render_docker import render_docker
+
+        service_files.update(render_docker(facts))
+    wanted: list[tuple[str, str, tuple[Any, ...], dict[str, str]]] = []
+    if want_k8s:
+        wanted.append(("render_k8s", "Kubernetes manifests", (), service_files))
+    if want_compose:
+        wanted.append(("render_compose", "a compose file", (), service_files))
+    if ci is not None:
+        wanted.append(("render_ci", f"a {ci} CI pipeline", (ci,), top_files))
+    for fn_name, what, args, into in wanted:
+        fn = _k8s_renderer(fn_name)
+        if fn is None:
+            _note(
+                f"note: this dockready cannot generate {what} yet ({fn_name} is missing): skipped"
+            )
+            continue
+        into.update(fn(facts, *args))
+    if not service_files and not top_files:
+        _fail("nothing to generate")
+
+    out = Path(output_dir) if output_dir is not None else None
+    try:
+        planned = writer.plan(service_files, out or root / facts.root)
+        planned += writer.plan(top_files, out or root)
+    except writer.WriteError as e:
+        _fail(str(e))
+    if dry_run:
+        sys.stdout.write(writer.dry_run(planned))
+        return
+    if show_diff:
+        text = writer.diff(planned)
+        if text:
+            sys.stdout.write(text)
+        else:
+            _note("no changes: every file is up to date")
+        return
+    clashing = writer.conflicts(planned)
+    if clashing and not force:
+        names = "\n".join(f"  {writer.display(p.path)}" for p in clashing)
+        _fail(
+            f"these files exist and differ from what init generates:\n{names}\n"
+            "nothing was written; see the changes with --diff, overwrite with --force"
+        )
+    try:
+        written = writer.write(planned, force=force)
+    except writer.WriteError as e:
+        _fail(str(e))
+    done = {id(p) for p in written}
+    for p in planned:
+        if id(p) in done:
+            verb = "wrote    " if p.existing is None else "replaced "
+        else:
+            verb = "unchanged"
+        click.echo(f"{verb} {writer.display(p.path)}")
+    _notes(facts)
+
+
+def _notes(facts: InitFacts) -> None:
+    """What the generated files cannot fix: the user's next steps."""
+    for w in facts.warnings:
+        _note(f"warning: {w}")
+    if facts.private_modules and not facts.vendor:
+        _note(
+            "note: private modules: build with --secret id=netrc,src=$HOME/.netrc "
+            f"(GOPRIVATE={','.join(facts.private_modules)})"
+        )

@@ -1,0 +1,496 @@
+"""What ``dockready init`` needs to know about each service, read from the project
+index the way ``check`` reads it (the same facts, the same joins), so that the files
+it generates pass ``check``.
+
+Decisions:
+
+- A service needs a ``go.mod``: without one there is no reproducible build to write.
+- The port is the first non-loopback listener whose address is known without any
+  environment (HTTP servers before gRPC and raw TCP), else the ``Addr`` of an
+  ``http.Server`` literal, else 8080. An address read from the environment gives
+  ``port_env`` (``":" + os.Getenv("PORT")``) or ``addr_env`` (``os.Getenv("ADDR")``).
+- Health and readiness routes are GET routes with a literal path whose last segment
+  is a health word, on a router no loopback-only server serves.
+- GOPRIVATE: when the module's own host is not a public code host, the requires on
+  that same host are private (one pattern: the host).
+- Configuration files: the literal paths ``check`` (DR314) sees; relative ones that
+  exist next to go.mod are shipped, the others must be mounted.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockready.facts import effective as eff
+from dockready.facts.go import EnvRef, GoFile, GoMod, Route, Value
+from dockready.facts.index import ProjectIndex, Service
+from dockready.generate.model import InitFacts
+
+#: Module hosts that serve public modules (through the Go module proxy).
+PUBLIC_HOSTS = frozenset(
+    {
+        "github.com",
+        "gitlab.com",
+        "bitbucket.org",
+        "codeberg.org",
+        "git.sr.ht",
+        "golang.org",
+        "google.golang.org",
+        "cloud.google.com",
+        "firebase.google.com",
+        "gopkg.in",
+        "go.uber.org",
+        "k8s.io",
+        "sigs.k8s.io",
+        "go.opentelemetry.io",
+        "go.opencensus.io",
+        "go.etcd.io",
+        "go.mongodb.org",
+        "go.temporal.io",
+        "go.elastic.co",
+        "gorm.io",
+        "entgo.io",
+        "gocloud.dev",
+        "gonum.org",
+        "honnef.co",
+        "mvdan.cc",
+        "modernc.org",
+        "filippo.io",
+        "rsc.io",
+        "dario.cat",
+        "buf.build",
+        "connectrpc.com",
+        "nhooyr.io",
+        "gotest.tools",
+        "lukechampine.com",
+        "golang.zx2c4.com",
+        "cel.dev",
+    }
+)
+#: Hosts reserved for examples and tests (RFC 2606): never private modules.
+_EXAMPLE_HOSTS = ("example.com", "example.org", "example.net")
+
+_HTTP_KINDS = ("http", "https", "gin", "echo", "fiber")
+#: Last path segments of liveness and readiness routes, best first.
+_HEALTH_WORDS = ("healthz", "livez", "health", "live", "liveness", "healthcheck", "alive", "ping")
+_READY_WORDS = ("readyz", "ready", "readiness")
+_TZ_FREE = frozenset({"", "UTC", "Local"})
+_TLS_CALLS = frozenset(
+    {
+        "google.golang.org/grpc/credentials.NewTLS",
+        "google.golang.org/grpc/credentials.NewClientTLSFromCert",
+        "google.golang.org/grpc/credentials.NewClientTLSFromFile",
+        "crypto/tls.Dial",
+    }
+)
+#: Methods that spill large multipart uploads to temp files.
+_MULTIPART = frozenset({"ParseMultipartForm", "FormFile", "MultipartForm"})
+_DEFAULT_PORT = 8080
+#: Versions of requires that a ``replace`` points at a local directory (nothing to fetch).
+_LOCAL_VERSIONS = frozenset({"v0.0.0", "v0.0.0-00010101000000-000000000000"})
+_DEFAULT_MUX = frozenset({"nil", "http.DefaultServeMux"})
+#: Names that can only hold the HTTP listen port (not ``<SVC>_SERVICE_PORT``: Kubernetes
+#: service links set those).
+_PORT_VARIABLE = re.compile(r"PORT|(?:[A-Z0-9]+_)*(?:HTTP|SERVER|LISTEN|APP)_PORT")
+
+
+def detect(ix: ProjectIndex, base: Path | None = None) -> list[InitFacts]:
+    """One :class:`InitFacts` per service that has a ``go.mod``, in index order.
+
+    ``base`` is the checked directory on disk: configuration files are looked up
+    there (the index lists only the files ``check`` parses); without it, only those."""
+    services = [
+        s for s in ix.services if s.module is not None and s.module.module and s.main is not None
+    ]
+    per_module = Counter(s.root for s in services)
+    return [_facts(ix, s, base, per_module[s.root] > 1) for s in services]
+
+
+def service_name(name: str) -> str:
+    """A service name as a DNS-1123 label that starts with a letter (Kubernetes names,
+    image repositories, the binary): ``OrderService`` -> ``orderservice``."""
+    out = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63].rstrip("-")
+    if not out or not out[0].isalpha():
+        out = ("svc-" + out)[:63].rstrip("-")
+    return out
+
+
+def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> InitFacts:
+    mod = svc.module
+    main = svc.main
+    assert mod is not None and main is not None
+    name = service_name(svc.name)
+    linked = eff.linked_files(ix, svc)
+    files = tuple(svc.files)
+    routes = _routes(files)
+    listen = _choose(files, routes)
+    health, ready = _health_routes(files, routes, listen)
+    configs, missing = _configs(ix, svc, base)
+    writes = eff.file_writes(svc)
+    drain = eff.drain_timeout(svc)
+    return InitFacts(
+        name=name,
+        root=svc.root,
+        module=mod.module,
+        main_pkg=_main_pkg(svc.root, main.dir),
+        go_version=mod.go or "1.16",
+        toolchain=mod.toolchain,
+        cgo=_needs_cgo(linked),
+        vendor=svc.root in ix.vendors,
+        has_go_sum=ix.has_go_sum(mod),
+        private_modules=private_modules(mod),
+        port=listen.port,
+        listens=bool(_servers(files)),
+        port_env=listen.port_env,
+        addr_env=listen.addr_env,
+        listen_env=listen.env,
+        health_path=health,
+        ready_path=ready,
+        grpc_health=any(g.grpc_health for g in files),
+        grpc=any(lst.kind == "grpc" for g in files for lst in g.listeners),
+        shutdown_timeout=drain.timeout if drain is not None else None,
+        writes_tmp=any(w.temp or _under_tmp(w.path) for w in writes) or _multipart(files),
+        needs_tls=_needs_tls(files),
+        needs_tz=_needs_tz(linked),
+        config_files=configs,
+        missing_configs=missing,
+        write_dirs=_write_dirs(writes),
+        dockerfile=f"Dockerfile.{name}" if several else "Dockerfile",
+        warnings=_warnings(ix, mod, listen, missing),
+    )
+
+
+def _warnings(
+    ix: ProjectIndex, mod: GoMod, listen: _Listen, missing: tuple[str, ...]
+) -> tuple[str, ...]:
+    out: list[str] = []
+    if listen.unresolved is not None:
+        how = (
+            f"assumed {listen.port_env} sets it (ENV {listen.port_env}={listen.port} in the image)"
+            if listen.port_env
+            else f"assumed :{listen.port}; check EXPOSE and the manifests"
+        )
+        out.append(f"the listen address {listen.unresolved} cannot be read from the code: {how}")
+    if listen.loopback is not None:
+        out.append(
+            f"the code listens on {listen.loopback} only (loopback): nothing outside the "
+            f"container can reach it; listen on :{listen.port} (DR218)"
+        )
+    fetched = [r for r in mod.requires if r.version not in _LOCAL_VERSIONS]
+    if fetched and not ix.has_go_sum(mod) and mod.dir not in ix.vendors:
+        n = len(fetched)
+        out.append(
+            f"go.mod requires {n} module{'s' if n > 1 else ''} but there is no go.sum: the "
+            "build fails until you run go mod tidy and commit go.sum (DR205)"
+        )
+    out.extend(
+        f"the code reads {p}, which is not in the tree: ship it in the image or mount it (DR314)"
+        for p in missing
+    )
+    return tuple(out)
+
+
+def _main_pkg(root: str, main_dir: str) -> str:
+    rel = posixpath.relpath(main_dir, root) if root != "." else main_dir
+    rel = posixpath.normpath(rel)
+    return "." if rel in ("", ".") else "./" + rel
+
+
+# -- modules ---------------------------------------------------------------------
+
+
+def _host(path: str) -> str:
+    return path.split("/", 1)[0]
+
+
+def _public(host: str) -> bool:
+    return (
+        "." not in host
+        or host in PUBLIC_HOSTS
+        or any(host == h or host.endswith("." + h) for h in _EXAMPLE_HOSTS)
+    )
+
+
+def private_modules(mod: GoMod) -> tuple[str, ...]:
+    """GOPRIVATE patterns: the module's own host when it is a private one and the
+    module requires modules from it."""
+    host = _host(mod.module)
+    if _public(host):
+        return ()
+    if any(_host(r.path) == host for r in mod.requires):
+        return (host,)
+    return ()
+
+
+def _needs_cgo(files: Iterable[GoFile]) -> bool:
+    return any(
+        g.cgo is not None or any(eff.cgo_module(imp.path) is not None for imp in g.imports)
+        for g in files
+    )
+
+
+# -- the listener and its routes ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Server:
+    """A server the code starts: a listener, or an ``http.Server`` literal (whose
+    ``ListenAndServe`` may be called somewhere the facts cannot follow)."""
+
+    addr: Value | None
+    kind: str
+    handler: str  # "default" (http.DefaultServeMux), a router expression, or "" unknown
+
+    def serves(self, route: Route) -> bool:
+        if self.handler == "default":
+            return route.router == "default"
+        return route.router in _tokens(self.handler)
+
+
+@dataclass(frozen=True, slots=True)
+class _Listen:
+    """Where the service listens, and what the image sets so that it listens there."""
+
+    port: int
+    port_env: str | None = None
+    addr_env: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    server: _Server | None = None
+    loopback: str | None = None  # the loopback address when nothing can change it
+    unresolved: str | None = None  # the address expression when it cannot be read
+
+
+def _tokens(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text))
+
+
+def _servers(files: tuple[GoFile, ...]) -> list[_Server]:
+    out: list[_Server] = []
+    for g in files:
+        out.extend(_Server(lst.addr, lst.kind, lst.handler) for lst in g.listeners)
+    for g in files:
+        for lit in g.literals:
+            if lit.type != "net/http.Server":
+                continue
+            h = lit.field("Handler")
+            handler = "default" if h is None or h.text.strip() in _DEFAULT_MUX else h.text
+            out.append(_Server(lit.field("Addr"), "http", handler))
+    return out
+
+
+def _health_word(path: str) -> tuple[str, int] | None:
+    last = path.rstrip("/").rsplit("/", 1)[-1].lower()
+    for kind, words in (("health", _HEALTH_WORDS), ("ready", _READY_WORDS)):
+        if last in words:
+            return kind, words.index(last)
+    return None
+
+
+def _listen(server: _Server) -> _Listen | None:
+    """Where ``server`` listens with no environment, and the environment that makes
+    it listen on every interface; None when its address is unknown."""
+    v = server.addr
+    if v is None:
+        return None
+    parts = v.parts
+    env: list[tuple[str, str]] = []
+    resolved = v.resolve({})
+    port = eff.port_of(resolved)
+    last = parts[-1] if parts else None
+    port_env = addr_env = None
+    if isinstance(last, EnvRef):
+        whole = len(parts) == 1
+        if port is None and last.default is None:
+            port = _DEFAULT_PORT  # ":" + os.Getenv("PORT") with no fallback
+        if port is not None and whole:
+            addr_env = last.name
+            env.append((last.name, f":{port}"))
+        elif port is not None and isinstance(parts[-2], str) and parts[-2].endswith(":"):
+            port_env = last.name
+            env.append((last.name, str(port)))
+    if port is None:
+        return None
+    loopback = None
+    if eff.is_loopback(eff.host_of(resolved)):
+        first = parts[0]
+        if isinstance(first, EnvRef) and len(parts) > 1 and addr_env is None:
+            env.insert(0, (first.name, "0.0.0.0"))  # HOST defaults to 127.0.0.1
+        else:
+            loopback = resolved
+    return _Listen(port, port_env, addr_env, tuple(env), server, loopback)
+
+
+def _choose(files: tuple[GoFile, ...], routes: list[Route]) -> _Listen:
+    """The service's public listener: one that serves a health route, an HTTP one,
+    one that does not serve pprof, the first; loopback-only ones last."""
+    pprof = any(g.import_of("net/http/pprof") is not None for g in files)
+    best: tuple[tuple[int, ...], _Listen] | None = None
+    unknown: tuple[tuple[int, ...], _Server] | None = None
+    for i, server in enumerate(_servers(files)):
+        health = any(server.serves(r) and _health_word(r.path) for r in routes)
+        lst = _listen(server)
+        if lst is None:
+            urank: tuple[int, ...] = (health, bool(server.handler), server.kind in _HTTP_KINDS, -i)
+            if unknown is None or urank > unknown[0]:
+                unknown = (urank, server)
+            continue
+        rank: tuple[int, ...] = (
+            lst.loopback is None,
+            health,
+            server.kind in _HTTP_KINDS,
+            not (pprof and server.handler == "default"),
+            -i,
+        )
+        if best is None or rank > best[0]:
+            best = (rank, lst)
+    if best is not None and (best[1].loopback is None or unknown is None):
+        return best[1]
+    # A server whose address we cannot read (``":" + cfg.port``): the default port, set
+    # through the one environment variable that names the HTTP port, if the code reads it.
+    if unknown is None:
+        return _Listen(_DEFAULT_PORT)
+    fallback = unknown[1]
+    text = fallback.addr.text if fallback.addr is not None else "unknown"
+    env = _port_variable(files)
+    if env is None:
+        return _Listen(_DEFAULT_PORT, server=fallback, unresolved=text)
+    port = str(_DEFAULT_PORT)
+    return _Listen(_DEFAULT_PORT, env, None, ((env, port),), fallback, unresolved=text)
+
+
+def _port_variable(files: tuple[GoFile, ...]) -> str | None:
+    """The environment variable the code reads that can only be the HTTP port
+    (``PORT``, ``ORDERS_HTTP_PORT``, ``LISTEN_PORT``...), when there is exactly one."""
+    names = {
+        v.literal
+        for g in files
+        for c in g.calls_to("os.Getenv", "os.LookupEnv")
+        if (v := c.arg(0)) is not None and v.literal
+    }
+    found = sorted(n for n in names if _PORT_VARIABLE.fullmatch(n))
+    return found[0] if len(found) == 1 else None
+
+
+def _routes(files: tuple[GoFile, ...]) -> list[Route]:
+    return [r for g in files for r in g.routes]
+
+
+def _probe_path(r: Route) -> str | None:
+    """The path a GET probe can use for a route, or None (a wildcard, a host, a
+    method other than GET)."""
+    if r.method not in (None, "GET") or r.host:
+        return None
+    path = r.path.strip()
+    if path.endswith("/{$}"):
+        path = path[:-3]
+    if not path.startswith("/") or any(ch in path for ch in "{}*:"):
+        return None
+    return path if eff.route_matches(r, path) else None
+
+
+def _health_routes(
+    files: tuple[GoFile, ...], routes: list[Route], listen: _Listen
+) -> tuple[str | None, str | None]:
+    """The best liveness and readiness paths served on the chosen listener: by its
+    router, or (its router unknown) on a router no other server serves."""
+    servers = _servers(files)
+    chosen = listen.server
+    if chosen is not None and chosen.handler:
+        served = [r for r in routes if chosen.serves(r)]
+    else:
+        served = [r for r in routes if not any(s.handler and s.serves(r) for s in servers)]
+    best: dict[str, tuple[int, int, str]] = {}
+    for r in served:
+        path = _probe_path(r)
+        word = _health_word(path) if path is not None else None
+        if path is None or word is None:
+            continue
+        kind, rank = word
+        key = (rank, len(path), path)
+        if kind not in best or key < best[kind]:
+            best[kind] = key
+    health = best["health"][2] if "health" in best else None
+    ready = best["ready"][2] if "ready" in best else None
+    return health, ready
+
+
+# -- what the process needs from the image -----------------------------------------
+
+
+def _needs_tls(files: tuple[GoFile, ...]) -> bool:
+    if eff.imports_under(files, eff.CLOUD_SDKS):
+        return True
+    for g in files:
+        if any(s.value.lower().startswith(eff.TLS_SCHEMES) for s in g.strings):
+            return True
+        if any(c.callee in _TLS_CALLS for c in g.calls):
+            return True
+    return False
+
+
+def _needs_tz(files: tuple[GoFile, ...]) -> bool:
+    if any(g.import_of("time/tzdata") is not None for g in files):
+        return False
+    for g in files:
+        for c in g.calls_to("time.LoadLocation"):
+            v = c.arg(0)
+            if v is not None and (v.literal is None or v.literal not in _TZ_FREE):
+                return True
+    return False
+
+
+def _under_tmp(path: str | None) -> bool:
+    return path is not None and (path == "/tmp" or path.startswith("/tmp/"))
+
+
+def _multipart(files: tuple[GoFile, ...]) -> bool:
+    return any(c.callee.startswith(".") and c.name in _MULTIPART for g in files for c in g.calls)
+
+
+def _write_dirs(writes: list[eff.FileWrite]) -> tuple[str, ...]:
+    out: set[str] = set()
+    for w in writes:
+        if w.temp or w.path is None or _under_tmp(w.path) or "$" in w.path:
+            continue
+        p = posixpath.normpath(posixpath.join("/", w.path))
+        out.add(p if w.what.startswith("os.Mkdir") else posixpath.dirname(p))
+    return tuple(sorted(out))
+
+
+def _configs(
+    ix: ProjectIndex, svc: Service, base: Path | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(shipped, missing)``: config files the code opens at relative paths that the
+    tree holds (relative to the service root), and container paths to mount."""
+    shipped: list[str] = []
+    missing: list[str] = []
+    for g in svc.files:
+        for _call, paths, _shown in eff.config_opens(g):
+            found = next(
+                (p for p in map(_relative, paths) if p and _exists(ix, svc, base, p)), None
+            )
+            if found is not None:
+                shipped.append(found)
+                continue
+            first = paths[0]
+            missing.append(posixpath.normpath(posixpath.join("/", first)))
+    return tuple(dict.fromkeys(shipped)), tuple(dict.fromkeys(missing))
+
+
+def _relative(path: str) -> str | None:
+    if path.startswith("/"):
+        return None
+    p = posixpath.normpath(path)
+    return None if p in (".", "..") or p.startswith("../") else p
+
+
+def _exists(ix: ProjectIndex, svc: Service, base: Path | None, rel: str) -> bool:
+    in_tree = posixpath.normpath(posixpath.join(svc.root, rel))
+    if base is not None:
+        return (base / in_tree).is_file()
+    return in_tree in ix.all_paths

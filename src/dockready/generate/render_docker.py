@@ -1,0 +1,140 @@
+"""The Dockerfile and .dockerignore of a service, from its :class:`InitFacts`.
+
+Decisions (each keeps ``dockready check`` quiet on the result):
+
+- No ``# syntax=`` line: BuildKit would fetch the frontend image, which fails offline;
+  the built-in frontend knows cache and secret mounts.
+- Builder ``golang:<major.minor>-bookworm``: the newest of go.mod's ``go`` and
+  ``toolchain`` lines, major.minor only, so the tag floats to the newest patch
+  release (security fixes) and satisfies any patch the go.mod names (DR203); never
+  older than Go 1.21, the first release that treats the ``go`` line as a minimum.
+- Static binaries (``CGO_ENABLED=0``, cross-compiled from ``$BUILDPLATFORM`` for
+  ``$TARGETOS/$TARGETARCH``) on ``distroless/static-debian12:nonroot``; code that
+  needs cgo is built natively with ``CGO_ENABLED=1`` and runs on
+  ``distroless/base-debian12:nonroot`` (glibc of the builder's Debian release).
+- ``go.mod``/``go.sum`` first, ``go mod download`` in a cache mount, then the
+  sources; vendored modules skip the download and build with ``-mod=vendor``.
+- Private modules: ``ENV GOPRIVATE`` and a BuildKit secret mounted as
+  ``/root/.netrc`` for the download only; never a token in an ``ARG``.
+- Configuration files read at relative paths are copied to ``/<path>`` with
+  ``WORKDIR /`` (the process runs in ``/``).
+- ``USER 65532:65532`` (numeric: no passwd lookup, ``runAsNonRoot`` can verify it)
+  and an exec-form ``ENTRYPOINT``.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from functools import lru_cache
+
+import jinja2
+
+from dockready.facts.go import version_tuple
+from dockready.generate.model import InitFacts
+from dockready.parse.dockerignore import parse_dockerignore
+
+STATIC_RUNTIME = "gcr.io/distroless/static-debian12:nonroot"
+CGO_RUNTIME = "gcr.io/distroless/base-debian12:nonroot"
+#: The oldest builder generated: Go 1.21 made the go line a minimum toolchain.
+MIN_GO = (1, 21)
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment of every ``init`` template (strict: an undefined
+    variable is an error, never an empty string)."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("dockready.generate", "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def go_image_version(f: InitFacts) -> str:
+    """The ``golang`` image version to build with: ``"1.22"``."""
+    best = MIN_GO
+    for v in (f.go_version, f.toolchain):
+        t = version_tuple(v)
+        if t is not None and len(t) >= 2 and t[:2] > best:
+            best = (t[0], t[1])
+    return f"{best[0]}.{best[1]}"
+
+
+def binary_name(f: InitFacts) -> str:
+    return f.name
+
+
+def dockerignore_name(f: InitFacts) -> str:
+    """``.dockerignore``, or ``<Dockerfile>.dockerignore`` next to a Dockerfile with
+    another name (BuildKit reads that one first)."""
+    if posixpath.basename(f.dockerfile) == "Dockerfile":
+        return posixpath.join(posixpath.dirname(f.dockerfile), ".dockerignore")
+    return f.dockerfile + ".dockerignore"
+
+
+def _copy_args(src: str) -> str:
+    dest = "/" + src
+    if any(ch.isspace() or ch in "\"'\\$" for ch in src):
+        return json.dumps([src, dest])
+    return f"{src} {dest}"
+
+
+def render_dockerfile(f: InitFacts) -> str:
+    private = ",".join(f.private_modules) if not f.vendor else ""
+    build_opts = ""
+    if f.dockerfile != "Dockerfile":
+        build_opts += f"-f {f.dockerfile} "
+    if private:
+        build_opts += "--secret id=netrc,src=$HOME/.netrc "
+    env_line = " ".join(f"{k}={v}" for k, v in f.listen_env) if f.listens else ""
+    return (
+        environment()
+        .get_template("Dockerfile.j2")
+        .render(
+            name=f.name,
+            module=f.module,
+            build_opts=build_opts,
+            go_tag=go_image_version(f),
+            cgo=f.cgo,
+            vendor=f.vendor,
+            has_go_sum=f.has_go_sum,
+            private=private,
+            binary=binary_name(f),
+            main_pkg=f.main_pkg,
+            runtime_image=CGO_RUNTIME if f.cgo else STATIC_RUNTIME,
+            config_files=f.config_files,
+            config_copies=[_copy_args(c) for c in f.config_files],
+            env_line=env_line,
+            listens=f.listens,
+            port=f.port,
+        )
+    )
+
+
+def _must_keep(f: InitFacts) -> list[str]:
+    keep = ["go.mod"]
+    if f.has_go_sum:
+        keep.append("go.sum")
+    if f.vendor:
+        keep.append("vendor/modules.txt")
+    keep.extend(f.config_files)
+    return keep
+
+
+def render_dockerignore(f: InitFacts) -> str:
+    """The .dockerignore, with ``!`` exceptions for anything the build or the image
+    needs that a pattern would exclude (a config file under ``k8s/``...)."""
+    template = environment().get_template("dockerignore.j2")
+    base = template.render(keep=[])
+    patterns = parse_dockerignore(".dockerignore", base)
+    keep = [p for p in _must_keep(f) if patterns.excludes(p)]
+    return template.render(keep=keep) if keep else base
+
+
+def render_docker(f: InitFacts) -> dict[str, str]:
+    """``{Dockerfile: text, .dockerignore: text}``, paths relative to ``f.root``."""
+    return {f.dockerfile: render_dockerfile(f), dockerignore_name(f): render_dockerignore(f)}

@@ -1,0 +1,314 @@
+"""Kubernetes manifests, a compose file and CI pipelines for ``dockready init``.
+
+Everything here is a pure function of :class:`~dockready.generate.model.InitFacts`:
+the numbers are computed in Python (so they can be tested and explained), the
+templates under ``templates/k8s``, ``templates/compose.yaml.j2`` and
+``templates/ci`` only lay them out. What the output must satisfy is dockready's
+own chapter 4 (probes that the code serves, preStop and grace period, resources
+and ``GOMEMLIMIT``, a restricted security context, a pinned image).
+
+Decisions, for the reader of the generated files:
+
+* **No CPU limit.** A CPU limit throttles the whole process once the CFS quota of a
+  period is spent, which for a Go service (GC workers, many goroutines) shows up
+  as latency spikes; the CPU *request* gives the scheduler what it needs. Without
+  a limit ``GOMAXPROCS`` sizing does not matter either (DR220 only asks for it
+  when there is a CPU limit and go < 1.25).
+* **Memory:** request 128Mi, limit 256Mi, ``GOMEMLIMIT`` at 90% of the limit
+  (DR219), floored to whole MiB.
+* **Always an ``emptyDir`` at /tmp**, whether or not the code was seen writing
+  there: the root filesystem is read-only, and libraries (multipart uploads,
+  ``os.CreateTemp("")``) write to ``$TMPDIR`` without the service's code saying
+  so. It costs nothing and is size-limited.
+* **Probes:** HTTP on the named port when the code serves a health route; gRPC
+  probes when it registers the gRPC health service and has no HTTP health
+  route; ``tcpSocket`` only as the last resort, with a note (:func:`notes`).
+* **Grace period** = preStop sleep + drain timeout (25 s when unknown) + 5 s
+  margin, rounded up (DR406 asks for strictly more than preStop + drain).
+
+Output paths: :func:`render_k8s` and :func:`render_compose` return paths relative
+to ``f.root`` (the module root). :func:`render_ci` returns paths relative to the
+checked directory (the repository top: GitHub and GitLab read their CI files
+only there), and the paths inside the pipelines point at ``f.root``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shlex
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+import jinja2
+import yaml
+
+from dockready.generate.model import InitFacts
+
+IMAGE_TAG = "0.1.0"
+REPLICAS = 2
+PRESTOP_SLEEP = 5  # seconds: lets endpoints, kube-proxy and ingresses catch up
+DEFAULT_DRAIN = 25.0  # seconds, when the code's Shutdown timeout is unknown
+GRACE_MARGIN = 5  # seconds on top of preStop + drain (log flushing, slow SIGKILL)
+CPU_REQUEST = "100m"
+MEMORY_REQUEST_MIB = 128
+MEMORY_LIMIT_MIB = 256
+GOMEMLIMIT_RATIO = 0.9
+TMP_SIZE = "64Mi"
+NONROOT_UID = 65532  # distroless/Chainguard "nonroot"
+HPA_MAX_REPLICAS = 10
+HPA_CPU_UTILIZATION = 70  # percent of the CPU request
+STARTUP_PERIOD = 5
+STARTUP_FAILURES = 30  # 150 s to start before liveness takes over
+
+CI_KINDS = ("github", "gitlab")
+
+ProbeKind = Literal["http", "grpc", "tcp"]
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One probe handler: ``path`` for HTTP only."""
+
+    kind: ProbeKind
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProbePlan:
+    liveness: Probe
+    readiness: Probe
+
+
+# -- helpers --------------------------------------------------------------------------
+
+_PLAIN = re.compile(r"[A-Za-z0-9/_.:-]+(?: [A-Za-z0-9/_.:-]+)*")
+
+
+def yaml_scalar(value: object) -> str:
+    """``value`` as a YAML scalar that reads back as the same string: plain when that
+    is safe (``/healthz``), double-quoted otherwise (``"8080"``, ``"true"``)."""
+    s = str(value)
+    if _PLAIN.fullmatch(s) and not s.startswith(("-", ":")):
+        try:
+            if yaml.safe_load(s) == s:
+                return s
+        except yaml.YAMLError:
+            pass
+    return json.dumps(s)
+
+
+def k8s_name(name: str) -> str:
+    """``name`` as a DNS-1123 label (the object, container and image name)."""
+    label = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63].rstrip("-")
+    if not label or not label[0].isalpha():
+        label = ("svc-" + label)[:63].rstrip("-")
+    return label
+
+
+def grace_period(f: InitFacts) -> int:
+    """``terminationGracePeriodSeconds``: preStop + drain + margin, rounded up."""
+    drain = f.shutdown_timeout if f.shutdown_timeout is not None else DEFAULT_DRAIN
+    return math.ceil(PRESTOP_SLEEP + drain + GRACE_MARGIN)
+
+
+def stop_grace_period(f: InitFacts) -> int:
+    """Compose's ``stop_grace_period``: drain + margin (compose has no preStop)."""
+    drain = f.shutdown_timeout if f.shutdown_timeout is not None else DEFAULT_DRAIN
+    return math.ceil(drain + GRACE_MARGIN)
+
+
+def gomemlimit(limit_mib: int = MEMORY_LIMIT_MIB) -> str:
+    """``GOMEMLIMIT`` for a memory limit: 90%, floored to whole MiB."""
+    return f"{math.floor(limit_mib * GOMEMLIMIT_RATIO)}MiB"
+
+
+def probe_plan(f: InitFacts) -> ProbePlan:
+    """Which handler each probe uses (see the module notes)."""
+    if f.health_path:
+        return ProbePlan(
+            liveness=Probe("http", f.health_path),
+            readiness=Probe("http", f.ready_path or f.health_path),
+        )
+    if f.grpc_health:
+        return ProbePlan(liveness=Probe("grpc"), readiness=Probe("grpc"))
+    if f.ready_path:
+        # A readiness route may check dependencies: never restart the pod on it.
+        return ProbePlan(liveness=Probe("tcp"), readiness=Probe("http", f.ready_path))
+    return ProbePlan(liveness=Probe("tcp"), readiness=Probe("tcp"))
+
+
+def port_name(f: InitFacts) -> str:
+    """``grpc`` for a gRPC service probed over gRPC (meshes read the protocol from
+    the port name), ``http`` otherwise."""
+    return "grpc" if f.grpc and not f.health_path else "http"
+
+
+def notes(f: InitFacts) -> list[str]:
+    """What the user should know about the generated manifests, in plain words."""
+    out: list[str] = []
+    plan = probe_plan(f)
+    if plan.liveness.kind == "tcp" and plan.readiness.kind == "tcp":
+        what = (
+            "register the gRPC health service (google.golang.org/grpc/health)"
+            if f.grpc
+            else "add GET /healthz (liveness: the process is alive) and GET /readyz "
+            "(readiness: it can serve)"
+        )
+        out.append(
+            f"{f.name}: no health route found: TCP probes generated (they only show the "
+            f"port is open, not that the service works); {what} and regenerate"
+        )
+    elif plan.liveness.kind == "tcp":
+        out.append(
+            f"{f.name}: no liveness route found: the liveness probe is a TCP check "
+            f"(readiness uses {plan.readiness.path}); add GET /healthz that checks "
+            "only the process itself"
+        )
+    if f.health_path and not f.ready_path:
+        out.append(
+            f"{f.name}: no readiness route found: readiness uses {f.health_path} too; "
+            "add GET /readyz that fails while the service cannot serve (and during "
+            "shutdown)"
+        )
+    if f.grpc and not f.grpc_health and f.health_path:
+        out.append(
+            f"{f.name}: the gRPC server has no health service; the probes use "
+            f"{f.health_path} over HTTP"
+        )
+    if f.shutdown_timeout is None:
+        out.append(
+            f"{f.name}: no drain timeout found in the code (Server.Shutdown with a "
+            f"context deadline, or a GracefulStop timer): the grace period assumes {DEFAULT_DRAIN:g} s "
+            f"({grace_period(f)} s in all)"
+        )
+    return out
+
+
+# -- templates ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("dockready.generate", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["y"] = yaml_scalar
+    env.filters["sh"] = shlex.quote
+    return env
+
+
+def _render(template: str, **ctx: Any) -> str:
+    return _env().get_template(template).render(**ctx)
+
+
+def _root_path(f: InitFacts, rel: str = "") -> str:
+    """``rel`` under ``f.root``, relative to the checked directory; ``.`` for the root."""
+    root = f.root.strip("/")
+    if root in ("", "."):
+        return rel or "."
+    return f"{root}/{rel}" if rel else root
+
+
+def _go_minor(f: InitFacts) -> str:
+    """The Go release (``1.22``) the CI image needs: the go line or the toolchain."""
+    best: tuple[int, int] = (1, 16)
+    for v in (f.go_version, f.toolchain or ""):
+        m = re.match(r"(?:go)?(\d+)\.(\d+)", v)
+        if m:
+            best = max(best, (int(m[1]), int(m[2])))
+    return f"{best[0]}.{best[1]}"
+
+
+def _k8s_context(f: InitFacts, hpa: bool) -> dict[str, Any]:
+    name = k8s_name(f.name)
+    return {
+        "f": f,
+        "name": name,
+        "image": f"{name}:{IMAGE_TAG}",
+        "replicas": None if hpa else REPLICAS,
+        "port": f.port,
+        "port_name": port_name(f),
+        "service_port": 80 if port_name(f) == "http" else f.port,
+        "plan": probe_plan(f),
+        "startup": f.slow_start,
+        "startup_period": STARTUP_PERIOD,
+        "startup_failures": STARTUP_FAILURES,
+        "prestop": PRESTOP_SLEEP,
+        "grace": grace_period(f),
+        "drain": f"{f.shutdown_timeout if f.shutdown_timeout is not None else DEFAULT_DRAIN:g}",
+        "drain_known": f.shutdown_timeout is not None,
+        "margin": GRACE_MARGIN,
+        "cpu_request": CPU_REQUEST,
+        "memory_request": f"{MEMORY_REQUEST_MIB}Mi",
+        "memory_limit": f"{MEMORY_LIMIT_MIB}Mi",
+        "gomemlimit": gomemlimit(),
+        "uid": NONROOT_UID,
+        "tmp_size": TMP_SIZE,
+        "hpa_min": REPLICAS,
+        "hpa_max": HPA_MAX_REPLICAS,
+        "hpa_cpu": HPA_CPU_UTILIZATION,
+    }
+
+
+def render_k8s(f: InitFacts, *, hpa: bool = False) -> dict[str, str]:
+    """``{"k8s/<name>.yaml": ...}``: Deployment, Service, PodDisruptionBudget and,
+    with ``hpa``, a HorizontalPodAutoscaler (the Deployment then leaves ``replicas``
+    to it), in one multi-document file."""
+    ctx = _k8s_context(f, hpa)
+    docs = [
+        _render("k8s/deployment.yaml.j2", **ctx),
+        _render("k8s/service.yaml.j2", **ctx),
+        _render("k8s/pdb.yaml.j2", **ctx),
+    ]
+    if hpa:
+        docs.append(_render("k8s/hpa.yaml.j2", **ctx))
+    header = _render("k8s/header.yaml.j2", **ctx)
+    return {f"k8s/{ctx['name']}.yaml": header + "---\n".join(docs)}
+
+
+def render_compose(f: InitFacts) -> dict[str, str]:
+    """``{"compose.yaml": ...}``: the service built from ``./Dockerfile`` and run
+    the way the cluster runs it (non-root, read-only, /tmp writable)."""
+    name = k8s_name(f.name)
+    text = _render(
+        "compose.yaml.j2",
+        f=f,
+        name=name,
+        port=f.port,
+        uid=NONROOT_UID,
+        stop_grace=stop_grace_period(f),
+    )
+    return {"compose.yaml": text}
+
+
+def render_ci(f: InitFacts, kind: str) -> dict[str, str]:
+    """A CI pipeline that tests the module and builds its image with a build cache.
+
+    ``kind`` is ``github`` (``.github/workflows/<name>-image.yml``) or ``gitlab``
+    (a ``.gitlab-ci.yml`` fragment to merge). Paths are relative to the checked
+    directory, not ``f.root`` (see the module notes).
+    """
+    if kind not in CI_KINDS:
+        raise ValueError(f"unknown CI kind {kind!r}: expected one of {', '.join(CI_KINDS)}")
+    name = k8s_name(f.name)
+    ctx: dict[str, Any] = {
+        "f": f,
+        "name": name,
+        "root": _root_path(f),
+        "at_root": _root_path(f) == ".",
+        "go_mod": _root_path(f, "go.mod"),
+        "go_sum": _root_path(f, "go.sum"),
+        "go_minor": _go_minor(f),
+        "private": ",".join(f.private_modules),
+    }
+    if kind == "github":
+        return {f".github/workflows/{name}-image.yml": _render("ci/github.yml.j2", **ctx)}
+    return {".gitlab-ci.yml": _render("ci/gitlab-ci.yml.j2", **ctx)}

@@ -1,0 +1,496 @@
+"""The Kubernetes, compose and CI generators of ``dockready init``.
+
+Golden files live in ``tests/generate/golden/k8s/``. After an intended change run
+``DOCKREADY_UPDATE_GOLDEN=1 pytest tests/generate/test_k8s.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from dockready.engine import check
+from dockready.generate.model import InitFacts
+from dockready.generate.render_k8s import (
+    GRACE_MARGIN,
+    MEMORY_LIMIT_MIB,
+    PRESTOP_SLEEP,
+    grace_period,
+    k8s_name,
+    notes,
+    render_ci,
+    render_compose,
+    render_k8s,
+    yaml_scalar,
+)
+from dockready.model import Severity
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).parent / "golden" / "k8s"
+K8S_VERSION = "1.31"  # preStop.sleep is GA-on-by-default since 1.30
+
+ORDERS = InitFacts(
+    name="orderservice",
+    root=".",
+    module="example.com/orderservice",
+    main_pkg="./cmd/orderservice",
+    go_version="1.22",
+    port=8080,
+    port_env="ORDERS_HTTP_PORT",
+    health_path="/healthz",
+    ready_path="/readyz",
+    shutdown_timeout=20.0,
+    writes_tmp=True,
+    needs_tz=True,
+)
+
+# The service of tests/fixtures/DR404/good-grpc: gRPC on :9090 with the health
+# service registered, GracefulStop without a deadline.
+GRPC = InitFacts(
+    name="orders",
+    root=".",
+    module="example.com/x",
+    main_pkg=".",
+    go_version="1.22",
+    port=9090,
+    grpc=True,
+    grpc_health=True,
+)
+
+BARE = InitFacts(name="worker", root=".", module="example.com/w", main_pkg=".", go_version="1.22")
+
+
+def docs(text: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(text) if d is not None]
+
+
+def only(files: dict[str, str]) -> str:
+    assert len(files) == 1, files.keys()
+    return next(iter(files.values()))
+
+
+def by_kind(text: str) -> dict[str, dict[str, Any]]:
+    return {d["kind"]: d for d in docs(text)}
+
+
+def container(text: str) -> dict[str, Any]:
+    c: dict[str, Any] = by_kind(text)["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    return c
+
+
+def mib(quantity: str) -> float:
+    m = re.fullmatch(r"(\d+)(Mi|MiB)", quantity)
+    assert m, quantity
+    return float(m[1])
+
+
+# -- golden files ---------------------------------------------------------------------
+
+GOLDENS = {
+    "orderservice.yaml": lambda: only(render_k8s(ORDERS)),
+    "orderservice-hpa.yaml": lambda: only(render_k8s(ORDERS, hpa=True)),
+    "orders-grpc.yaml": lambda: only(render_k8s(dataclasses.replace(GRPC, slow_start=True))),
+    "orderservice.compose.yaml": lambda: only(render_compose(ORDERS)),
+    "orderservice.github.yml": lambda: only(render_ci(ORDERS, "github")),
+    "orderservice.gitlab-ci.yml": lambda: only(render_ci(ORDERS, "gitlab")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDENS))
+def test_golden(name: str) -> None:
+    got = GOLDENS[name]()
+    path = GOLDEN / name
+    if os.environ.get("DOCKREADY_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(got, encoding="utf-8")
+    assert path.exists(), f"{path} is missing: run with DOCKREADY_UPDATE_GOLDEN=1"
+    assert got == path.read_text(encoding="utf-8"), f"{name} changed; see the module docstring"
+
+
+def test_file_names() -> None:
+    assert list(render_k8s(ORDERS)) == ["k8s/orderservice.yaml"]
+    assert list(render_compose(ORDERS)) == ["compose.yaml"]
+    assert list(render_ci(ORDERS, "github")) == [".github/workflows/orderservice-image.yml"]
+    assert list(render_ci(ORDERS, "gitlab")) == [".gitlab-ci.yml"]
+
+
+# -- the Kubernetes schema ------------------------------------------------------------
+
+VARIANTS = {
+    "http": ORDERS,
+    "http-slow": dataclasses.replace(ORDERS, slow_start=True, port_env=None, ready_path=None),
+    "grpc": GRPC,
+    "grpc-slow": dataclasses.replace(GRPC, slow_start=True, shutdown_timeout=7.5),
+    "tcp": BARE,
+    "ready-only": dataclasses.replace(BARE, ready_path="/ready", slow_start=True),
+}
+
+
+@pytest.mark.parametrize("hpa", [False, True])
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_validates_against_kubernetes_schema(variant: str, hpa: bool) -> None:
+    text = only(render_k8s(VARIANTS[variant], hpa=hpa))
+    kinds = []
+    for doc in docs(text):
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+        kinds.append(doc["kind"])
+    expected = ["Deployment", "Service", "PodDisruptionBudget"]
+    assert kinds == [*expected, "HorizontalPodAutoscaler"] if hpa else expected
+
+
+# -- dockready's own rules ------------------------------------------------------------
+
+
+def _serious(project: Path) -> set[tuple[str, str, str]]:
+    outcome = check([str(project)], jobs=1)
+    assert not outcome.internal_errors, outcome.internal_errors
+    return {
+        (x.rule_id, x.span.path, f"{x.span.path}:{x.span.line} {x.message}")
+        for x in outcome.result.findings
+        if x.severity in (Severity.ERROR, Severity.WARNING) and x.suppressed is None
+    }
+
+
+def _audit(tmp_path: Path, example: Path, old_manifest: str, f: InitFacts) -> None:
+    """Replace the project's manifest with ours, add our compose file, and check:
+    nothing on the generated files, and nothing the project did not have before."""
+    project = tmp_path / example.name
+    shutil.copytree(example, project)
+    (project / old_manifest).unlink()
+    before = {(rule, path) for rule, path, _ in _serious(project)}
+    generated = {**render_k8s(f), **render_compose(f)}
+    for rel, text in generated.items():
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text(text, encoding="utf-8")
+    outcome = check([str(project)], jobs=1)
+    # The generated manifest must be joined to the code, or the rules prove nothing.
+    assert [s.workloads for s in outcome.result.services] == [
+        (f"k8s/{f.name}.yaml#Deployment/{f.name}",)
+    ], outcome.result.services
+    assert [s.compose_services for s in outcome.result.services] == [(f"compose.yaml#{f.name}",)], (
+        outcome.result.services
+    )
+    bad = sorted(
+        text
+        for rule, path, text in _serious(project)
+        if path in generated or (rule, path) not in before
+    )
+    assert not bad, "dockready finds fault with the generated files:\n" + "\n".join(bad)
+
+
+def test_dockready_passes_on_orderservice(tmp_path: Path) -> None:
+    _audit(tmp_path, REPO / "examples" / "orderservice-fixed", "k8s/deployment.yaml", ORDERS)
+
+
+def test_dockready_passes_on_grpc_service(tmp_path: Path) -> None:
+    _audit(tmp_path, REPO / "tests" / "fixtures" / "DR404" / "good-grpc", "k8s/deploy.yaml", GRPC)
+
+
+# -- the numbers ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("drain", [None, 0.0, 7.5, 20.0, 30.0, 61.2])
+def test_grace_period_covers_prestop_drain_and_margin(drain: float | None) -> None:
+    f = dataclasses.replace(ORDERS, shutdown_timeout=drain)
+    spec = by_kind(only(render_k8s(f)))["Deployment"]["spec"]["template"]["spec"]
+    c = spec["containers"][0]
+    prestop = c["lifecycle"]["preStop"]["sleep"]["seconds"]
+    grace = spec["terminationGracePeriodSeconds"]
+    assert prestop == PRESTOP_SLEEP
+    expected_drain = 25.0 if drain is None else drain
+    assert grace == grace_period(f) == math.ceil(prestop + expected_drain + GRACE_MARGIN)
+    assert grace > prestop + expected_drain  # DR406: equality is a SIGKILL at the deadline
+
+
+def test_orderservice_grace_is_30() -> None:
+    assert grace_period(ORDERS) == 30
+
+
+def test_gomemlimit_below_memory_limit() -> None:
+    c = container(only(render_k8s(ORDERS)))
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    limit = mib(c["resources"]["limits"]["memory"])
+    soft = mib(env["GOMEMLIMIT"])
+    assert limit == MEMORY_LIMIT_MIB
+    assert 0.85 * limit <= soft < limit
+    assert env["GOMEMLIMIT"] == "230MiB"
+
+
+def test_resources_and_no_cpu_limit() -> None:
+    c = container(only(render_k8s(ORDERS)))
+    assert c["resources"] == {
+        "requests": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"memory": "256Mi"},
+    }
+    # No CPU limit: GOMAXPROCS needs no sizing (DR220), so none is set.
+    assert "GOMAXPROCS" not in {e["name"] for e in c["env"]}
+
+
+def test_port_env_is_the_port_as_a_string() -> None:
+    c = container(only(render_k8s(ORDERS)))
+    assert {"name": "ORDERS_HTTP_PORT", "value": "8080"} in c["env"]
+    assert c["ports"] == [{"name": "http", "containerPort": 8080}]
+    assert "ORDERS_HTTP_PORT" not in {e["name"] for e in container(only(render_k8s(GRPC)))["env"]}
+
+
+def test_security_settings() -> None:
+    d = by_kind(only(render_k8s(ORDERS)))["Deployment"]
+    pod = d["spec"]["template"]["spec"]
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 65532,
+        "runAsGroup": 65532,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert pod["enableServiceLinks"] is False
+    assert pod["automountServiceAccountToken"] is False
+    c = pod["containers"][0]
+    assert c["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert c["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+
+
+def test_tmp_is_mounted_even_when_the_code_writes_nothing() -> None:
+    c = container(only(render_k8s(dataclasses.replace(ORDERS, writes_tmp=False))))
+    assert {"name": "tmp", "mountPath": "/tmp"} in c["volumeMounts"]
+
+
+def test_rollout_image_labels_and_pdb() -> None:
+    kinds = by_kind(only(render_k8s(ORDERS)))
+    d = kinds["Deployment"]
+    assert d["spec"]["replicas"] == 2
+    assert d["spec"]["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+    assert d["spec"]["template"]["spec"]["containers"][0]["image"] == "orderservice:0.1.0"
+    labels = {"app.kubernetes.io/name": "orderservice"}
+    assert d["spec"]["selector"]["matchLabels"] == labels
+    assert d["spec"]["template"]["metadata"]["labels"] == labels
+    assert kinds["Service"]["spec"]["selector"] == labels
+    assert kinds["Service"]["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "http"}]
+    assert kinds["PodDisruptionBudget"]["spec"] == {
+        "minAvailable": 1,
+        "selector": {"matchLabels": labels},
+    }
+    assert "Kubernetes >= 1.30" in only(render_k8s(ORDERS))
+
+
+def test_hpa_owns_the_replica_count() -> None:
+    kinds = by_kind(only(render_k8s(ORDERS, hpa=True)))
+    assert "replicas" not in kinds["Deployment"]["spec"]
+    hpa = kinds["HorizontalPodAutoscaler"]
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "orderservice",
+    }
+    assert hpa["spec"]["minReplicas"] == 2
+
+
+# -- probes ---------------------------------------------------------------------------
+
+
+def test_http_probes_on_the_named_port() -> None:
+    c = container(only(render_k8s(ORDERS)))
+    assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert "startupProbe" not in c
+    assert notes(ORDERS) == []
+
+
+def test_readiness_falls_back_to_the_health_route() -> None:
+    f = dataclasses.replace(ORDERS, ready_path=None)
+    c = container(only(render_k8s(f)))
+    assert c["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert any("no readiness route" in n for n in notes(f))
+
+
+def test_grpc_probes() -> None:
+    c = container(only(render_k8s(GRPC)))
+    assert c["ports"] == [{"name": "grpc", "containerPort": 9090}]
+    for kind in ("livenessProbe", "readinessProbe"):
+        assert c[kind]["grpc"] == {"port": 9090}
+        assert "httpGet" not in c[kind] and "tcpSocket" not in c[kind]
+    svc = by_kind(only(render_k8s(GRPC)))["Service"]
+    assert svc["spec"]["ports"] == [{"name": "grpc", "port": 9090, "targetPort": "grpc"}]
+    assert not any("TCP" in n for n in notes(GRPC))
+
+
+def test_grpc_service_with_an_http_health_route_uses_http() -> None:
+    f = dataclasses.replace(GRPC, grpc_health=False, health_path="/healthz")
+    c = container(only(render_k8s(f)))
+    assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+
+
+@pytest.mark.parametrize(
+    "f",
+    [BARE, dataclasses.replace(GRPC, grpc_health=False)],
+    ids=["http", "grpc-without-health"],
+)
+def test_tcp_fallback_produces_a_note(f: InitFacts) -> None:
+    c = container(only(render_k8s(f)))
+    for kind in ("livenessProbe", "readinessProbe"):
+        assert set(c[kind]) & {"httpGet", "grpc", "tcpSocket"} == {"tcpSocket"}
+    got = notes(f)
+    assert any("no health route found: TCP probes generated" in n for n in got), got
+    hint = "grpc/health" if f.grpc else "/healthz"
+    assert any(hint in n for n in got), got
+
+
+def test_ready_route_without_health_route_keeps_liveness_off_it() -> None:
+    f = dataclasses.replace(BARE, ready_path="/ready")
+    c = container(only(render_k8s(f)))
+    assert c["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "http"}
+    assert "tcpSocket" in c["livenessProbe"]
+    assert any("no liveness route" in n for n in notes(f))
+
+
+def test_startup_probe_when_slow_to_start() -> None:
+    c = container(only(render_k8s(dataclasses.replace(ORDERS, slow_start=True))))
+    startup = c["startupProbe"]
+    assert startup["httpGet"] == c["livenessProbe"]["httpGet"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 60
+
+
+def test_unknown_drain_timeout_produces_a_note() -> None:
+    assert any("no drain timeout" in n for n in notes(GRPC))
+    assert not any("no drain timeout" in n for n in notes(ORDERS))
+
+
+# -- names and quoting ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "label"),
+    [
+        ("orderservice", "orderservice"),
+        ("Order_Service", "order-service"),
+        ("9lives", "svc-9lives"),
+    ],
+)
+def test_k8s_name(raw: str, label: str) -> None:
+    assert k8s_name(raw) == label
+
+
+@pytest.mark.parametrize("value", ["/healthz", "8080", "true", "null", "-x", "a: b", "x # y", "~"])
+def test_yaml_scalar_round_trips(value: str) -> None:
+    assert yaml.safe_load(f"k: {yaml_scalar(value)}") == {"k": value}
+
+
+def test_odd_health_path_stays_a_string() -> None:
+    f = dataclasses.replace(ORDERS, health_path="/health check", ready_path="/ready#z")
+    c = container(only(render_k8s(f)))
+    assert c["livenessProbe"]["httpGet"]["path"] == "/health check"
+    assert c["readinessProbe"]["httpGet"]["path"] == "/ready#z"
+
+
+# -- compose --------------------------------------------------------------------------
+
+
+def test_compose() -> None:
+    data = yaml.safe_load(only(render_compose(ORDERS)))
+    svc = data["services"]["orderservice"]
+    assert svc["build"] == {"context": "."}
+    assert svc["ports"] == ["8080:8080"]
+    assert svc["environment"] == {"ORDERS_HTTP_PORT": "8080"}
+    assert svc["read_only"] is True
+    assert svc["tmpfs"] == ["/tmp"]
+    assert svc["user"] == "65532:65532"
+    assert "healthcheck" not in svc  # distroless has no shell or curl to run one
+    assert svc["stop_grace_period"] == "25s"
+
+
+def test_compose_without_port_env() -> None:
+    svc = yaml.safe_load(only(render_compose(GRPC)))["services"]["orders"]
+    assert "environment" not in svc
+    assert svc["ports"] == ["9090:9090"]
+
+
+# -- CI -------------------------------------------------------------------------------
+
+
+def _steps(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["uses"].split("@")[0]: s for s in job["steps"] if "uses" in s}
+
+
+def test_github_workflow() -> None:
+    wf = yaml.safe_load(only(render_ci(ORDERS, "github")))
+    on = wf.get("on", wf.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert {"push", "pull_request"} <= set(on)
+    test = _steps(wf["jobs"]["test"])
+    assert test["actions/checkout"]["uses"] == "actions/checkout@v4"
+    go = test["actions/setup-go"]
+    assert go["uses"] == "actions/setup-go@v5"
+    assert go["with"]["go-version-file"] == "go.mod"
+    assert go["with"]["cache"] is True
+    assert {"run": "go test ./..."} in wf["jobs"]["test"]["steps"]
+    assert "dockready/dockready" in _steps(wf["jobs"]["dockready"])
+    image = wf["jobs"]["image"]
+    steps = _steps(image)
+    assert steps["docker/setup-buildx-action"]["uses"].endswith("@v3")
+    build = steps["docker/build-push-action"]
+    assert build["uses"].endswith("@v6")
+    assert build["with"]["cache-from"].startswith("type=gha")
+    assert build["with"]["cache-to"].startswith("type=gha,mode=max")
+    assert build["with"]["push"] == "${{ env.PUSH == 'true' }}"
+    assert "github.event.repository.default_branch" in image["env"]["PUSH"]
+    assert set(image["needs"]) == {"test", "dockready"}
+
+
+def test_github_workflow_in_a_subdirectory() -> None:
+    f = dataclasses.replace(
+        ORDERS, root="services/orders", has_go_sum=False, private_modules=("example.com/*",)
+    )
+    wf = yaml.safe_load(only(render_ci(f, "github")))
+    test = wf["jobs"]["test"]
+    assert test["defaults"]["run"]["working-directory"] == "services/orders"
+    go = _steps(test)["actions/setup-go"]["with"]
+    assert go["go-version-file"] == "services/orders/go.mod"
+    assert go["cache"] is False
+    assert _steps(wf["jobs"]["image"])["docker/build-push-action"]["with"]["context"] == (
+        "services/orders"
+    )
+    assert wf["env"]["GOPRIVATE"] == "example.com/*"
+
+
+def test_gitlab_fragment() -> None:
+    ci = yaml.safe_load(only(render_ci(ORDERS, "gitlab")))
+    test = ci["orderservice-test"]
+    assert test["image"] == "golang:1.22"
+    assert test["variables"]["GOMODCACHE"].startswith("$CI_PROJECT_DIR/")
+    assert test["variables"]["GOCACHE"].startswith("$CI_PROJECT_DIR/")
+    assert "go test ./..." in test["script"]
+    assert set(test["cache"]["paths"]) == {".cache/go/mod", ".cache/go/build"}
+    image = ci["orderservice-image"]
+    script = " ".join(image["script"])
+    assert "docker buildx build" in script
+    assert image["variables"]["CACHE"] == "$CI_REGISTRY_IMAGE/cache:orderservice"
+    assert '--cache-from "type=registry,ref=$CACHE"' in script
+    assert '--cache-to "type=registry,ref=$CACHE,mode=max' in script
+    assert "$CI_DEFAULT_BRANCH" in script
+
+
+def test_gitlab_fragment_in_a_subdirectory_uses_the_toolchain() -> None:
+    f = dataclasses.replace(ORDERS, root="svc/orders", go_version="1.22.3", toolchain="go1.24.1")
+    ci = yaml.safe_load(only(render_ci(f, "gitlab")))
+    assert ci["orderservice-test"]["image"] == "golang:1.24"
+    assert ci["orderservice-test"]["script"][0] == "cd svc/orders"
+    assert ci["orderservice-test"]["cache"]["key"]["files"] == ["svc/orders/go.sum"]
+    assert ci["orderservice-image"]["script"][-1].endswith(" svc/orders")
+
+
+def test_unknown_ci_kind() -> None:
+    with pytest.raises(ValueError, match="unknown CI kind 'jenkins'"):
+        render_ci(ORDERS, "jenkins")
