@@ -132,9 +132,7 @@ DOGFOOD: dict[str, tuple[Path, tuple[str, ...]]] = {
     "drain": (FIXTURES / "DR406" / "good", ()),
 }
 #: Known gaps of the Kubernetes generator, per case (the Dockerfile alone is clean).
-K8S_GAPS = {
-    "orderservice": "render_k8s does not mount InitFacts.write_dirs yet: DR409 on /var/log",
-}
+K8S_GAPS: dict[str, str] = {}  # case -> why its generated manifests still fail check
 
 
 def _dogfood_params() -> list[Any]:

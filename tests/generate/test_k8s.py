@@ -132,7 +132,18 @@ VARIANTS = {
     "grpc-slow": dataclasses.replace(GRPC, slow_start=True, shutdown_timeout=7.5),
     "tcp": BARE,
     "ready-only": dataclasses.replace(BARE, ready_path="/ready", slow_start=True),
+    "writes": dataclasses.replace(ORDERS, write_dirs=("/var/log", "/var/cache/app", "/tmp/x")),
 }
+
+
+def test_written_directories_get_writable_volumes() -> None:
+    text = only(render_k8s(VARIANTS["writes"]))
+    deploy = next(d for d in docs(text) if d["kind"] == "Deployment")
+    pod = deploy["spec"]["template"]["spec"]
+    mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+    assert set(mounts) == {"/tmp", "/var/log", "/var/cache/app"}  # /tmp/x is under /tmp
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert all("emptyDir" in volumes[name] for name in mounts.values())
 
 
 @pytest.mark.parametrize("hpa", [False, True])

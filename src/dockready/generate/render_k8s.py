@@ -227,6 +227,23 @@ def _go_minor(f: InitFacts) -> str:
     return f"{best[0]}.{best[1]}"
 
 
+def _write_volumes(f: InitFacts) -> list[tuple[str, str]]:
+    """``(volume name, mount path)`` for each directory the code writes to other than
+    the temp dir: the root filesystem is read-only, so each gets an ``emptyDir``."""
+    out: list[tuple[str, str]] = []
+    used = {"tmp"}
+    for d in sorted({d.rstrip("/") for d in f.write_dirs if d.startswith("/")}):
+        if d in ("", "/tmp") or d.startswith("/tmp/"):
+            continue
+        base = re.sub(r"[^a-z0-9]+", "-", d.lower()).strip("-")[:50] or "data"
+        name, n = f"w-{base}", 2
+        while name in used:
+            name, n = f"w-{base}-{n}", n + 1
+        used.add(name)
+        out.append((name, d))
+    return out
+
+
 def _k8s_context(f: InitFacts, hpa: bool) -> dict[str, Any]:
     name = k8s_name(f.name)
     return {
@@ -252,6 +269,7 @@ def _k8s_context(f: InitFacts, hpa: bool) -> dict[str, Any]:
         "gomemlimit": gomemlimit(),
         "uid": NONROOT_UID,
         "tmp_size": TMP_SIZE,
+        "write_dirs": _write_volumes(f),
         "hpa_min": REPLICAS,
         "hpa_max": HPA_MAX_REPLICAS,
         "hpa_cpu": HPA_CPU_UTILIZATION,
