@@ -133,7 +133,17 @@ VARIANTS = {
     "tcp": BARE,
     "ready-only": dataclasses.replace(BARE, ready_path="/ready", slow_start=True),
     "writes": dataclasses.replace(ORDERS, write_dirs=("/var/log", "/var/cache/app", "/tmp/x")),
+    "worker": dataclasses.replace(BARE, listens=False),
 }
+
+
+def test_worker_gets_no_service_ports_or_probes() -> None:
+    text = only(render_k8s(VARIANTS["worker"]))
+    kinds = [d["kind"] for d in docs(text)]
+    assert kinds == ["Deployment", "PodDisruptionBudget"]
+    container = docs(text)[0]["spec"]["template"]["spec"]["containers"][0]
+    assert not {"ports", "readinessProbe", "livenessProbe"} & set(container)
+    assert any("listens on no port" in n for n in notes(VARIANTS["worker"]))
 
 
 def test_written_directories_get_writable_volumes() -> None:
@@ -155,6 +165,8 @@ def test_validates_against_kubernetes_schema(variant: str, hpa: bool) -> None:
         kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
         kinds.append(doc["kind"])
     expected = ["Deployment", "Service", "PodDisruptionBudget"]
+    if not VARIANTS[variant].listens:
+        expected.remove("Service")
     assert kinds == [*expected, "HorizontalPodAutoscaler"] if hpa else expected
 
 
@@ -505,3 +517,13 @@ def test_gitlab_fragment_in_a_subdirectory_uses_the_toolchain() -> None:
 def test_unknown_ci_kind() -> None:
     with pytest.raises(ValueError, match="unknown CI kind 'jenkins'"):
         render_ci(ORDERS, "jenkins")
+
+
+def test_named_dockerfile_reaches_compose_and_ci() -> None:
+    f = dataclasses.replace(ORDERS, dockerfile="Dockerfile.orderservice")
+    compose = yaml.safe_load(only(render_compose(f)))
+    assert compose["services"]["orderservice"]["build"]["dockerfile"] == "Dockerfile.orderservice"
+    assert "Dockerfile.orderservice" in only(render_ci(f, "github"))
+    assert "--file" in only(render_ci(f, "gitlab"))
+    plain = yaml.safe_load(only(render_compose(ORDERS)))
+    assert "dockerfile" not in plain["services"]["orderservice"]["build"]

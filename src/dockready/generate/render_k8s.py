@@ -150,6 +150,11 @@ def notes(f: InitFacts) -> list[str]:
     """What the user should know about the generated manifests, in plain words."""
     out: list[str] = []
     plan = probe_plan(f)
+    if not f.listens:
+        return [
+            f"{f.name}: the code listens on no port (a worker): no Service and no probes "
+            "generated; Kubernetes restarts the pod only when the process exits"
+        ]
     if plan.liveness.kind == "tcp" and plan.readiness.kind == "tcp":
         what = (
             "register the gRPC health service (google.golang.org/grpc/health)"
@@ -281,11 +286,10 @@ def render_k8s(f: InitFacts, *, hpa: bool = False) -> dict[str, str]:
     with ``hpa``, a HorizontalPodAutoscaler (the Deployment then leaves ``replicas``
     to it), in one multi-document file."""
     ctx = _k8s_context(f, hpa)
-    docs = [
-        _render("k8s/deployment.yaml.j2", **ctx),
-        _render("k8s/service.yaml.j2", **ctx),
-        _render("k8s/pdb.yaml.j2", **ctx),
-    ]
+    docs = [_render("k8s/deployment.yaml.j2", **ctx)]
+    if f.listens:  # a worker serves nothing: no Service, no ports, no probes
+        docs.append(_render("k8s/service.yaml.j2", **ctx))
+    docs.append(_render("k8s/pdb.yaml.j2", **ctx))
     if hpa:
         docs.append(_render("k8s/hpa.yaml.j2", **ctx))
     header = _render("k8s/header.yaml.j2", **ctx)
