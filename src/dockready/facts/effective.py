@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import shlex
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dockready.facts.docker import Copy, Dockerfile, GoBuild, Instruction, Stage
 from dockready.facts.go import Call, GoFile, Listener, Opaque, Route, Shutdown, Value, version_tuple
@@ -245,22 +245,14 @@ def build_of(ix: ProjectIndex, df: Dockerfile) -> Build | None:
     one, else one made the way the index makes it (build context, ``.dockerignore``)
     but with no ``go build`` edge. None for a Dockerfile without stages. Lets
     per-Dockerfile rules use ``has_tool``/``effective_user`` on unjoined Dockerfiles."""
-    from dockready.facts.index import _context_for, _dockerignore_for
-
     for svc in ix.services:
         for b in svc.builds:
             if b.dockerfile.path == df.path:
                 return b
-    final = df.final
-    if final is None:
+    made = ix.builds.get(df.path)
+    if made is None:
         return None
-    context = _context_for(ix, df, list(ix.compose_services))
-    return Build(
-        dockerfile=df,
-        final=final,
-        context=context,
-        dockerignore=_dockerignore_for(ix, df, context),
-    )
+    return replace(made, go_build=None, build_stage=None)
 
 
 def final_runs(build: Build) -> Iterator[Instruction]:

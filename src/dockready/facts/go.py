@@ -16,6 +16,63 @@ ROUTE_VERBS: dict[str, str | None] = {
 }
 
 
+#: Method names of writes through a database handle (database/sql, gorm, sqlx, mongo...).
+DB_WRITE_CALLS = frozenset(
+    {
+        "CopyFrom",
+        "Create",
+        "CreateInBatches",
+        "Delete",
+        "DeleteMany",
+        "DeleteOne",
+        "Exec",
+        "ExecContext",
+        "Insert",
+        "InsertMany",
+        "InsertOne",
+        "NamedExec",
+        "NamedExecContext",
+        "ReplaceOne",
+        "Save",
+        "Update",
+        "UpdateMany",
+        "UpdateOne",
+        "Updates",
+        "Upsert",
+    }
+)
+#: Method names that open a database transaction or session.
+TX_CALLS = frozenset(
+    {
+        "Begin",
+        "BeginTx",
+        "BeginTxx",
+        "Beginx",
+        "InTx",
+        "RunInTx",
+        "StartSession",
+        "Transaction",
+        "WithTransaction",
+        "WithTx",
+    }
+)
+#: Method names that send a message to a broker (NATS, Kafka, RabbitMQ, Pub/Sub...).
+PUBLISH_CALLS = frozenset(
+    {
+        "Produce",
+        "Publish",
+        "PublishAsync",
+        "PublishMsg",
+        "PublishRequest",
+        "PublishWithContext",
+        "Send",
+        "SendMessage",
+        "SendMessages",
+        "WriteMessages",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class EnvRef(Compact):
     """A value read from the environment: ``os.Getenv("PORT")`` or a fallback helper."""

@@ -127,6 +127,8 @@ class ProjectIndex:
     #: filled in; rules read them with ``option``.
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     declared: tuple[Declared, ...] = ()
+    #: Every Dockerfile with stages as a Build (context, .dockerignore, go build), by path.
+    builds: dict[str, Build] = field(default_factory=dict)
     _mod_by_dir: dict[str, GoMod | None] = field(default_factory=dict)
     _svc_by_dir: dict[str, Service | None] = field(default_factory=dict)
 
@@ -396,6 +398,7 @@ def _services(ix: ProjectIndex) -> list[Service]:
     root_name = posixpath.basename(ix.root.rstrip("/")) or "service"
     mains = sorted((p for p in ix.packages.values() if p.is_main), key=lambda p: p.dir)
     builds = _builds(ix)
+    ix.builds = {b.dockerfile.path: b for b, _ in builds}
     compose = list(ix.compose_services)
     workload_pairs = [Deployment(w, c) for w in ix.workloads for c in w.containers if not c.init]
     used_names: set[str] = set()

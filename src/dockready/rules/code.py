@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockready.facts.go import Call, GoFile
+from dockready.facts.go import DB_WRITE_CALLS, PUBLISH_CALLS, TX_CALLS, Call, GoFile
 from dockready.facts.index import ProjectIndex
 from dockready.model import Related, Severity
 from dockready.rules.registry import Hit, rule
@@ -20,45 +20,7 @@ _DB_PKGS = (
     "github.com/uptrace/bun",
     "entgo.io/ent",
 )
-_DB_WRITES = frozenset(
-    {
-        "Exec",
-        "ExecContext",
-        "NamedExec",
-        "NamedExecContext",
-        "Create",
-        "CreateInBatches",
-        "Save",
-        "Insert",
-        "InsertOne",
-        "InsertMany",
-        "Update",
-        "UpdateOne",
-        "UpdateMany",
-        "Updates",
-        "Delete",
-        "DeleteOne",
-        "DeleteMany",
-        "Upsert",
-        "ReplaceOne",
-        "CopyFrom",
-    }
-)
 _DB_NAME = re.compile(r"(?i)^(db|database|sqldb|gormdb|gdb|pgdb|orm)$")
-_TX = frozenset(
-    {
-        "Begin",
-        "BeginTx",
-        "Beginx",
-        "BeginTxx",
-        "Transaction",
-        "WithTx",
-        "RunInTx",
-        "InTx",
-        "WithTransaction",
-        "StartSession",
-    }
-)
 _BROKER_PKGS = (
     "github.com/nats-io/nats.go",
     "github.com/nats-io/stan.go",
@@ -72,20 +34,6 @@ _BROKER_PKGS = (
     "github.com/apache/pulsar-client-go",
     "github.com/aws/aws-sdk-go-v2/service/sns",
     "github.com/aws/aws-sdk-go-v2/service/sqs",
-)
-_PUBLISH = frozenset(
-    {
-        "Publish",
-        "PublishMsg",
-        "PublishAsync",
-        "PublishWithContext",
-        "PublishRequest",
-        "Produce",
-        "WriteMessages",
-        "SendMessage",
-        "SendMessages",
-        "Send",
-    }
 )
 _BROKER_NAME = re.compile(
     r"(?i)^(nats|nc|natsconn|js|jetstream|stan|kafka|producer|kafkaproducer|publisher|"
@@ -103,7 +51,7 @@ def _from(pkg: str, prefixes: tuple[str, ...]) -> bool:
 
 def is_db_write(c: Call) -> bool:
     """A write through a database handle (``db.ExecContext``, gorm ``db.Create``...)."""
-    if not c.callee.startswith(".") or c.name not in _DB_WRITES:
+    if not c.callee.startswith(".") or c.name not in DB_WRITE_CALLS:
         return False
     if c.receiver_pkg:
         return _from(c.receiver_pkg, _DB_PKGS)
@@ -112,7 +60,7 @@ def is_db_write(c: Call) -> bool:
 
 def is_publish(c: Call) -> bool:
     """A message sent to a broker (NATS, Kafka, RabbitMQ, Pub/Sub...)."""
-    if not c.callee.startswith(".") or c.name not in _PUBLISH:
+    if not c.callee.startswith(".") or c.name not in PUBLISH_CALLS:
         return False
     if c.receiver_pkg:
         return _from(c.receiver_pkg, _BROKER_PKGS)
@@ -362,7 +310,7 @@ def dual_write_without_outbox(ix: ProjectIndex) -> Iterator[Hit]:
             writes = [c for c in calls if is_db_write(c)]
             if not writes:
                 continue
-            if any(c.callee.startswith(".") and c.name in _TX for c in calls):
+            if any(c.callee.startswith(".") and c.name in TX_CALLS for c in calls):
                 continue
             if _mentions_outbox(g, func):
                 continue

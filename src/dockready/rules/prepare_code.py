@@ -362,10 +362,6 @@ def _catch_all(r: Route) -> bool:
     return p.endswith("/*") or p.endswith("...}") or p.endswith("*path}")
 
 
-def _imports_any(files: list[GoFile], prefixes: tuple[str, ...]) -> bool:
-    return eff.imports_under(files, prefixes)
-
-
 def _main_func(svc: Service) -> Span | None:
     if svc.main is None:
         return None
@@ -438,7 +434,7 @@ def no_health_endpoint(ix: ProjectIndex) -> Iterator[Hit]:
         servers = [lst for g in files for lst in g.listeners if lst.kind in _SERVER_KINDS]
         if not servers:
             continue
-        if any(g.grpc_health for g in files) or _imports_any(files, _HEALTH_LIBS):
+        if any(g.grpc_health for g in files) or eff.imports_under(files, _HEALTH_LIBS):
             continue
         routes = [r for g in files for r in g.routes]
         if any(is_health_path(r.path) for r in routes):
@@ -798,7 +794,7 @@ def no_graceful_shutdown(ix: ProjectIndex) -> Iterator[Hit]:
             continue
         files = _code(svc)
         main = _main_listener(svc, files)
-        if main is None or _imports_any(files, _LIFECYCLE_LIBS):
+        if main is None or eff.imports_under(files, _LIFECYCLE_LIBS):
             continue
         handlers = [(g, h) for g in files for h in g.signals]
         live = [
@@ -1090,7 +1086,7 @@ def missing_ca_certificates(ix: ProjectIndex) -> Iterator[Hit]:
             continue
         files = _code(svc)
         rts = _runtimes(ix, svc)
-        if _imports_any(files, _OWN_ROOTS) or _sets_any(rts, _CERT_ENV):
+        if eff.imports_under(files, _OWN_ROOTS) or _sets_any(rts, _CERT_ENV):
             continue
         evidence: list[_Evidence] | None = None
         for build in svc.builds:

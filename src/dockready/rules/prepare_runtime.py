@@ -43,10 +43,6 @@ _DEBUG_PORT_WORDS = ("debug", "pprof")
 _PROBE_KINDS = frozenset({"httpGet", "tcpSocket", "grpc"})
 
 
-def _imports_prefix(svc: Service, *prefixes: str) -> bool:
-    return imports_under(svc.files, prefixes)
-
-
 def _calls(svc: Service) -> Iterator[tuple[Call, GoFile]]:
     for g in svc.files:
         for c in g.calls:
@@ -292,7 +288,7 @@ def listen_port_mismatch(ix: ProjectIndex) -> Iterator[Hit]:
     - [Compose file: ports](https://docs.docker.com/reference/compose-file/services/#ports)
     """
     for svc in ix.services:
-        if _imports_prefix(svc, *_SELF_LISTENING):
+        if imports_under(svc.files, _SELF_LISTENING):
             continue
         seen: set[tuple[Span, int]] = set()
         for rt in runtimes(ix, svc):
@@ -387,7 +383,7 @@ def listen_on_loopback(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: configure liveness, readiness and startup probes](https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/)
     """
     for svc in ix.services:
-        unseen = _imports_prefix(svc, *_SELF_LISTENING)
+        unseen = imports_under(svc.files, _SELF_LISTENING)
         reported: set[Span] = set()
         for rt in runtimes(ix, svc, deployed=True):
             bound = bound_listeners(svc, rt)
@@ -430,7 +426,7 @@ _AUTOMEMLIMIT = "github.com/KimMachineGun/automemlimit"
 
 
 def _code_sets_memlimit(svc: Service) -> bool:
-    return _imports_prefix(svc, _AUTOMEMLIMIT) or any(
+    return imports_under(svc.files, (_AUTOMEMLIMIT,)) or any(
         c.callee == "runtime/debug.SetMemoryLimit" for c, _ in _calls(svc)
     )
 
@@ -578,7 +574,7 @@ _CGROUP_AWARE_GO = (1, 25)
 
 
 def _code_sets_maxprocs(svc: Service) -> bool:
-    if _imports_prefix(svc, _AUTOMAXPROCS):
+    if imports_under(svc.files, (_AUTOMAXPROCS,)):
         return True
     for c, _ in _calls(svc):
         if c.callee == "runtime.GOMAXPROCS":
