@@ -131,6 +131,7 @@ class ProjectIndex:
     builds: dict[str, Build] = field(default_factory=dict)
     _mod_by_dir: dict[str, GoMod | None] = field(default_factory=dict)
     _svc_by_dir: dict[str, Service | None] = field(default_factory=dict)
+    _svc_by_file: dict[str, Service | None] = field(default_factory=dict)
 
     def option(self, rule_id: str, key: str, default: Any) -> Any:
         return self.options.get(rule_id, {}).get(key, default)
@@ -187,9 +188,24 @@ class ProjectIndex:
         )
 
     def service_of(self, path: str) -> Service | None:
-        """The service a file belongs to: the one whose main package or other packages
-        hold it, else the one whose root is nearest above it."""
+        """The service a file belongs to: the one a Dockerfile, manifest or compose
+        file is joined to (when it is joined to exactly one), else the one whose main
+        package or other packages hold it, else the one whose root is nearest above it
+        (two services of one module share a root: only the joins tell their
+        Dockerfiles and manifests apart)."""
         if not self._svc_by_dir:
+            joined: dict[str, set[str]] = {}
+            for svc in self.services:
+                paths = [b.dockerfile.path for b in svc.builds]
+                paths += [d.workload.path for d in svc.deployments]
+                paths += [c.path for c in svc.compose]
+                for jp in paths:
+                    joined.setdefault(jp, set()).add(svc.name)
+            self._svc_by_file = {
+                jp: self.service_named(next(iter(names)))
+                for jp, names in joined.items()
+                if len(names) == 1
+            }
             table: dict[str, Service | None] = {}
             for svc in self.services:
                 for p in svc.packages:
@@ -200,6 +216,9 @@ class ProjectIndex:
             for svc in self.services:
                 table.setdefault(svc.root, svc)
             self._svc_by_dir = table or {"": None}
+        by_file = self._svc_by_file.get(path)
+        if by_file is not None:
+            return by_file
         d = _dir(path)
         while True:
             s = self._svc_by_dir.get(d)

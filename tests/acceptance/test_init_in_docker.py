@@ -1,0 +1,233 @@
+"""Acceptance: what ``dockready init`` generates really builds and runs.
+
+For ``services/inventory`` (one module, two main packages: an HTTP service and a
+worker) the test runs ``dockready init`` for each service, builds each generated
+Dockerfile with BuildKit in a real Docker engine (on stand-ins of the base images it
+names, see ``docker_engine.py``), then runs the image the way the generated
+Deployment says the kubelet will (``kubelet.py``: user, read-only root, dropped
+capabilities, memory limit, env, emptyDir volumes, ports, probes, grace period) and
+checks what happened:
+
+* the readiness and liveness routes of the manifest answer 200 on the published
+  port; the service's readiness route fails unless the config file it reads at a
+  relative path was shipped, its temp and cache directories are writable under the
+  read-only root, and the zone database and CA bundle are there;
+* ``docker stop`` (SIGTERM, then SIGKILL after the time the grace period leaves
+  after preStop) ends it with exit code 0 well before SIGKILL, with a request that
+  was in flight at SIGTERM answered;
+* the worker stops cleanly on SIGTERM too.
+
+Everything it creates (containers, images, stand-ins) is removed at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from dockready.cli import cli
+from dockready.engine import check
+from dockready.model import Severity
+
+from .docker_engine import Docker, StandIns
+from .kubelet import HttpProbe, PodPlan, deployment_of, plan
+
+pytestmark = pytest.mark.docker
+
+SERVICES = Path(__file__).parent / "services"
+READY_TIMEOUT = 30.0  # seconds for the container to answer its readiness route
+_FROM = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)", re.MULTILINE | re.IGNORECASE)
+
+
+@dataclass
+class Built:
+    name: str
+    image: str
+    plan: PodPlan
+    dockerfile: Path
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """services/inventory with the files ``init`` generates for both its services."""
+    root = tmp_path_factory.mktemp("acceptance") / "inventory"
+    shutil.copytree(SERVICES / "inventory", root)
+    for service in ("inventory", "reindexer"):
+        result = CliRunner().invoke(
+            cli, ["init", str(root), "--service", service], catch_exceptions=False
+        )
+        assert result.exit_code == 0, result.output
+    return root
+
+
+def test_generated_files_pass_check(project: Path) -> None:
+    findings = check([str(project)], jobs=1).result.findings
+    loud = [f for f in findings if f.severity >= Severity.WARNING]
+    assert not loud, "\n".join(f"{f.span}: {f.rule_id} {f.message}" for f in loud)
+
+
+def _build(docker: Docker, standins: StandIns, project: Path, service: str) -> Iterator[Built]:
+    dockerfile = project / f"Dockerfile.{service}"
+    for ref in _FROM.findall(dockerfile.read_text()):
+        if ref.lower() not in ("build",):
+            standins.ensure(ref)
+    image = f"dockready-acceptance/{service}:{uuid.uuid4().hex[:12]}"
+    docker("build", "--file", str(dockerfile), "--tag", image, str(project), timeout=900)
+    docs = list(yaml.safe_load_all((project / "k8s" / f"{service}.yaml").read_text()))
+    try:
+        yield Built(service, image, plan(deployment_of(docs)), dockerfile)
+    finally:
+        docker.run_raw(["rmi", "--force", image], timeout=120)
+
+
+@pytest.fixture(scope="module")
+def inventory(docker: Docker, standins: StandIns, project: Path) -> Iterator[Built]:
+    yield from _build(docker, standins, project, "inventory")
+
+
+@pytest.fixture(scope="module")
+def reindexer(docker: Docker, standins: StandIns, project: Path) -> Iterator[Built]:
+    yield from _build(docker, standins, project, "reindexer")
+
+
+class Container:
+    """One ``docker run -d``; removed on exit."""
+
+    def __init__(self, docker: Docker, image: str, args: list[str]) -> None:
+        self.docker = docker
+        self.name = f"dockready-acceptance-{uuid.uuid4().hex[:12]}"
+        self.id = docker("run", "--detach", "--name", self.name, *args, image).strip()
+
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.docker.run_raw(["rm", "--force", self.id], timeout=60)
+
+    def state(self) -> dict[str, Any]:
+        out: dict[str, Any] = json.loads(
+            self.docker("inspect", "--format", "{{json .State}}", self.id)
+        )
+        return out
+
+    def logs(self) -> str:
+        proc = self.docker.run_raw(["logs", self.id], timeout=60)
+        return proc.stdout + proc.stderr
+
+    def host_port(self, port: int) -> int:
+        out = self.docker("port", self.id, f"{port}/tcp")
+        return int(out.strip().splitlines()[0].rsplit(":", 1)[1])
+
+    def url(self, probe: HttpProbe) -> str:
+        return f"http://127.0.0.1:{self.host_port(probe.port)}{probe.path}"
+
+
+def get(url: str, timeout: float = 5.0) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def wait_ready(c: Container, probe: HttpProbe) -> tuple[int, str]:
+    """Poll the probe like the kubelet does, until 200, the container exits or time
+    runs out; the last answer."""
+    url = c.url(probe)
+    deadline = time.monotonic() + READY_TIMEOUT
+    last: tuple[int, str] = (0, "no answer")
+    while time.monotonic() < deadline:
+        try:
+            last = get(url, timeout=2)
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
+            last = (0, str(err))
+        if last[0] == 200:
+            return last
+        if not c.state()["Running"]:
+            break
+        time.sleep(0.2)
+    return last
+
+
+def test_service_answers_probes_and_stops_cleanly(docker: Docker, inventory: Built) -> None:
+    p = inventory.plan
+    assert p.readiness is not None and p.liveness is not None, "the manifest has no HTTP probes"
+    assert "--read-only" in p.run_args and "ALL" in p.run_args
+    with Container(docker, inventory.image, p.run_args) as c:
+        status, body = wait_ready(c, p.readiness)
+        assert status == 200, f"readiness {p.readiness.path}: {status} {body}\n{c.logs()}"
+        assert "uid 65532" in body  # the manifest's runAsUser, not root
+        status, body = get(c.url(p.liveness))
+        assert status == 200, f"liveness {p.liveness.path}: {status} {body}"
+
+        # A request in flight when SIGTERM arrives is answered, and the process exits
+        # 0 on its own, long before the SIGKILL that ends the grace period.
+        in_flight: dict[str, object] = {}
+        slow = threading.Thread(
+            target=lambda: in_flight.update(
+                answer=get(c.url(HttpProbe("/slow?ms=1500", p.ports[0])), 10)
+            )
+        )
+        slow.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        docker("stop", "--time", str(p.after_sigterm), c.id, timeout=p.after_sigterm + 30)
+        took = time.monotonic() - started
+        slow.join(timeout=10)
+        state = c.state()
+        logs = c.logs()
+        assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}\n{logs}"
+        assert not state["OOMKilled"]
+        assert took < p.after_sigterm - 1, f"stopped after {took:.1f} s: SIGKILL, not SIGTERM?"
+        assert in_flight.get("answer") == (200, "done\n"), in_flight
+        assert "drained" in logs
+
+
+def test_without_the_emptydir_volumes_the_service_is_not_ready(
+    docker: Docker, inventory: Built
+) -> None:
+    # The control: the same image and manifest minus the emptyDir volumes. The root
+    # is read-only, so the readiness route must say why it fails; if this passed,
+    # the test above would prove nothing about the volumes init generates.
+    args = list(inventory.plan.run_args)
+    while "--tmpfs" in args:
+        i = args.index("--tmpfs")
+        del args[i : i + 2]
+    probe = inventory.plan.readiness
+    assert probe is not None
+    with Container(docker, inventory.image, args) as c:
+        status, body = wait_ready(c, probe)
+    assert status == 503, (status, body)
+    assert "temp dir" in body and "read-only file system" in body
+
+
+def test_worker_stops_cleanly(docker: Docker, reindexer: Built) -> None:
+    p = reindexer.plan
+    assert not p.ports and p.readiness is None  # a worker: nothing to probe
+    with Container(docker, reindexer.image, p.run_args) as c:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while "reindexing" not in c.logs() and time.monotonic() < deadline:
+            assert c.state()["Running"], c.logs()
+            time.sleep(0.2)
+        started = time.monotonic()
+        docker("stop", "--time", str(p.after_sigterm), c.id, timeout=p.after_sigterm + 30)
+        took = time.monotonic() - started
+        state = c.state()
+        logs = c.logs()
+    assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}\n{logs}"
+    assert took < p.after_sigterm - 1, f"stopped after {took:.1f} s"
+    assert "SIGTERM: stopped" in logs

@@ -1,0 +1,46 @@
+"""The project index's attribution of files to services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dockready.engine import check
+
+GO_MOD = "module example.com/shop\n\ngo 1.22\n"
+MAIN = 'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println("%s")\n}\n'
+WORKLOAD = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+spec:
+  selector:
+    matchLabels: {{app: {name}}}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      containers:
+        - name: {name}
+          image: registry.example.com/{name}:1.0.0
+"""
+
+
+def test_findings_on_joined_manifests_name_the_joined_service(tmp_path: Path) -> None:
+    # Two services share a module root: the directory cannot tell them apart, the
+    # join of each manifest to its image can.
+    files = {
+        "go.mod": GO_MOD,
+        "cmd/api/main.go": MAIN % "api",
+        "cmd/worker/main.go": MAIN % "worker",
+        "k8s/api.yaml": WORKLOAD.format(name="api"),
+        "k8s/worker.yaml": WORKLOAD.format(name="worker"),
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    result = check([str(tmp_path)], jobs=1).result
+    by_path: dict[str, set[str | None]] = {}
+    for f in result.findings:
+        by_path.setdefault(f.span.path, set()).add(f.service)
+    assert by_path["k8s/api.yaml"] == {"api"}
+    assert by_path["k8s/worker.yaml"] == {"worker"}
