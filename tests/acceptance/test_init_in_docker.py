@@ -1,7 +1,8 @@
 """Acceptance: what ``dockready init`` generates really builds and runs.
 
 For ``services/inventory`` (one module, two main packages: an HTTP service and a
-worker) the test runs ``dockready init`` for each service, builds each generated
+worker) and ``services/ledger`` (a vendored private module, a loopback default
+address) the test runs ``dockready init`` for each service, builds each generated
 Dockerfile with BuildKit in a real Docker engine (on stand-ins of the base images it
 names, see ``docker_engine.py``), then runs the image the way the generated
 Deployment says the kubelet will (``kubelet.py``: user, read-only root, dropped
@@ -15,7 +16,9 @@ checks what happened:
 * ``docker stop`` (SIGTERM, then SIGKILL after the time the grace period leaves
   after preStop) ends it with exit code 0 well before SIGKILL, with a request that
   was in flight at SIGTERM answered;
-* the worker stops cleanly on SIGTERM too.
+* the worker stops cleanly on SIGTERM too;
+* the vendored service builds with ``-mod=vendor`` and answers on the published
+  port although its code defaults to a loopback address.
 
 Everything it creates (containers, images, stand-ins) is removed at the end.
 """
@@ -61,33 +64,45 @@ class Built:
     dockerfile: Path
 
 
+#: Acceptance projects: the services of each, in the order init is run for them.
+PROJECTS: dict[str, tuple[str, ...]] = {
+    "inventory": ("inventory", "reindexer"),  # two main packages: Dockerfile.<name>
+    "ledger": ("ledger",),  # vendored private module, loopback default address
+}
+
+
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """services/inventory with the files ``init`` generates for both its services."""
-    root = tmp_path_factory.mktemp("acceptance") / "inventory"
-    shutil.copytree(SERVICES / "inventory", root)
-    for service in ("inventory", "reindexer"):
-        result = CliRunner().invoke(
-            cli, ["init", str(root), "--service", service], catch_exceptions=False
-        )
-        assert result.exit_code == 0, result.output
-    return root
+def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each project under services/ with the files ``init`` generates for its services."""
+    base = tmp_path_factory.mktemp("acceptance")
+    out = {}
+    for project, services in PROJECTS.items():
+        root = base / project
+        shutil.copytree(SERVICES / project, root)
+        for service in services:
+            args = ["init", str(root)] + (["--service", service] if len(services) > 1 else [])
+            result = CliRunner().invoke(cli, args, catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+        out[project] = root
+    return out
 
 
-def test_generated_files_pass_check(project: Path) -> None:
-    findings = check([str(project)], jobs=1).result.findings
+@pytest.mark.parametrize("project", sorted(PROJECTS))
+def test_generated_files_pass_check(projects: dict[str, Path], project: str) -> None:
+    findings = check([str(projects[project])], jobs=1).result.findings
     loud = [f for f in findings if f.severity >= Severity.WARNING]
     assert not loud, "\n".join(f"{f.span}: {f.rule_id} {f.message}" for f in loud)
 
 
-def _build(docker: Docker, standins: StandIns, project: Path, service: str) -> Iterator[Built]:
-    dockerfile = project / f"Dockerfile.{service}"
+def _build(docker: Docker, standins: StandIns, root: Path, service: str) -> Iterator[Built]:
+    dockerfile = root / f"Dockerfile.{service}"
+    if not dockerfile.exists():
+        dockerfile = root / "Dockerfile"
     for ref in _FROM.findall(dockerfile.read_text()):
-        if ref.lower() not in ("build",):
-            standins.ensure(ref)
+        standins.ensure(ref)
     image = f"dockready-acceptance/{service}:{uuid.uuid4().hex[:12]}"
-    docker("build", "--file", str(dockerfile), "--tag", image, str(project), timeout=900)
-    docs = list(yaml.safe_load_all((project / "k8s" / f"{service}.yaml").read_text()))
+    docker("build", "--file", str(dockerfile), "--tag", image, str(root), timeout=900)
+    docs = list(yaml.safe_load_all((root / "k8s" / f"{service}.yaml").read_text()))
     try:
         yield Built(service, image, plan(deployment_of(docs)), dockerfile)
     finally:
@@ -95,13 +110,18 @@ def _build(docker: Docker, standins: StandIns, project: Path, service: str) -> I
 
 
 @pytest.fixture(scope="module")
-def inventory(docker: Docker, standins: StandIns, project: Path) -> Iterator[Built]:
-    yield from _build(docker, standins, project, "inventory")
+def inventory(docker: Docker, standins: StandIns, projects: dict[str, Path]) -> Iterator[Built]:
+    yield from _build(docker, standins, projects["inventory"], "inventory")
 
 
 @pytest.fixture(scope="module")
-def reindexer(docker: Docker, standins: StandIns, project: Path) -> Iterator[Built]:
-    yield from _build(docker, standins, project, "reindexer")
+def reindexer(docker: Docker, standins: StandIns, projects: dict[str, Path]) -> Iterator[Built]:
+    yield from _build(docker, standins, projects["inventory"], "reindexer")
+
+
+@pytest.fixture(scope="module")
+def ledger(docker: Docker, standins: StandIns, projects: dict[str, Path]) -> Iterator[Built]:
+    yield from _build(docker, standins, projects["ledger"], "ledger")
 
 
 class Container:
@@ -231,3 +251,24 @@ def test_worker_stops_cleanly(docker: Docker, reindexer: Built) -> None:
     assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}\n{logs}"
     assert took < p.after_sigterm - 1, f"stopped after {took:.1f} s"
     assert "SIGTERM: stopped" in logs
+
+
+def test_vendored_service_on_loopback_by_default_is_reachable(
+    docker: Docker, ledger: Built
+) -> None:
+    # Built with -mod=vendor (no download, no credentials); the code would listen on
+    # 127.0.0.1 only, the image's LEDGER_ADDR opens it up.
+    assert "-mod=vendor" in ledger.dockerfile.read_text()
+    p = ledger.plan
+    assert p.readiness is not None
+    with Container(docker, ledger.image, p.run_args) as c:
+        status, body = wait_ready(c, p.readiness)
+        assert (status, body) == (200, "ok\n"), c.logs()
+        started = time.monotonic()
+        docker("stop", "--time", str(p.after_sigterm), c.id, timeout=p.after_sigterm + 30)
+        took = time.monotonic() - started
+        state = c.state()
+        logs = c.logs()
+    assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}\n{logs}"
+    assert took < p.after_sigterm - 1, f"stopped after {took:.1f} s"
+    assert "drained" in logs
