@@ -124,6 +124,22 @@ def test_loopback_only_is_a_warning() -> None:
     assert any("loopback" in w and "DR218" in w for w in f.warnings)
 
 
+def test_loopback_default_of_a_whole_address_from_env_is_not_a_warning() -> None:
+    # Addr: getenv("LISTEN_ADDR", "localhost:8080"): the image sets LISTEN_ADDR=:8080,
+    # so the loopback default never applies.
+    f = only(FIXTURES / "DR218" / "bad")
+    assert (f.port, f.addr_env, f.listen_env) == (8080, "LISTEN_ADDR", (("LISTEN_ADDR", ":8080"),))
+    assert not any("loopback" in w for w in f.warnings), f.warnings
+
+
+def test_pprof_on_the_service_listener_is_a_warning() -> None:
+    f = only(FIXTURES / "DR213" / "bad")  # net/http/pprof imported, the default mux on :8080
+    assert any("serves net/http/pprof" in w and "DR213" in w for w in f.warnings), f.warnings
+    # pprof on a loopback admin listener, the app on its own mux: nothing to say.
+    assert not any("pprof" in w for w in only(EXAMPLES / "orderservice-fixed").warnings)
+    assert not any("pprof" in w for w in only(FIXTURES / "DR415" / "good-compose").warnings)
+
+
 def test_whole_address_from_env(tmp_path: Path) -> None:
     body = '\taddr := os.Getenv("ADDR")\n\tif addr == "" {\n\t\taddr = ":9000"\n\t}\n'
     body += "\t_ = http.ListenAndServe(addr, nil)"
@@ -256,7 +272,16 @@ def test_config_files_shipped_and_missing(tmp_path: Path) -> None:
     f = only(root)
     assert f.config_files == ("config/app.yaml",)
     assert f.missing_configs == ("/absent.toml", "/etc/svc/settings.json")
-    assert sum("DR314" in w for w in f.warnings) == 2
+    assert sum("DR314" in w and "ConfigMap svc-config" in w for w in f.warnings) == 2
+
+
+def test_vendor_out_of_sync_is_a_warning() -> None:
+    f = only(FIXTURES / "DR204" / "bad-out-of-sync")
+    assert f.vendor
+    (w,) = [w for w in f.warnings if "DR204" in w]
+    assert "github.com/lib/pq is v1.10.9 in go.mod but v1.10.7 in vendor/" in w
+    assert "go mod vendor" in w
+    assert not any("DR204" in w for w in only(LEDGER).warnings)  # in sync
 
 
 def test_module_with_two_services(tmp_path: Path) -> None:

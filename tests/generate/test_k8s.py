@@ -24,6 +24,8 @@ from dockready.generate.render_k8s import (
     GRACE_MARGIN,
     MEMORY_LIMIT_MIB,
     PRESTOP_SLEEP,
+    config_keys,
+    config_mounts,
     grace_period,
     k8s_name,
     notes,
@@ -68,6 +70,18 @@ GRPC = InitFacts(
 
 BARE = InitFacts(name="worker", root=".", module="example.com/w", main_pkg=".", go_version="1.22")
 
+# Config files the tree does not hold: two in the service's own directory, one in /
+# (a relative path: the process runs in /) and one in /etc, a shared directory.
+CONFIGS = dataclasses.replace(
+    ORDERS,
+    missing_configs=(
+        "/etc/orderservice/config.yaml",
+        "/etc/orderservice/features.json",
+        "/settings.toml",
+        "/etc/orderservice.yaml",
+    ),
+)
+
 
 def docs(text: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(text) if d is not None]
@@ -102,6 +116,11 @@ GOLDENS = {
     "orderservice.compose.yaml": lambda: only(render_compose(ORDERS)),
     "orderservice.github.yml": lambda: only(render_ci(ORDERS, "github")),
     "orderservice.gitlab-ci.yml": lambda: only(render_ci(ORDERS, "gitlab")),
+    "orderservice-configs.yaml": lambda: render_k8s(CONFIGS)["k8s/orderservice.yaml"],
+    "orderservice-configs.configmap.yaml": lambda: render_k8s(CONFIGS)[
+        "k8s/orderservice.configmap.yaml"
+    ],
+    "orderservice-configs.compose.yaml": lambda: only(render_compose(CONFIGS)),
 }
 
 
@@ -121,6 +140,7 @@ def test_file_names() -> None:
     assert list(render_compose(ORDERS)) == ["compose.yaml"]
     assert list(render_ci(ORDERS, "github")) == [".github/workflows/orderservice-image.yml"]
     assert list(render_ci(ORDERS, "gitlab")) == [".gitlab-ci.yml"]
+    assert list(render_k8s(CONFIGS)) == ["k8s/orderservice.yaml", "k8s/orderservice.configmap.yaml"]
 
 
 # -- the Kubernetes schema ------------------------------------------------------------
@@ -134,6 +154,10 @@ VARIANTS = {
     "ready-only": dataclasses.replace(BARE, ready_path="/ready", slow_start=True),
     "writes": dataclasses.replace(ORDERS, write_dirs=("/var/log", "/var/cache/app", "/tmp/x")),
     "worker": dataclasses.replace(BARE, listens=False),
+    "configs": CONFIGS,
+    "configs-worker": dataclasses.replace(
+        BARE, listens=False, missing_configs=("/app.yaml",), write_dirs=("/var/lib/w",)
+    ),
 }
 
 
@@ -159,15 +183,151 @@ def test_written_directories_get_writable_volumes() -> None:
 @pytest.mark.parametrize("hpa", [False, True])
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_validates_against_kubernetes_schema(variant: str, hpa: bool) -> None:
-    text = only(render_k8s(VARIANTS[variant], hpa=hpa))
     kinds = []
-    for doc in docs(text):
-        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
-        kinds.append(doc["kind"])
+    for text in render_k8s(VARIANTS[variant], hpa=hpa).values():
+        for doc in docs(text):
+            kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+            kinds.append(doc["kind"])
     expected = ["Deployment", "Service", "PodDisruptionBudget"]
     if not VARIANTS[variant].listens:
         expected.remove("Service")
-    assert kinds == [*expected, "HorizontalPodAutoscaler"] if hpa else expected
+    if hpa:
+        expected.append("HorizontalPodAutoscaler")
+    if VARIANTS[variant].missing_configs:
+        expected.append("ConfigMap")
+    assert kinds == expected
+
+
+# -- config files the tree does not hold ------------------------------------------------
+
+
+def _pod(f: InitFacts) -> dict[str, Any]:
+    pod: dict[str, Any] = by_kind(render_k8s(f)["k8s/orderservice.yaml"])["Deployment"]["spec"][
+        "template"
+    ]["spec"]
+    return pod
+
+
+def test_missing_configs_come_from_a_configmap() -> None:
+    files = render_k8s(CONFIGS)
+    (cm,) = docs(files["k8s/orderservice.configmap.yaml"])
+    assert (cm["apiVersion"], cm["kind"]) == ("v1", "ConfigMap")
+    assert cm["metadata"]["name"] == "orderservice-config"
+    assert cm["metadata"]["labels"] == {"app.kubernetes.io/name": "orderservice"}
+    assert set(cm["data"]) == {"config.yaml", "features.json", "settings.toml", "orderservice.yaml"}
+    # A placeholder that says what goes there, and is no valid config of any kind.
+    assert cm["data"]["config.yaml"] == "# TODO: the contents of /etc/orderservice/config.yaml\n"
+    assert (
+        "kubectl create configmap orderservice-config" in files["k8s/orderservice.configmap.yaml"]
+    )
+    assert "k8s/orderservice.configmap.yaml" in files["k8s/orderservice.yaml"]  # the header says
+
+
+def test_a_directory_of_its_own_is_mounted_whole() -> None:
+    pod = _pod(CONFIGS)
+    mounts = {m["mountPath"]: m for m in pod["containers"][0]["volumeMounts"]}
+    d = mounts["/etc/orderservice"]
+    assert d["readOnly"] is True and "subPath" not in d  # updates reach the files
+    volume = {v["name"]: v for v in pod["volumes"]}[d["name"]]
+    assert volume["configMap"] == {
+        "name": "orderservice-config",
+        "items": [
+            {"key": "config.yaml", "path": "config.yaml"},
+            {"key": "features.json", "path": "features.json"},
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [("/settings.toml", "settings.toml"), ("/etc/orderservice.yaml", "orderservice.yaml")],
+)
+def test_a_file_in_a_shared_directory_is_mounted_alone(path: str, key: str) -> None:
+    pod = _pod(CONFIGS)
+    mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["mountPath"] == path)
+    assert mount == {"name": "config", "mountPath": path, "subPath": key, "readOnly": True}
+    volume = {v["name"]: v for v in pod["volumes"]}["config"]
+    assert volume["configMap"] == {"name": "orderservice-config"}  # every key
+
+
+def test_a_directory_with_other_mounts_inside_is_not_mounted_whole() -> None:
+    # The code writes below the directory of its config (an emptyDir there): its mount
+    # point would have to be made inside a read-only ConfigMap volume.
+    f = dataclasses.replace(
+        ORDERS, missing_configs=("/srv/app/conf/app.yaml",), write_dirs=("/srv/app/conf/cache",)
+    )
+    (m,) = config_mounts(f)
+    assert (m.mount_path, m.sub_path) == ("/srv/app/conf/app.yaml", "app.yaml")
+    # A file the image ships in that directory stays visible too.
+    g = dataclasses.replace(
+        ORDERS, missing_configs=("/conf/b.yaml",), config_files=("conf/a.yaml",)
+    )
+    assert [m.sub_path for m in config_mounts(g)] == ["b.yaml"]
+    # Nested directories: the inner one is mounted whole, the outer file alone.
+    h = dataclasses.replace(ORDERS, missing_configs=("/opt/app/a.yaml", "/opt/app/x/b.yaml"))
+    assert [(m.mount_path, m.sub_path) for m in config_mounts(h)] == [
+        ("/opt/app/a.yaml", "a.yaml"),
+        ("/opt/app/x", None),
+    ]
+
+
+def test_config_keys_are_unique() -> None:
+    f = dataclasses.replace(
+        ORDERS, missing_configs=("/etc/a/config.yaml", "/etc/b/config.yaml", "/x/my conf.yaml")
+    )
+    assert config_keys(f) == {
+        "/etc/a/config.yaml": "etc_a_config.yaml",
+        "/etc/b/config.yaml": "etc_b_config.yaml",
+        "/x/my conf.yaml": "my_conf.yaml",
+    }
+    pod = _pod(f)
+    for doc in docs(render_k8s(f)["k8s/orderservice.configmap.yaml"]):
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+    items = {v["name"]: v["configMap"].get("items") for v in pod["volumes"] if "configMap" in v}
+    assert items["config-etc-a"] == [{"key": "etc_a_config.yaml", "path": "config.yaml"}]
+    assert items["config-x"] == [{"key": "my_conf.yaml", "path": "my conf.yaml"}]
+
+
+def test_no_missing_configs_no_configmap() -> None:
+    assert list(render_k8s(ORDERS)) == ["k8s/orderservice.yaml"]
+    assert "configMap" not in only(render_k8s(ORDERS))
+    assert "volumes:" not in only(render_compose(ORDERS))
+
+
+def test_compose_mounts_missing_configs_read_only() -> None:
+    svc = yaml.safe_load(only(render_compose(CONFIGS)))["services"]["orderservice"]
+    by_target = {v["target"]: v for v in svc["volumes"]}
+    assert set(by_target) == set(CONFIGS.missing_configs)
+    assert by_target["/etc/orderservice/config.yaml"] == {
+        "type": "bind",
+        "source": "./config/config.yaml",
+        "target": "/etc/orderservice/config.yaml",
+        "read_only": True,
+        "bind": {"create_host_path": False},  # a missing file stops `up`
+    }
+
+
+def test_dockready_passes_with_a_configmap(tmp_path: Path) -> None:
+    # tests/fixtures/DR314/bad-absolute reads /etc/orders/config.json: with our
+    # manifests (and no k8s of its own), DR314 is satisfied by the ConfigMap mount.
+    src = REPO / "tests" / "fixtures" / "DR314" / "bad-absolute"
+    project = tmp_path / "svc"
+    shutil.copytree(src, project)
+    shutil.rmtree(project / "k8s")
+    f = InitFacts(
+        name="x",
+        root=".",
+        module="example.com/x",
+        main_pkg=".",
+        go_version="1.22",
+        listens=False,
+        missing_configs=("/etc/orders/config.json",),
+    )
+    assert "DR314" in {rule for rule, _, _ in _serious(project)}
+    for rel, text in render_k8s(f).items():
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text(text, encoding="utf-8")
+    assert "DR314" not in {rule for rule, _, _ in _serious(project)}
 
 
 # -- dockready's own rules ------------------------------------------------------------
@@ -521,6 +681,12 @@ def test_unknown_ci_kind() -> None:
 
 def test_named_dockerfile_reaches_compose_and_ci() -> None:
     f = dataclasses.replace(ORDERS, dockerfile="Dockerfile.orderservice")
+    # One of several services of a module: its compose file and GitLab fragment are
+    # named after it, as its Dockerfile is (the next service's must not replace them).
+    assert list(render_compose(f)) == ["compose.orderservice.yaml"]
+    assert "docker compose -f compose.orderservice.yaml up" in only(render_compose(f))
+    assert list(render_ci(f, "gitlab")) == [".gitlab/orderservice.gitlab-ci.yml"]
+    assert "local: .gitlab/orderservice.gitlab-ci.yml" in only(render_ci(f, "gitlab"))
     compose = yaml.safe_load(only(render_compose(f)))
     assert compose["services"]["orderservice"]["build"]["dockerfile"] == "Dockerfile.orderservice"
     assert "Dockerfile.orderservice" in only(render_ci(f, "github"))

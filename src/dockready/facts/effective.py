@@ -14,7 +14,18 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from dockready.facts.docker import Copy, Dockerfile, GoBuild, Instruction, Stage
-from dockready.facts.go import Call, GoFile, Listener, Opaque, Route, Shutdown, Value, version_tuple
+from dockready.facts.go import (
+    Call,
+    GoFile,
+    GoMod,
+    Listener,
+    Opaque,
+    Route,
+    Shutdown,
+    Value,
+    VendorModules,
+    version_tuple,
+)
 from dockready.facts.images import BaseImage, ImageInfo, lookup
 from dockready.facts.index import Build, Deployment, ProjectIndex, Service
 from dockready.facts.k8s import ComposeService, Container, Handler, Workload
@@ -853,6 +864,21 @@ CGO_MODULES: dict[str, str] = {
     "github.com/DataDog/zstd": "zstd in C",
     "github.com/valyala/gozstd": "zstd in C",
 }
+
+
+def vendor_diff(mod: GoMod, vendor: VendorModules) -> list[str]:
+    """How ``vendor/modules.txt`` disagrees with go.mod (a required module missing, or
+    at another version): ``go build`` in vendor mode then stops with "inconsistent
+    vendoring". Empty when they agree."""
+    vendored = dict(vendor.modules)
+    out: list[str] = []
+    for r in mod.requires:
+        v = vendored.get(r.path)
+        if v is None:
+            out.append(f"{r.path} {r.version} is not in vendor/modules.txt")
+        elif v != r.version and v != "=>":
+            out.append(f"{r.path} is {r.version} in go.mod but {v} in vendor/")
+    return out
 
 
 def cgo_module(path: str) -> str | None:

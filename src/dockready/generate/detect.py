@@ -14,7 +14,12 @@ Decisions:
 - GOPRIVATE: when the module's own host is not a public code host, the requires on
   that same host are private (one pattern: the host).
 - Configuration files: the literal paths ``check`` (DR314) sees; relative ones that
-  exist next to go.mod are shipped, the others must be mounted.
+  exist next to go.mod are shipped, the others must be mounted (the manifests mount
+  them from a ConfigMap with placeholders).
+- Warnings, for what no generated file can fix: a listener on loopback only (DR218),
+  pprof on the service's listener (DR213), no go.sum (DR205), vendor/ out of sync
+  with go.mod (DR204), config files to fill in (DR314). The dog-food test expects
+  init to warn wherever ``check`` still finds fault with what it generated.
 """
 
 from __future__ import annotations
@@ -161,13 +166,15 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
         missing_configs=missing,
         write_dirs=_write_dirs(writes),
         dockerfile=f"Dockerfile.{name}" if several else "Dockerfile",
-        warnings=_warnings(ix, mod, listen, missing),
+        warnings=_warnings(ix, svc, name, listen, missing),
     )
 
 
 def _warnings(
-    ix: ProjectIndex, mod: GoMod, listen: _Listen, missing: tuple[str, ...]
+    ix: ProjectIndex, svc: Service, name: str, listen: _Listen, missing: tuple[str, ...]
 ) -> tuple[str, ...]:
+    mod = svc.module
+    assert mod is not None
     out: list[str] = []
     if listen.unresolved is not None:
         how = (
@@ -181,6 +188,18 @@ def _warnings(
             f"the code listens on {listen.loopback} only (loopback): nothing outside the "
             f"container can reach it; listen on :{listen.port} (DR218)"
         )
+    server = listen.server
+    if (
+        listen.loopback is None
+        and server is not None
+        and server.kind in _HTTP_KINDS
+        and eff.serves_pprof(svc, server.handler) is not None
+    ):
+        out.append(
+            f"the listener on :{listen.port} serves net/http/pprof (heap dumps, CPU "
+            "profiles): the Service and the published port expose it; serve pprof on a "
+            "separate listener bound to 127.0.0.1 (DR213)"
+        )
     fetched = [r for r in mod.requires if r.version not in _LOCAL_VERSIONS]
     if fetched and not ix.has_go_sum(mod) and mod.dir not in ix.vendors:
         n = len(fetched)
@@ -188,8 +207,18 @@ def _warnings(
             f"go.mod requires {n} module{'s' if n > 1 else ''} but there is no go.sum: the "
             "build fails until you run go mod tidy and commit go.sum (DR205)"
         )
+    vendor = ix.vendors.get(mod.dir)
+    diff = eff.vendor_diff(mod, vendor) if vendor is not None else []
+    if diff:
+        more = f" (+{len(diff) - 1} more)" if len(diff) > 1 else ""
+        out.append(
+            f"vendor/ is out of sync with go.mod ({diff[0]}{more}): the build fails with "
+            "'inconsistent vendoring' until you run go mod vendor (DR204)"
+        )
     out.extend(
-        f"the code reads {p}, which is not in the tree: ship it in the image or mount it (DR314)"
+        f"the code reads {p}, which is not in the tree: the Kubernetes manifests mount it "
+        f"from the ConfigMap {name}-config (replace its placeholder with the real file), "
+        "or ship it in the image (DR314)"
         for p in missing
     )
     return tuple(out)
@@ -316,9 +345,11 @@ def _listen(server: _Server) -> _Listen | None:
     if port is None:
         return None
     loopback = None
-    if eff.is_loopback(eff.host_of(resolved)):
+    if eff.is_loopback(eff.host_of(resolved)) and addr_env is None:
+        # (With ``addr_env`` the image sets the whole address, ``:<port>``: the
+        # loopback default never applies.)
         first = parts[0]
-        if isinstance(first, EnvRef) and len(parts) > 1 and addr_env is None:
+        if isinstance(first, EnvRef) and len(parts) > 1:
             env.insert(0, (first.name, "0.0.0.0"))  # HOST defaults to 127.0.0.1
         else:
             loopback = resolved

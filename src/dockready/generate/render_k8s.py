@@ -25,6 +25,24 @@ Decisions, for the reader of the generated files:
   route; ``tcpSocket`` only as the last resort, with a note (:func:`notes`).
 * **Grace period** = preStop sleep + drain timeout (25 s when unknown) + 5 s
   margin, rounded up (DR406 asks for strictly more than preStop + drain).
+* **Config files the tree does not hold** (``InitFacts.missing_configs``) come from
+  one ConfigMap, ``<name>-config``, in a file of its own, ``k8s/<name>.configmap.yaml``
+  (the data the user fills in stays apart from the generated workload; note that
+  ``init --force`` replaces it too). One key per file (its name; its path when two
+  share a name), holding a placeholder comment that names the file, so the service
+  fails loudly at start-up until the real contents are there. Read-only mounts:
+
+  - the **directory** when it is the service's own (``/etc/orders``): one mount for
+    all its files, and the kubelet updates the files when the ConfigMap changes;
+  - a **single file** (``subPath``) when the directory is shared with the image
+    (``/``, ``/etc``, ``/usr/local/etc``...), or another mount, a file the image ships
+    or the binary lies inside it: mounting the directory would hide them, or need a
+    mount point inside a read-only volume. ``subPath`` mounts do not receive
+    ConfigMap updates: restart the pods (``kubectl rollout restart``) after a change.
+
+  Compose mounts each file read-only from ``./config/<key>``, with
+  ``create_host_path: false`` so that a missing file stops ``docker compose up``
+  instead of mounting an empty directory in its place.
 
 Output paths: :func:`render_k8s` and :func:`render_compose` return paths relative
 to ``f.root`` (the module root). :func:`render_ci` returns paths relative to the
@@ -36,8 +54,10 @@ from __future__ import annotations
 
 import json
 import math
+import posixpath
 import re
 import shlex
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -64,6 +84,48 @@ STARTUP_PERIOD = 5
 STARTUP_FAILURES = 30  # 150 s to start before liveness takes over
 
 CI_KINDS = ("github", "gitlab")
+CONFIG_SUFFIX = "-config"  # the ConfigMap of the config files: <name>-config
+COMPOSE_CONFIG_DIR = "./config"  # where compose reads them from, next to compose.yaml
+#: Directories that hold more than the service's own files (in the image or by
+#: convention): a config file there is mounted alone (``subPath``), never the directory.
+SHARED_DIRS = frozenset(
+    {
+        "/",
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/etc/ssl",
+        "/etc/ssl/certs",
+        "/home",
+        "/lib",
+        "/lib64",
+        "/media",
+        "/mnt",
+        "/opt",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/srv",
+        "/sys",
+        "/tmp",
+        "/usr",
+        "/usr/bin",
+        "/usr/lib",
+        "/usr/local",
+        "/usr/local/bin",
+        "/usr/local/etc",
+        "/usr/local/lib",
+        "/usr/share",
+        "/var",
+        "/var/cache",
+        "/var/lib",
+        "/var/log",
+        "/var/run",
+        "/var/tmp",
+    }
+)
 
 ProbeKind = Literal["http", "grpc", "tcp"]
 
@@ -80,6 +142,17 @@ class Probe:
 class ProbePlan:
     liveness: Probe
     readiness: Probe
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigMount:
+    """A ConfigMap volume in the container: a directory, whose ``items`` map each
+    key to its file name, or one file, the key ``sub_path`` (see the module notes)."""
+
+    volume: str
+    mount_path: str
+    sub_path: str | None = None
+    items: tuple[tuple[str, str], ...] = ()
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -249,6 +322,74 @@ def _write_volumes(f: InitFacts) -> list[tuple[str, str]]:
     return out
 
 
+def config_map_name(f: InitFacts) -> str:
+    """The ConfigMap of the config files the tree does not hold: ``<name>-config``."""
+    return k8s_name(f.name)[: 63 - len(CONFIG_SUFFIX)].rstrip("-") + CONFIG_SUFFIX
+
+
+def _key_of(path: str) -> str:
+    """``path`` as a ConfigMap key (``[-._a-zA-Z0-9]+``)."""
+    key = re.sub(r"[^-._a-zA-Z0-9]+", "_", path.strip("/")).strip("_")
+    return key if key.strip(".") else "config"
+
+
+def config_keys(f: InitFacts) -> dict[str, str]:
+    """``{container path: ConfigMap key}`` for each config file the tree does not hold:
+    the file name (``config.json``), or the whole path (``etc_a_config.json``) when two
+    files share a name."""
+    paths = list(dict.fromkeys(posixpath.normpath(p) for p in f.missing_configs if p))
+    names = Counter(_key_of(posixpath.basename(p)) for p in paths)
+    out: dict[str, str] = {}
+    for p in paths:
+        key = _key_of(posixpath.basename(p))
+        if names[key] > 1:
+            key = _key_of(p)
+        while key in out.values():
+            key = "_" + key
+        out[p] = key
+    return out
+
+
+def _under(path: str, d: str) -> bool:
+    return path == d or d == "/" or path.startswith(d + "/")
+
+
+def config_mounts(f: InitFacts) -> list[ConfigMount]:
+    """How the container mounts the ConfigMap: one directory mount per directory that
+    is the service's own, one ``subPath`` mount per file elsewhere (module notes)."""
+    keys = config_keys(f)
+    by_dir: dict[str, list[str]] = {}
+    for p in keys:
+        by_dir.setdefault(posixpath.dirname(p) or "/", []).append(p)
+    # What a directory mount would hide, or would need a mount point inside.
+    busy = ["/tmp", "/" + f.name, *(p for _, p in _write_volumes(f))]
+    busy += [posixpath.normpath("/" + c) for c in f.config_files]
+    used = {"tmp", "config", *(n for n, _ in _write_volumes(f))}
+    out: list[ConfigMount] = []
+    for d, files in sorted(by_dir.items()):
+        others = busy + [p for p in keys if p not in files]
+        if d in SHARED_DIRS or any(_under(p, d) for p in others):
+            out.extend(ConfigMount("config", p, sub_path=keys[p]) for p in sorted(files))
+            continue
+        base = re.sub(r"[^a-z0-9]+", "-", d.lower()).strip("-")[:45] or "dir"
+        name, n = f"config-{base}", 2
+        while name in used:
+            name, n = f"config-{base}-{n}", n + 1
+        used.add(name)
+        items = tuple((keys[p], posixpath.basename(p)) for p in sorted(files))
+        out.append(ConfigMount(name, d, items=items))
+    return out
+
+
+def _config_volumes(mounts: list[ConfigMount]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """``(volume name, items)`` of each ConfigMap volume: one per directory mount, and
+    one (every key, no items) that the single-file mounts share."""
+    out = [(m.volume, m.items) for m in mounts if m.sub_path is None]
+    if any(m.sub_path is not None for m in mounts):
+        out.append(("config", ()))
+    return out
+
+
 def _k8s_context(f: InitFacts, hpa: bool) -> dict[str, Any]:
     name = k8s_name(f.name)
     return {
@@ -275,6 +416,10 @@ def _k8s_context(f: InitFacts, hpa: bool) -> dict[str, Any]:
         "uid": NONROOT_UID,
         "tmp_size": TMP_SIZE,
         "write_dirs": _write_volumes(f),
+        "config_map": config_map_name(f),
+        "configs": list(config_keys(f).items()),
+        "config_mounts": config_mounts(f),
+        "config_volumes": _config_volumes(config_mounts(f)),
         "hpa_min": REPLICAS,
         "hpa_max": HPA_MAX_REPLICAS,
         "hpa_cpu": HPA_CPU_UTILIZATION,
@@ -284,7 +429,8 @@ def _k8s_context(f: InitFacts, hpa: bool) -> dict[str, Any]:
 def render_k8s(f: InitFacts, *, hpa: bool = False) -> dict[str, str]:
     """``{"k8s/<name>.yaml": ...}``: Deployment, Service, PodDisruptionBudget and,
     with ``hpa``, a HorizontalPodAutoscaler (the Deployment then leaves ``replicas``
-    to it), in one multi-document file."""
+    to it), in one multi-document file; and ``k8s/<name>.configmap.yaml``, the
+    ConfigMap of the config files the tree does not hold, when there are any."""
     ctx = _k8s_context(f, hpa)
     docs = [_render("k8s/deployment.yaml.j2", **ctx)]
     if f.listens:  # a worker serves nothing: no Service, no ports, no probes
@@ -293,30 +439,46 @@ def render_k8s(f: InitFacts, *, hpa: bool = False) -> dict[str, str]:
     if hpa:
         docs.append(_render("k8s/hpa.yaml.j2", **ctx))
     header = _render("k8s/header.yaml.j2", **ctx)
-    return {f"k8s/{ctx['name']}.yaml": header + "---\n".join(docs)}
+    out = {f"k8s/{ctx['name']}.yaml": header + "---\n".join(docs)}
+    if ctx["configs"]:
+        out[f"k8s/{ctx['name']}.configmap.yaml"] = _render("k8s/configmap.yaml.j2", **ctx)
+    return out
+
+
+def _one_of_several(f: InitFacts) -> bool:
+    """Is the service one of several in its module (detect names its Dockerfile
+    ``Dockerfile.<name>``)? Its compose file and GitLab fragment then get its name too,
+    or the second service's would overwrite the first's."""
+    return posixpath.basename(f.dockerfile) != "Dockerfile"
 
 
 def render_compose(f: InitFacts) -> dict[str, str]:
-    """``{"compose.yaml": ...}``: the service built from ``./Dockerfile`` and run
-    the way the cluster runs it (non-root, read-only, /tmp writable)."""
+    """``{"compose.yaml": ...}`` (``compose.<name>.yaml`` for one of several services
+    of a module): the service built from its Dockerfile and run the way the cluster
+    runs it (non-root, read-only, /tmp writable, the config files the tree does not
+    hold mounted read-only from ``./config/``)."""
     name = k8s_name(f.name)
+    path = f"compose.{name}.yaml" if _one_of_several(f) else "compose.yaml"
     text = _render(
         "compose.yaml.j2",
         f=f,
         name=name,
+        path=path,
         port=f.port,
         uid=NONROOT_UID,
         stop_grace=stop_grace_period(f),
+        configs=[(p, f"{COMPOSE_CONFIG_DIR}/{k}") for p, k in config_keys(f).items()],
     )
-    return {"compose.yaml": text}
+    return {path: text}
 
 
 def render_ci(f: InitFacts, kind: str) -> dict[str, str]:
     """A CI pipeline that tests the module and builds its image with a build cache.
 
     ``kind`` is ``github`` (``.github/workflows/<name>-image.yml``) or ``gitlab``
-    (a ``.gitlab-ci.yml`` fragment to merge). Paths are relative to the checked
-    directory, not ``f.root`` (see the module notes).
+    (a ``.gitlab-ci.yml`` fragment to merge; ``.gitlab/<name>.gitlab-ci.yml`` to
+    include, for one of several services of a module). Paths are relative to the
+    checked directory, not ``f.root`` (see the module notes).
     """
     if kind not in CI_KINDS:
         raise ValueError(f"unknown CI kind {kind!r}: expected one of {', '.join(CI_KINDS)}")
@@ -330,7 +492,8 @@ def render_ci(f: InitFacts, kind: str) -> dict[str, str]:
         "go_sum": _root_path(f, "go.sum"),
         "go_minor": _go_minor(f),
         "private": ",".join(f.private_modules),
+        "gitlab_path": f".gitlab/{name}.gitlab-ci.yml" if _one_of_several(f) else None,
     }
     if kind == "github":
         return {f".github/workflows/{name}-image.yml": _render("ci/github.yml.j2", **ctx)}
-    return {".gitlab-ci.yml": _render("ci/gitlab-ci.yml.j2", **ctx)}
+    return {ctx["gitlab_path"] or ".gitlab-ci.yml": _render("ci/gitlab-ci.yml.j2", **ctx)}

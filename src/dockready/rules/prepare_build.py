@@ -29,6 +29,7 @@ from dockready.facts.effective import (
     linked_files,
     shell_words,
     stage_image,
+    vendor_diff,
 )
 from dockready.facts.go import EnvRef, GoFile, GoMod, version_tuple
 from dockready.facts.ignorematch import matches
@@ -824,17 +825,6 @@ def _copies_whole_context(job: _Job) -> Copy | None:
     return None
 
 
-def _vendor_diff(mod: GoMod, vendored: dict[str, str]) -> list[str]:
-    out: list[str] = []
-    for r in mod.requires:
-        v = vendored.get(r.path)
-        if v is None:
-            out.append(f"{r.path} {r.version} is not in vendor/modules.txt")
-        elif v != r.version and v != "=>":
-            out.append(f"{r.path} is {r.version} in go.mod but {v} in vendor/")
-    return out
-
-
 @rule(id="DR204", name="vendor-mode-mismatch", severity=Severity.ERROR)
 def vendor_mode_mismatch(ix: ProjectIndex) -> Iterator[Hit]:
     """
@@ -940,7 +930,7 @@ def vendor_mode_mismatch(ix: ProjectIndex) -> Iterator[Hit]:
         )
         if not (explicit or implicit):
             continue
-        diff = _vendor_diff(mod, dict(vendor.modules))
+        diff = vendor_diff(mod, vendor)
         if not diff:
             continue
         how = "-mod=vendor" if explicit else "vendor mode (vendor/modules.txt exists, go >= 1.14)"
