@@ -316,3 +316,34 @@ def test_nested_module_root(tmp_path: Path) -> None:
 def test_no_go_mod_is_no_service(tmp_path: Path) -> None:
     root = tree(tmp_path, {"main.go": main_go('\t_ = http.ListenAndServe(":8080", nil)')})
     assert facts_of(root) == []
+
+
+@pytest.mark.parametrize(
+    ("imports", "call", "why"),
+    [
+        ('"github.com/pressly/goose/v3"', 'goose.Up(nil, "migrations")', "migrations (goose)"),
+        (
+            '"github.com/golang-migrate/migrate/v4"',
+            "migrate.NewWithDatabaseInstance()",
+            "migrations (golang-migrate)",
+        ),
+        ('"github.com/cenkalti/backoff/v4"', "backoff.Retry(nil, nil)", "with backoff"),
+        ('"gorm.io/gorm"', "db.AutoMigrate(nil)", "gorm AutoMigrate"),
+    ],
+)
+def test_slow_start(tmp_path: Path, imports: str, call: str, why: str) -> None:
+    body = f'\tvar db *gorm.DB\n\t_ = db\n\t{call}\n\t_ = http.ListenAndServe(":8080", nil)'
+    if "gorm" not in imports:
+        body = f'\t{call}\n\t_ = http.ListenAndServe(":8080", nil)'
+    root = tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body, f'"net/http"\n{imports}')})
+    f = only(root)
+    assert f.slow_start and f.slow_start_why is not None and why in f.slow_start_why
+
+
+def test_fast_start_has_no_startup_probe(tmp_path: Path) -> None:
+    body = '\t_, _ = sql.Open("pgx", "")\n\t_ = http.ListenAndServe(":8080", nil)'
+    root = tree(
+        tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body, '"net/http"\n"database/sql"')}
+    )
+    f = only(root)
+    assert not f.slow_start and f.slow_start_why is None

@@ -4,11 +4,9 @@ for real services passes ``dockready check``."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,6 @@ import yaml
 from click.testing import CliRunner, Result
 
 from dockready.cli import cli
-from dockready.commands import init as init_module
 from dockready.commands.init import load_index
 from dockready.discover import SKIP_DIRS, Kind, classify
 from dockready.engine import check
@@ -34,7 +31,6 @@ REPO = HERE.parents[1]
 EXAMPLES = REPO / "examples"
 FIXTURES = REPO / "tests" / "fixtures"
 LEDGER = HERE / "fixtures" / "ledger"
-HAS_K8S = importlib.util.find_spec("dockready.generate.render_k8s") is not None
 
 GO_MOD = "module example.com/shop\n\ngo 1.22\n"
 API = """package main
@@ -235,13 +231,6 @@ KNOWN_GAPS: dict[str, Gap] = {
         "vendor/modules.txt disagrees with go.mod: a vendored build fails with 'inconsistent "
         "vendoring' until go mod vendor is run (init warns: DR204)",
     ),
-    "DR213/bad": Gap(
-        frozenset({"default", "all"}),
-        frozenset({"DR415"}),
-        "DR213",
-        "pprof (the default mux) is served on the service's only listener: any Service or "
-        "published port exposes it; the fix is in the code (DR213 on the sources; init warns)",
-    ),
     **{
         case: Gap(
             frozenset({"docker"}),
@@ -259,8 +248,6 @@ def _dogfood_params() -> list[Any]:
     out = []
     for case in SERVICES:
         for mode in MODES:
-            if mode != "docker" and not HAS_K8S:
-                continue
             gap = KNOWN_GAPS.get(case)
             marks = []
             if gap is not None and mode in gap.modes:
@@ -496,62 +483,54 @@ def test_dockerfile_only(service: Path) -> None:
     ]
 
 
-def _fake_generator(
-    monkeypatch: pytest.MonkeyPatch, calls: list[tuple[str, tuple[Any, ...]]]
-) -> None:
-    def renderer(name: str) -> Callable[..., dict[str, str]] | None:
-        def fn(f: Any, *args: Any) -> dict[str, str]:
-            calls.append((name, args))
-            return {f"{name}/{f.name}.yaml": f"# {name} {args}\n"}
-
-        return fn
-
-    monkeypatch.setattr(init_module, "_k8s_renderer", renderer)
+def _files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def test_default_is_dockerfile_and_k8s(service: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[str, tuple[Any, ...]]] = []
-    _fake_generator(monkeypatch, calls)
+def test_default_is_dockerfile_and_k8s(service: Path) -> None:
+    before = set(_files(service))
     result = run(str(service))
     assert result.exit_code == 0, result.output
-    assert calls == [("render_k8s", ())]
-    assert (service / "Dockerfile").is_file() and (
-        service / "render_k8s/orderservice.yaml"
-    ).is_file()
+    new = sorted(set(_files(service)) - before)
+    assert new == [".dockerignore", "Dockerfile", "k8s/orderservice.yaml"]
 
 
-def test_compose_and_ci(service: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[str, tuple[Any, ...]]] = []
-    _fake_generator(monkeypatch, calls)
+def test_compose_and_ci(service: Path) -> None:
+    before = set(_files(service))
     result = run(str(service), "--compose", "--ci", "gitlab")
     assert result.exit_code == 0, result.output
-    assert calls == [("render_compose", ()), ("render_ci", ("gitlab",))]
-    assert not (service / "Dockerfile").exists()
+    assert sorted(set(_files(service)) - before) == [".gitlab-ci.yml", "compose.yaml"]
 
 
-def test_ci_files_go_to_the_checked_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[tuple[str, tuple[Any, ...]]] = []
-    _fake_generator(monkeypatch, calls)
+def test_ci_files_go_to_the_checked_directory(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "repo", {"svc/api/go.mod": GO_MOD, "svc/api/main.go": API})
     result = run(str(root), "--dockerfile", "--compose", "--ci", "github")
     assert result.exit_code == 0, result.output
-    assert (root / "svc/api/Dockerfile").is_file()
-    assert (root / "svc/api/render_compose/shop.yaml").is_file()
-    assert (root / "render_ci/shop.yaml").is_file()
+    assert _files(root) == [
+        ".github/workflows/shop-image.yml",
+        "svc/api/.dockerignore",
+        "svc/api/Dockerfile",
+        "svc/api/compose.yaml",
+        "svc/api/go.mod",
+        "svc/api/main.go",
+    ]
 
 
-def test_missing_k8s_generator_is_skipped_with_a_note(
-    service: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(init_module, "_k8s_renderer", lambda name: None)
-    result = run(str(service))
-    assert result.exit_code == 0, result.output
-    assert "cannot generate Kubernetes manifests" in result.stderr and "skipped" in result.stderr
-    assert (service / "Dockerfile").is_file()
-    only_k8s = run(str(service), "--k8s")
-    assert only_k8s.exit_code == 2 and "nothing to generate" in only_k8s.stderr
+def test_manifest_notes_are_printed(tmp_path: Path) -> None:
+    # No health route: TCP probes, and init says so (on stderr, in every mode).
+    no_health = API.replace(
+        '\tmux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {})\n', ""
+    )
+    assert no_health != API
+    root = write_tree(tmp_path / "svc", {"go.mod": GO_MOD, "main.go": no_health})
+    for args in ((), ("--dry-run",)):
+        result = run(str(root), *args)
+        assert result.exit_code == 0, result.output
+        assert "note: shop: no health route found: TCP probes generated" in result.stderr
+    assert "tcpSocket" in (root / "k8s" / "shop.yaml").read_text()
+    # Only with manifests: a Dockerfile alone has no probes to explain.
+    only_docker = run(str(tmp_path / "svc"), "--dockerfile", "--force")
+    assert "TCP probes" not in only_docker.stderr
 
 
 def test_unknown_ci_kind_is_a_usage_error(service: Path) -> None:

@@ -545,6 +545,18 @@ def test_startup_probe_when_slow_to_start() -> None:
     startup = c["startupProbe"]
     assert startup["httpGet"] == c["livenessProbe"]["httpGet"]
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 60
+    assert "startupProbe" not in container(only(render_k8s(ORDERS)))
+
+
+def test_slow_start_reason_in_the_manifest_and_the_notes() -> None:
+    f = dataclasses.replace(
+        ORDERS, slow_start=True, slow_start_why="runs schema migrations (goose)"
+    )
+    text = render_k8s(f)[next(iter(render_k8s(f)))]
+    assert "startupProbe:  # the code runs schema migrations (goose): liveness waits" in text
+    (note,) = [n for n in notes(f) if "startupProbe" in n]
+    assert "the code runs schema migrations (goose)" in note and "150 s" in note
+    assert not any("startupProbe" in n for n in notes(ORDERS))
 
 
 def test_unknown_drain_timeout_produces_a_note() -> None:

@@ -3,12 +3,10 @@ compose file or CI pipeline a Go service needs, from the facts ``check`` reads."
 
 from __future__ import annotations
 
-import importlib
 import posixpath
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 
@@ -17,7 +15,6 @@ from dockready.facts.index import ProjectIndex
 from dockready.generate.model import InitFacts
 
 REPORT_BUG = "please report it at the dockready issue tracker with the command you ran"
-_K8S_MODULE = "dockready.generate.render_k8s"
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -38,19 +35,6 @@ def load_index(path: str) -> tuple[Path, ProjectIndex]:
     files, _ = discover(root, resolved)
     parsed = parse_all(files, jobs=1)
     return root, index_from(root, parsed, [f.rel for f in files])
-
-
-def _k8s_renderer(name: str) -> Callable[..., dict[str, str]] | None:
-    """``render_k8s``/``render_compose``/``render_ci`` of the Kubernetes generator, or
-    None when this build of dockready has no such generator."""
-    try:
-        module = importlib.import_module(_K8S_MODULE)
-    except ModuleNotFoundError as e:
-        if e.name == _K8S_MODULE:
-            return None
-        raise
-    fn: Any = getattr(module, name, None)
-    return fn if callable(fn) else None
 
 
 @click.command("init")
@@ -156,29 +140,19 @@ def _run(
 
     # Files relative to the service's module root, and (CI) to the checked directory:
     # GitHub and GitLab read their pipelines only at the top of the repository.
+    from dockready.generate import render_k8s
+    from dockready.generate.render_docker import render_docker
+
     service_files: dict[str, str] = {}
     top_files: dict[str, str] = {}
     if want_docker:
-        from dockready.generate.render_docker import render_docker
-
         service_files.update(render_docker(facts))
-    wanted: list[tuple[str, str, tuple[Any, ...], dict[str, str]]] = []
     if want_k8s:
-        wanted.append(("render_k8s", "Kubernetes manifests", (), service_files))
+        service_files.update(render_k8s.render_k8s(facts))
     if want_compose:
-        wanted.append(("render_compose", "a compose file", (), service_files))
+        service_files.update(render_k8s.render_compose(facts))
     if ci is not None:
-        wanted.append(("render_ci", f"a {ci} CI pipeline", (ci,), top_files))
-    for fn_name, what, args, into in wanted:
-        fn = _k8s_renderer(fn_name)
-        if fn is None:
-            _note(
-                f"note: this dockready cannot generate {what} yet ({fn_name} is missing): skipped"
-            )
-            continue
-        into.update(fn(facts, *args))
-    if not service_files and not top_files:
-        _fail("nothing to generate")
+        top_files.update(render_k8s.render_ci(facts, ci))
 
     out = Path(output_dir) if output_dir is not None else None
     try:
@@ -188,6 +162,7 @@ def _run(
         _fail(str(e))
     if dry_run:
         sys.stdout.write(writer.dry_run(planned))
+        _notes(facts, want_k8s)
         return
     if show_diff:
         text = writer.diff(planned)
@@ -195,6 +170,7 @@ def _run(
             sys.stdout.write(text)
         else:
             _note("no changes: every file is up to date")
+        _notes(facts, want_k8s)
         return
     clashing = writer.conflicts(planned)
     if clashing and not force:
@@ -214,13 +190,19 @@ def _run(
         else:
             verb = "unchanged"
         click.echo(f"{verb} {writer.display(p.path)}")
-    _notes(facts)
+    _notes(facts, want_k8s)
 
 
-def _notes(facts: InitFacts) -> None:
-    """What the generated files cannot fix: the user's next steps."""
+def _notes(facts: InitFacts, k8s: bool) -> None:
+    """What the generated files cannot fix, and what the manifests had to assume:
+    the user's next steps (on stderr)."""
+    from dockready.generate.render_k8s import notes
+
     for w in facts.warnings:
         _note(f"warning: {w}")
+    if k8s:
+        for n in notes(facts):
+            _note(f"note: {n}")
     if facts.private_modules and not facts.vendor:
         _note(
             "note: private modules: build with --secret id=netrc,src=$HOME/.netrc "

@@ -138,6 +138,7 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
     configs, missing = _configs(ix, svc, base)
     writes = eff.file_writes(svc)
     drain = eff.drain_timeout(svc)
+    slow = slow_start(linked)
     return InitFacts(
         name=name,
         root=svc.root,
@@ -146,6 +147,8 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
         go_version=mod.go or "1.16",
         toolchain=mod.toolchain,
         cgo=_needs_cgo(linked),
+        slow_start=slow is not None,
+        slow_start_why=slow,
         vendor=svc.root in ix.vendors,
         has_go_sum=ix.has_go_sum(mod),
         private_modules=private_modules(mod),
@@ -254,6 +257,33 @@ def private_modules(mod: GoMod) -> tuple[str, ...]:
     if any(_host(r.path) == host for r in mod.requires):
         return (host,)
     return ()
+
+
+#: Start-up work that can keep the listener down for long (a startupProbe then keeps
+#: the liveness probe from killing the pod mid-way): schema migrations, and retrying a
+#: dependency until it answers. Import prefixes, and what they mean.
+SLOW_START_IMPORTS = (
+    ("github.com/golang-migrate/migrate", "runs schema migrations (golang-migrate)"),
+    ("github.com/pressly/goose", "runs schema migrations (goose)"),
+    ("github.com/rubenv/sql-migrate", "runs schema migrations (sql-migrate)"),
+    ("github.com/cenkalti/backoff", "retries its dependencies with backoff (cenkalti/backoff)"),
+    ("github.com/avast/retry-go", "retries its dependencies (retry-go)"),
+)
+
+
+def slow_start(files: Iterable[GoFile]) -> str | None:
+    """Why the service may take long to start, from the files linked into it: a
+    migration or retry library it imports, or gorm's ``AutoMigrate``; None if
+    nothing says so."""
+    files = tuple(files)
+    for prefix, why in SLOW_START_IMPORTS:
+        if eff.imports_under(files, (prefix,)):
+            return why
+    for g in files:
+        for c in g.calls:
+            if c.callee.endswith(".AutoMigrate"):
+                return "runs schema migrations (gorm AutoMigrate)"
+    return None
 
 
 def _needs_cgo(files: Iterable[GoFile]) -> bool:

@@ -54,3 +54,6 @@ class InitFacts:
     dockerfile: str = "Dockerfile"
     # What the generated files cannot fix, for the user (printed by ``init``).
     warnings: tuple[str, ...] = ()
+    # Why start-up may be slow ("runs schema migrations (goose)"): the reason for
+    # ``slow_start``, for the notes and the manifest's comment.
+    slow_start_why: str | None = None

@@ -256,6 +256,12 @@ def notes(f: InitFacts) -> list[str]:
             f"{f.name}: the gRPC server has no health service; the probes use "
             f"{f.health_path} over HTTP"
         )
+    if f.slow_start and f.listens:
+        why = f"the code {f.slow_start_why}" if f.slow_start_why else "start-up may be slow"
+        out.append(
+            f"{f.name}: {why}: a startupProbe gives it "
+            f"{STARTUP_PERIOD * STARTUP_FAILURES} s to start before the liveness probe counts"
+        )
     if f.shutdown_timeout is None:
         out.append(
             f"{f.name}: no drain timeout found in the code (Server.Shutdown with a "

@@ -125,6 +125,7 @@ CALL_NAMES = (
             "QueueSubscribe",
             "Consume",
             "Open",
+            "AutoMigrate",  # gorm: schema migrations at start-up (init's startupProbe)
             # files, logs, environment
             "OpenFile",
             "WriteFile",

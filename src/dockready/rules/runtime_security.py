@@ -699,19 +699,24 @@ def _exposed_debug(
 ) -> tuple[str, tuple[Related, ...]] | None:
     """Why a port of the pod reaching ``port`` exposes pprof, or None."""
     on_port: list[_Listen] = []
+    public_ports: set[int | None] = set()
     for lst in _listens(svc):
         addr = lst.addr.resolve(env) if lst.addr is not None else None
+        if addr is None or not is_loopback(host_of(addr)):
+            public_ports.add(port_of(addr) if addr is not None else None)
         if addr is not None and port_of(addr) == port:
             if is_loopback(host_of(addr)):
                 return None  # pprof (if any) only on loopback: nothing is exposed
             on_port.append(lst)
+    # The service's only reachable listener is the application's, whatever its routes.
+    only_listener = public_ports == {port}
     for lst in on_port:
         if lst.kind not in _HTTP_KINDS:
             continue
         where = serves_pprof(svc, lst.handler)
         if where is None:
             continue
-        if _is_app_router(svc, lst.handler):
+        if only_listener or _is_app_router(svc, lst.handler):
             return None  # pprof on the application listener: DR213, fixed in the code
         mux = "http.DefaultServeMux" if lst.handler == "default" else lst.handler
         return (
@@ -749,8 +754,9 @@ def debug_port_exposed(ix: ProjectIndex) -> Iterator[Hit]:
       pprof port 6060, in a service that imports `net/http/pprof`, when no listener of
       the service is known on that port.
 
-    Decisions: pprof served on the application's own listener is DR213's finding (the
-    fix is in the code), not repeated here. A debug listener bound to loopback
+    Decisions: pprof served on the application's own listener (one with application
+    routes, or the service's only listener that is not on loopback) is DR213's
+    finding (the fix is in the code), not repeated here. A debug listener bound to loopback
     (`127.0.0.1:6060`, reached with `kubectl port-forward`) is not reachable through
     the Service, so nothing is exposed and nothing is reported. Compose ports
     published on `127.0.0.1` only are not exposed either.
