@@ -222,3 +222,13 @@ def test_dockerignore_name() -> None:
 def test_templates_are_strict() -> None:
     with pytest.raises(jinja2.UndefinedError):
         environment().from_string("{{ missing }}").render()
+
+
+def test_runtime_needs_are_named() -> None:
+    both = dataclasses.replace(BASE, needs_tls=True, needs_tz=True)
+    text = render_dockerfile(both)
+    runtime = text[text.index("FROM gcr.io/distroless") :]
+    assert "#   - CA certificates (/etc/ssl/certs), for its TLS connections" in runtime
+    assert "#   - the time zone database (/usr/share/zoneinfo), for time.LoadLocation" in runtime
+    neither = render_dockerfile(BASE)
+    assert "besides its binary" not in neither

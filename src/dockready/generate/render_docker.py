@@ -111,8 +111,20 @@ def render_dockerfile(f: InitFacts) -> str:
             env_line=env_line,
             listens=f.listens,
             port=f.port,
+            runtime_needs=_runtime_needs(f),
         )
     )
+
+
+def _runtime_needs(f: InitFacts) -> list[str]:
+    """What the code uses from the runtime image's filesystem (distroless has both;
+    ``scratch`` has neither, which is why it is never generated)."""
+    out = []
+    if f.needs_tls:
+        out.append("CA certificates (/etc/ssl/certs), for its TLS connections")
+    if f.needs_tz:
+        out.append("the time zone database (/usr/share/zoneinfo), for time.LoadLocation")
+    return out
 
 
 def _must_keep(f: InitFacts) -> list[str]:
