@@ -553,6 +553,28 @@ def test_main_package_without_go_mod(tmp_path: Path) -> None:
     assert "no go.mod" in result.stderr
 
 
+def test_invalid_go_mod_is_named(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"go.mod": "modul example.com/x\n", "main.go": WORKER})
+    result = run(str(tmp_path))
+    assert result.exit_code == 2
+    assert "notice: go.mod:1: not a valid go.mod" in result.stderr
+    assert "(go.mod: not a valid go.mod)" in result.stderr
+    assert "run go mod init" not in result.stderr
+
+
+def test_what_could_not_be_read_is_a_notice(tmp_path: Path) -> None:
+    # Go that does not parse and a binary .go file: init still generates, and says
+    # where detection may be incomplete.
+    broken = API.replace("func main() {", "func main() {\n\tx := [", 1)
+    write_tree(tmp_path, {"go.mod": GO_MOD, "main.go": broken})
+    (tmp_path / "blob.go").write_bytes(b"\xff\xfe\x00\x01binary")
+    result = run(str(tmp_path), "--dockerfile")
+    assert result.exit_code == 0, result.output
+    assert "notice: blob.go:1: skipped: binary file" in result.stderr
+    assert "notice: main.go:" in result.stderr and "could not parse" in result.stderr
+    assert (tmp_path / "Dockerfile").is_file()
+
+
 def test_missing_path(tmp_path: Path) -> None:
     result = run(str(tmp_path / "nope"))
     assert result.exit_code == 2

@@ -13,6 +13,7 @@ import click
 from dockready.engine import UsageError
 from dockready.facts.index import ProjectIndex
 from dockready.generate.model import InitFacts
+from dockready.model import Notice
 
 REPORT_BUG = "please report it at the dockready issue tracker with the command you ran"
 
@@ -26,15 +27,27 @@ def _note(message: str) -> None:
     click.echo(f"dockready: {message}", err=True)
 
 
-def load_index(path: str) -> tuple[Path, ProjectIndex]:
-    """The project index of the tree at ``path`` (no rules run), and its root on disk."""
+def load_project(path: str) -> tuple[Path, ProjectIndex, list[Notice]]:
+    """The project index of the tree at ``path`` (no rules run), its root on disk, and
+    what reading it noticed (files skipped, Go it could not parse, invalid go.mod):
+    detection is incomplete there, so ``init`` tells the user."""
     from dockready.discover import discover
     from dockready.engine import index_from, parse_all, resolve_root
 
     root, resolved = resolve_root([path])
-    files, _ = discover(root, resolved)
+    files, notices = discover(root, resolved)
     parsed = parse_all(files, jobs=1)
-    return root, index_from(root, parsed, [f.rel for f in files])
+    for p in parsed:
+        notices.extend(p.notices)
+        if p.error is not None and p.error.kind == "go.mod":
+            notices.append(Notice(p.error.message, p.error.span))
+    return root, index_from(root, parsed, [f.rel for f in files]), notices
+
+
+def load_index(path: str) -> tuple[Path, ProjectIndex]:
+    """The project index of the tree at ``path`` (no rules run), and its root on disk."""
+    root, ix, _ = load_project(path)
+    return root, ix
 
 
 @click.command("init")
@@ -109,17 +122,22 @@ def _run(
     if Path(path).exists() and not Path(path).is_dir():
         _fail(f"{path}: not a directory (give the directory of the Go module)")
     try:
-        root, ix = load_index(path)
+        root, ix, notices = load_project(path)
     except UsageError as e:
         _fail(str(e))
+    for n in sorted(notices, key=lambda n: (n.span.path, n.span.line) if n.span else ("", 0)):
+        where = f"{n.span.path}:{n.span.line}: " if n.span is not None else ""
+        _note(f"notice: {where}{n.message}")
     found = detect(ix, root)
     if not found:
         without_mod = [s.name for s in ix.services if s.module is None]
-        hint = (
-            f" ({', '.join(without_mod)} has no go.mod: run go mod init)"
-            if without_mod
-            else " (a package main with func main, in a module with a go.mod)"
-        )
+        bad_mods = [e.span.path for e in ix.parse_errors if e.kind == "go.mod"]
+        if bad_mods:
+            hint = f" ({', '.join(bad_mods)}: not a valid go.mod)"
+        elif without_mod:
+            hint = f" ({', '.join(without_mod)} has no go.mod: run go mod init)"
+        else:
+            hint = " (a package main with func main, in a module with a go.mod)"
         _fail(f"no Go service found under {path}{hint}")
     listing = ", ".join(f"{f.name} ({f.main_pkg} in {f.root})" for f in found)
     if service is not None:
