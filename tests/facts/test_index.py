@@ -44,3 +44,14 @@ def test_findings_on_joined_manifests_name_the_joined_service(tmp_path: Path) ->
         by_path.setdefault(f.span.path, set()).add(f.service)
     assert by_path["k8s/api.yaml"] == {"api"}
     assert by_path["k8s/worker.yaml"] == {"worker"}
+
+
+def test_monorepo_dockerfile_is_built_from_the_top(tmp_path: Path) -> None:
+    # services/api/Dockerfile copies services/api/... and libs/shared: its context is
+    # the repository top, and its go build (WORKDIR /src/services/api, ./cmd/api)
+    # builds services/api/cmd/api.
+    src = Path(__file__).parents[1] / "fixtures" / "DR206" / "good-monorepo"
+    outcome = check([str(src)], jobs=1)
+    (svc,) = outcome.result.services
+    assert svc.dockerfiles == ("services/api/Dockerfile",)
+    assert not [f for f in outcome.result.findings if f.rule_id == "DR206"]

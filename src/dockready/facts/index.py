@@ -132,6 +132,7 @@ class ProjectIndex:
     _mod_by_dir: dict[str, GoMod | None] = field(default_factory=dict)
     _svc_by_dir: dict[str, Service | None] = field(default_factory=dict)
     _svc_by_file: dict[str, Service | None] = field(default_factory=dict)
+    _tree_paths: frozenset[str] = frozenset()
 
     def option(self, rule_id: str, key: str, default: Any) -> Any:
         return self.options.get(rule_id, {}).get(key, default)
@@ -186,6 +187,19 @@ class ProjectIndex:
         return posixpath.join(mod.dir, "go.sum") in self.go_sums or (
             mod.dir == "." and "go.sum" in self.go_sums
         )
+
+    def tree_paths(self) -> frozenset[str]:
+        """Every discovered file and every directory above one (POSIX, relative)."""
+        if not self._tree_paths:
+            out: set[str] = {"."}
+            for p in self.all_paths:
+                out.add(p)
+                d = posixpath.dirname(p)
+                while d and d not in out:
+                    out.add(d)
+                    d = posixpath.dirname(d)
+            self._tree_paths = frozenset(out)
+        return self._tree_paths
 
     def service_of(self, path: str) -> Service | None:
         """The service a file belongs to: the one a Dockerfile, manifest or compose
@@ -326,12 +340,79 @@ def _context_for(ix: ProjectIndex, df: Dockerfile, compose: list[ComposeService]
             return ctx
     d = df.dir
     if any(m.dir == d for m in ix.modules):
-        return d
-    mod = ix.module_of(df.path)
-    return mod.dir if mod is not None else d
+        default = d
+    else:
+        mod = ix.module_of(df.path)
+        default = mod.dir if mod is not None else d
+    return _context_from_copies(ix, df, default)
 
 
-def _target_dir(ix: ProjectIndex, build: GoBuild, context: str, stage: Stage) -> str | None:
+def _context_from_copies(ix: ProjectIndex, df: Dockerfile, default: str) -> str:
+    """The build context that holds what the Dockerfile copies: ``default`` (its own
+    directory, or its module's), unless an enclosing directory holds more of its
+    ``COPY``/``ADD`` sources. ``docker build -f services/api/Dockerfile .`` from the
+    repository top is the usual monorepo build: its ``COPY services/api/go.mod``
+    exists only from there. Sources are judged on the files discovery lists and
+    their directories; globs, variables, URLs and ``.`` say nothing."""
+    sources = [
+        src.strip("/")
+        for st in df.stages
+        for c in st.copies
+        if c.from_stage is None
+        for src in c.sources
+        if src.strip("/") not in ("", ".", "./")
+        and not any(ch in src for ch in "*?[$")
+        and "://" not in src
+        and not src.startswith("..")
+    ]
+    if not sources:
+        return default
+    present = ix.tree_paths()
+
+    def found(ctx: str) -> int:
+        return sum(_norm(posixpath.join(ctx, s)) in present for s in sources)
+
+    best, best_n = default, found(default)
+    if best_n == len(sources):
+        return default
+    ctx = default
+    while ctx != ".":
+        ctx = _dir(ctx)
+        n = found(ctx)
+        if n > best_n:
+            best, best_n = ctx, n
+    return best
+
+
+def _copied_from(
+    ix: ProjectIndex, df: Dockerfile, build: GoBuild, context: str, stage: Stage, t: str
+) -> str | None:
+    """The package directory of the tree that the builder path of target ``t`` (from
+    the go build's WORKDIR) was copied from: the latest single-source ``COPY`` from
+    the context whose destination holds it (``COPY services/api services/api`` then
+    ``WORKDIR /src/services/api``); None unless that is a package directory."""
+    cp = posixpath.normpath(posixpath.join(build.workdir or stage.workdir or "/", t))
+    copies = [
+        c
+        for st in reversed(df.lineage(stage))
+        for c in st.copies
+        if c.span.line < build.span.line and c.from_stage is None and len(c.sources) == 1
+    ]
+    for c in reversed(copies):
+        dest = c.dest.rstrip("/") or "/"
+        if not (cp == dest or cp.startswith(dest.rstrip("/") + "/")):
+            continue
+        src = c.sources[0].strip("/")
+        if any(ch in src for ch in "*?[$") or src.startswith(".."):
+            return None
+        cand = _norm(posixpath.join(context, src or ".", posixpath.relpath(cp, dest)))
+        return cand if cand in ix.packages else None
+    return None
+
+
+def _target_dir(
+    ix: ProjectIndex, build: GoBuild, context: str, stage: Stage, df: Dockerfile | None = None
+) -> str | None:
     targets = build.targets or (".",)
     t = targets[0]
     mod = ix.module_of(posixpath.join(context, "x"))
@@ -341,6 +422,10 @@ def _target_dir(ix: ProjectIndex, build: GoBuild, context: str, stage: Stage) ->
         t = posixpath.dirname(t) or "."
     if t.endswith("/..."):
         t = t[:-4]
+    if df is not None and not t.startswith("/"):
+        copied = _copied_from(ix, df, build, context, stage, t)
+        if copied is not None:
+            return copied
     if t.startswith("/"):
         # An absolute path inside the builder: strip the directory the context was
         # copied to (the stage WORKDIR, or a COPY destination).
@@ -392,7 +477,7 @@ def _builds(ix: ProjectIndex) -> list[tuple[Build, str | None]]:
                     chosen = (gb, st)
         target: str | None = None
         if chosen is not None:
-            target = _target_dir(ix, chosen[0], context, chosen[1])
+            target = _target_dir(ix, chosen[0], context, chosen[1], df)
         build = Build(
             dockerfile=df,
             final=final,
