@@ -1,8 +1,9 @@
 """Acceptance: what ``dockready init`` generates really builds and runs.
 
 For ``services/inventory`` (one module, two main packages: an HTTP service and a
-worker) and ``services/ledger`` (a vendored private module, a loopback default
-address) the test runs ``dockready init`` for each service, builds each generated
+worker) ``services/ledger`` (a vendored private module, a loopback default address) and
+``services/monorepo`` (a module whose go.mod replaces a requirement with
+``../../libs/health``) the test runs ``dockready init`` for each service, builds each generated
 Dockerfile with BuildKit in a real Docker engine (on stand-ins of the base images it
 names, see ``docker_engine.py``), then runs the image the way the generated
 Deployment says the kubelet will (``kubelet.py``: user, read-only root, dropped
@@ -68,7 +69,11 @@ class Built:
 PROJECTS: dict[str, tuple[str, ...]] = {
     "inventory": ("inventory", "reindexer"),  # two main packages: Dockerfile.<name>
     "ledger": ("ledger",),  # vendored private module, loopback default address
+    "monorepo": ("api",),  # go.mod replaces ../../libs/health: built from the top
 }
+#: Where a service's module (its Dockerfile and k8s/) lies in its project; the build
+#: context is always the project's top.
+MODULE_DIRS = {"api": "services/api"}
 
 
 @pytest.fixture(scope="module")
@@ -95,14 +100,15 @@ def test_generated_files_pass_check(projects: dict[str, Path], project: str) -> 
 
 
 def _build(docker: Docker, standins: StandIns, root: Path, service: str) -> Iterator[Built]:
-    dockerfile = root / f"Dockerfile.{service}"
+    module = root / MODULE_DIRS.get(service, ".")
+    dockerfile = module / f"Dockerfile.{service}"
     if not dockerfile.exists():
-        dockerfile = root / "Dockerfile"
+        dockerfile = module / "Dockerfile"
     for ref in _FROM.findall(dockerfile.read_text()):
         standins.ensure(ref)
     image = f"dockready-acceptance/{service}:{uuid.uuid4().hex[:12]}"
     docker("build", "--file", str(dockerfile), "--tag", image, str(root), timeout=900)
-    docs = list(yaml.safe_load_all((root / "k8s" / f"{service}.yaml").read_text()))
+    docs = list(yaml.safe_load_all((module / "k8s" / f"{service}.yaml").read_text()))
     try:
         yield Built(service, image, plan(deployment_of(docs)), dockerfile)
     finally:
@@ -117,6 +123,11 @@ def inventory(docker: Docker, standins: StandIns, projects: dict[str, Path]) -> 
 @pytest.fixture(scope="module")
 def reindexer(docker: Docker, standins: StandIns, projects: dict[str, Path]) -> Iterator[Built]:
     yield from _build(docker, standins, projects["inventory"], "reindexer")
+
+
+@pytest.fixture(scope="module")
+def api(docker: Docker, standins: StandIns, projects: dict[str, Path]) -> Iterator[Built]:
+    yield from _build(docker, standins, projects["monorepo"], "api")
 
 
 @pytest.fixture(scope="module")
@@ -271,4 +282,25 @@ def test_vendored_service_on_loopback_by_default_is_reachable(
         logs = c.logs()
     assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}\n{logs}"
     assert took < p.after_sigterm - 1, f"stopped after {took:.1f} s"
+    assert "drained" in logs
+
+
+def test_monorepo_service_builds_from_the_top_with_its_local_module(
+    docker: Docker, api: Built
+) -> None:
+    # go.mod replaces example.com/monorepo/libs/health with ../../libs/health: init
+    # builds from the repository top, copies that module where the path points, and
+    # lets only the two modules into the context (Dockerfile.dockerignore).
+    text = api.dockerfile.read_text()
+    assert "COPY libs/health /src/libs/health" in text
+    assert (api.dockerfile.parent / "Dockerfile.dockerignore").is_file()
+    p = api.plan
+    assert p.readiness is not None
+    with Container(docker, api.image, p.run_args) as c:
+        status, body = wait_ready(c, p.readiness)
+        assert (status, body) == (200, "shared ok\n"), c.logs()
+        docker("stop", "--time", str(p.after_sigterm), c.id, timeout=p.after_sigterm + 30)
+        state = c.state()
+        logs = c.logs()
+    assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}\n{logs}"
     assert "drained" in logs

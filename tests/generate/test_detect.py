@@ -347,3 +347,74 @@ def test_fast_start_has_no_startup_probe(tmp_path: Path) -> None:
     )
     f = only(root)
     assert not f.slow_start and f.slow_start_why is None
+
+
+# -- local replacements: the build context ------------------------------------------------
+
+MONOREPO = FIXTURES / "DR206" / "good-monorepo"
+
+
+def test_local_replace_widens_the_build_context() -> None:
+    f = only(MONOREPO)
+    assert (f.root, f.context, f.local_modules) == ("services/api", "../..", ("libs/shared",))
+    assert not f.warnings
+
+
+def _mono(tmp_path: Path, replace: str, extra: dict[str, str] | None = None) -> Path:
+    files = {
+        "svc/go.mod": f"module example.com/svc\n\ngo 1.22\n\nrequire example.com/lib v0.0.0\n\n{replace}\n",
+        "svc/main.go": main_go('\t_ = http.ListenAndServe(":8080", nil)'),
+        "lib/go.mod": "module example.com/lib\n\ngo 1.22\n",
+        "lib/lib.go": "package lib\n",
+        **(extra or {}),
+    }
+    return tree(tmp_path, files)
+
+
+def test_replacements_are_followed_transitively(tmp_path: Path) -> None:
+    root = _mono(
+        tmp_path,
+        "replace example.com/lib => ../lib",
+        {
+            "lib/go.mod": "module example.com/lib\n\ngo 1.22\n\nreplace example.com/util => ../third_party/util\n",
+            "third_party/util/go.mod": "module example.com/util\n\ngo 1.22\n",
+        },
+    )
+    f = only(root)
+    assert (f.context, f.local_modules) == ("..", ("lib", "third_party/util"))
+
+
+def test_vendored_module_keeps_its_own_context(tmp_path: Path) -> None:
+    root = _mono(
+        tmp_path,
+        "replace example.com/lib => ../lib",
+        {
+            "svc/vendor/modules.txt": "# example.com/lib v0.0.0 => ../lib\n## explicit\nexample.com/lib\n"
+        },
+    )
+    f = only(root)
+    assert f.vendor and (f.context, f.local_modules) == (".", ())
+
+
+def test_replacement_inside_the_module_needs_nothing(tmp_path: Path) -> None:
+    root = _mono(
+        tmp_path, "replace example.com/lib => ./third_party/lib",
+        {"svc/third_party/lib/go.mod": "module example.com/lib\n\ngo 1.22\n"},
+    )  # fmt: skip
+    assert (only(root).context, only(root).local_modules) == (".", ())
+
+
+@pytest.mark.parametrize(
+    ("replace", "says"),
+    [
+        ("replace example.com/lib => /opt/src/lib", "an absolute path no build context holds"),
+        ("replace example.com/lib => ../../elsewhere/lib", "outside the checked directory"),
+    ],
+)
+def test_replacements_that_cannot_be_placed_are_warnings(
+    tmp_path: Path, replace: str, says: str
+) -> None:
+    f = only(_mono(tmp_path, replace))
+    assert f.context == "."
+    (w,) = [w for w in f.warnings if "replaces example.com/lib" in w]
+    assert w.startswith("svc/go.mod:7 ") and says in w

@@ -75,10 +75,14 @@ def _golden_cases() -> dict[str, InitFacts]:
         "orderservice-fixed": fixed,
         "ledger-vendor": ledger,  # cgo, vendored, private modules (not downloaded)
         "ledger-modules": dataclasses.replace(ledger, vendor=False),  # GOPRIVATE + netrc
+        # go.mod replaces with ../../libs/shared: built from the repository top
+        "monorepo": _detected(REPO / "tests" / "fixtures" / "DR206" / "good-monorepo"),
     }
 
 
-@pytest.mark.parametrize("case", ["orderservice-fixed", "ledger-vendor", "ledger-modules"])
+@pytest.mark.parametrize(
+    "case", ["orderservice-fixed", "ledger-vendor", "ledger-modules", "monorepo"]
+)
 def test_golden(case: str) -> None:
     f = _golden_cases()[case]
     for what, text in (
@@ -232,3 +236,46 @@ def test_runtime_needs_are_named() -> None:
     assert "#   - the time zone database (/usr/share/zoneinfo), for time.LoadLocation" in runtime
     neither = render_dockerfile(BASE)
     assert "besides its binary" not in neither
+
+
+# -- built from an enclosing directory (local replacements) ------------------------------
+
+WIDE = dataclasses.replace(
+    BASE,
+    root="services/api",
+    context="../..",
+    local_modules=("libs/shared",),
+    config_files=("configs/api.yaml",),
+)
+
+
+def test_wide_context_dockerfile() -> None:
+    text = render_dockerfile(WIDE)
+    d = parse_dockerfile("services/api/Dockerfile", text)
+    assert d.error is None
+    build = d.stages[0]
+    assert build.workdir == "/src/services/api"
+    copies = [(c.sources, c.dest) for c in build.copies]
+    assert copies == [
+        (("services/api/go.mod", "services/api/go.sum"), "/src/services/api/"),
+        (("libs/shared/go.mod",), "/src/libs/shared/"),
+        (("libs/shared",), "/src/libs/shared"),
+        (("services/api",), "/src/services/api/"),
+    ]
+    runtime = d.stages[-1]
+    assert (("services/api/configs/api.yaml",), "/configs/api.yaml") in [
+        (c.sources, c.dest) for c in runtime.copies
+    ]
+    assert "docker build -t api -f services/api/Dockerfile ." in text
+    assert "from ../.. (relative to this file)" in text
+
+
+def test_wide_context_dockerignore_lets_in_only_the_modules() -> None:
+    assert dockerignore_name(WIDE) == "Dockerfile.dockerignore"
+    ignore = parse_dockerignore(".dockerignore", render_dockerignore(WIDE))
+    for kept in ("services/api/cmd/api/main.go", "services/api/go.mod", "libs/shared/go.mod",
+                 "libs/shared/shared.go", "services/api/configs/api.yaml"):  # fmt: skip
+        assert not ignore.excludes(kept), kept
+    for gone in ("services/billing/main.go", "README.md", ".git/HEAD", "services/api/.env",
+                 "libs/shared/.git/HEAD", "services/api/k8s/api.yaml", "services/api/Dockerfile"):  # fmt: skip
+        assert ignore.excludes(gone), gone

@@ -705,3 +705,29 @@ def test_named_dockerfile_reaches_compose_and_ci() -> None:
     assert "--file" in only(render_ci(f, "gitlab"))
     plain = yaml.safe_load(only(render_compose(ORDERS)))
     assert "dockerfile" not in plain["services"]["orderservice"]["build"]
+
+
+# -- built from an enclosing directory (go.mod replaces with local directories) --------
+
+WIDE = dataclasses.replace(
+    ORDERS, root="services/api", context="../..", local_modules=("libs/shared",)
+)
+
+
+def test_wide_context_compose_builds_from_the_enclosing_directory() -> None:
+    build = yaml.safe_load(only(render_compose(WIDE)))["services"]["orderservice"]["build"]
+    assert build == {"context": "../..", "dockerfile": "services/api/Dockerfile"}
+    assert yaml.safe_load(only(render_compose(ORDERS)))["services"]["orderservice"]["build"] == {
+        "context": "."
+    }
+
+
+def test_wide_context_ci() -> None:
+    gh = yaml.safe_load(only(render_ci(WIDE, "github")))
+    push = _steps(gh["jobs"]["image"])["docker/build-push-action"]
+    assert (push["with"]["context"], push["with"]["file"]) == (".", "services/api/Dockerfile")
+    # on: (PyYAML reads the key as True)
+    paths = gh[True]["push"]["paths"]
+    assert paths[:2] == ["services/api/**", "libs/shared/**"]
+    gitlab = only(render_ci(WIDE, "gitlab"))
+    assert "--file services/api/Dockerfile\n      .\n" in gitlab

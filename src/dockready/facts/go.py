@@ -356,6 +356,24 @@ class Require(Compact):
 
 
 @dataclass(frozen=True, slots=True)
+class Replace(Compact):
+    """A ``replace`` directive: ``old`` (a module path, optionally ``@version``)
+    replaced by ``new``, a module path with ``new_version`` or a directory."""
+
+    old: str
+    new: str
+    new_version: str | None
+    span: Span
+
+    @property
+    def local(self) -> bool:
+        """Is the replacement a directory (``./x``, ``../x`` or absolute)?"""
+        return self.new_version is None and (
+            self.new.startswith(("./", "../", "/")) or self.new in (".", "..")
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class GoMod(Compact):
     path: str
     module: str
@@ -365,6 +383,11 @@ class GoMod(Compact):
     toolchain_span: Span | None = None
     requires: tuple[Require, ...] = ()
     error: Span | None = None
+    replaces: tuple[Replace, ...] = ()
+
+    @property
+    def local_replaces(self) -> tuple[Replace, ...]:
+        return tuple(r for r in self.replaces if r.local)
 
     @property
     def dir(self) -> str:

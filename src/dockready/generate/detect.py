@@ -139,6 +139,8 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
     writes = eff.file_writes(svc)
     drain = eff.drain_timeout(svc)
     slow = slow_start(linked)
+    vendored = svc.root in ix.vendors
+    context, local_modules, outside = build_context(ix, mod, vendored)
     return InitFacts(
         name=name,
         root=svc.root,
@@ -149,7 +151,9 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
         cgo=_needs_cgo(linked),
         slow_start=slow is not None,
         slow_start_why=slow,
-        vendor=svc.root in ix.vendors,
+        context=context,
+        local_modules=local_modules,
+        vendor=vendored,
         has_go_sum=ix.has_go_sum(mod),
         private_modules=private_modules(mod),
         port=listen.port,
@@ -169,7 +173,7 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
         missing_configs=missing,
         write_dirs=_write_dirs(writes),
         dockerfile=f"Dockerfile.{name}" if several else "Dockerfile",
-        warnings=_warnings(ix, svc, name, listen, missing),
+        warnings=_warnings(ix, svc, name, listen, missing) + outside,
     )
 
 
@@ -234,6 +238,62 @@ def _main_pkg(root: str, main_dir: str) -> str:
 
 
 # -- modules ---------------------------------------------------------------------
+
+
+def build_context(
+    ix: ProjectIndex, mod: GoMod, vendored: bool
+) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The build context the module needs, relative to its root (``"."`` or
+    ``"../.."``), the local modules to copy (relative to that context), and warnings.
+
+    ``replace example.com/shared => ../../libs/shared`` makes ``go mod download`` and
+    ``go build`` read that directory: a build from the module root fails with
+    "no such file or directory", the usual monorepo surprise. The context is then the
+    nearest directory holding the module and every local replacement, followed
+    transitively through the replacements' own go.mod files. Vendored modules need
+    none of it (``go mod vendor`` copies the replaced packages into vendor/). A
+    replacement outside the checked tree, or an absolute path, cannot be placed: a
+    warning, and the module root stays the context."""
+    if vendored or not mod.local_replaces:
+        return ".", (), ()
+    warnings: list[str] = []
+    dirs: list[str] = []
+    queue = [mod]
+    seen = {mod.dir}
+    while queue:
+        m = queue.pop(0)
+        for r in m.local_replaces:
+            where = f"{m.path}:{r.span.line}"
+            if r.new.startswith("/"):
+                warnings.append(
+                    f"{where} replaces {r.old} with {r.new}, an absolute path no build context "
+                    "holds: the image build fails; use a relative path inside the repository, "
+                    "or vendor the modules (go mod vendor)"
+                )
+                continue
+            d = posixpath.normpath(posixpath.join(m.dir, r.new))
+            if d == ".." or d.startswith("../"):
+                warnings.append(
+                    f"{where} replaces {r.old} with {r.new}, outside the checked directory: "
+                    "build the image from a directory that holds it (and run init there), "
+                    "or vendor the modules (go mod vendor)"
+                )
+                continue
+            if d in seen:
+                continue
+            seen.add(d)
+            dirs.append(d)
+            replaced = next((g for g in ix.modules if g.dir == d), None)
+            if replaced is not None:
+                queue.append(replaced)
+    if not dirs:
+        return ".", (), tuple(warnings)
+    top = posixpath.commonpath([mod.dir if mod.dir != "." else "", *dirs]) or "."
+    if top == mod.dir:
+        return ".", (), tuple(warnings)  # replacements inside the module: already there
+    up = posixpath.relpath(top, mod.dir)
+    local = tuple(sorted(posixpath.relpath(d, top) for d in dirs))
+    return up, local, tuple(warnings)
 
 
 def _host(path: str) -> str:

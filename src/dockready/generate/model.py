@@ -57,3 +57,10 @@ class InitFacts:
     # Why start-up may be slow ("runs schema migrations (goose)"): the reason for
     # ``slow_start``, for the notes and the manifest's comment.
     slow_start_why: str | None = None
+    # The build context, relative to ``root``: "." (the module root), or an enclosing
+    # directory ("../..") when go.mod replaces requirements with local directories
+    # outside the module (not vendored): the image must be built from a directory
+    # that holds them all. ``local_modules`` are those directories, relative to the
+    # context, for the Dockerfile to copy.
+    context: str = "."
+    local_modules: tuple[str, ...] = ()

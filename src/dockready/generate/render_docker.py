@@ -68,16 +68,32 @@ def binary_name(f: InitFacts) -> str:
     return f.name
 
 
+def module_dir(f: InitFacts) -> str:
+    """The module root relative to the build context: ``.``, or ``services/api`` when
+    the context is an enclosing directory (``f.context``)."""
+    if f.context == ".":
+        return "."
+    context = posixpath.normpath(posixpath.join(f.root, f.context))
+    return posixpath.relpath(f.root, context)
+
+
 def dockerignore_name(f: InitFacts) -> str:
     """``.dockerignore``, or ``<Dockerfile>.dockerignore`` next to a Dockerfile with
-    another name (BuildKit reads that one first)."""
-    if posixpath.basename(f.dockerfile) == "Dockerfile":
+    another name, or built from an enclosing directory (BuildKit reads that one first,
+    so the context's own .dockerignore, shared with others, is left alone)."""
+    if posixpath.basename(f.dockerfile) == "Dockerfile" and f.context == ".":
         return posixpath.join(posixpath.dirname(f.dockerfile), ".dockerignore")
     return f.dockerfile + ".dockerignore"
 
 
-def _copy_args(src: str) -> str:
-    dest = "/" + src
+def _in_context(f: InitFacts, path: str) -> str:
+    """``path`` (relative to the module root) relative to the build context."""
+    mod = module_dir(f)
+    return path if mod == "." else posixpath.join(mod, path)
+
+
+def _copy_args(src: str, dest_rel: str | None = None) -> str:
+    dest = "/" + (src if dest_rel is None else dest_rel)
     if any(ch.isspace() or ch in "\"'\\$" for ch in src):
         return json.dumps([src, dest])
     return f"{src} {dest}"
@@ -86,8 +102,9 @@ def _copy_args(src: str) -> str:
 def render_dockerfile(f: InitFacts) -> str:
     private = ",".join(f.private_modules) if not f.vendor else ""
     build_opts = ""
-    if f.dockerfile != "Dockerfile":
-        build_opts += f"-f {f.dockerfile} "
+    mod = module_dir(f)
+    if f.dockerfile != "Dockerfile" or mod != ".":
+        build_opts += f"-f {_in_context(f, f.dockerfile)} "
     if private:
         build_opts += "--secret id=netrc,src=$HOME/.netrc "
     env_line = " ".join(f"{k}={v}" for k, v in f.listen_env) if f.listens else ""
@@ -107,7 +124,10 @@ def render_dockerfile(f: InitFacts) -> str:
             main_pkg=f.main_pkg,
             runtime_image=CGO_RUNTIME if f.cgo else STATIC_RUNTIME,
             config_files=f.config_files,
-            config_copies=[_copy_args(c) for c in f.config_files],
+            config_copies=[_copy_args(_in_context(f, c), c) for c in f.config_files],
+            mod_dir=mod,
+            context_up=f.context,
+            local_modules=f.local_modules,
             env_line=env_line,
             listens=f.listens,
             port=f.port,
@@ -134,17 +154,23 @@ def _must_keep(f: InitFacts) -> list[str]:
     if f.vendor:
         keep.append("vendor/modules.txt")
     keep.extend(f.config_files)
-    return keep
+    out = [_in_context(f, p) for p in keep]
+    out.extend(posixpath.join(d, "go.mod") for d in f.local_modules)
+    return out
 
 
 def render_dockerignore(f: InitFacts) -> str:
     """The .dockerignore, with ``!`` exceptions for anything the build or the image
-    needs that a pattern would exclude (a config file under ``k8s/``...)."""
+    needs that a pattern would exclude (a config file under ``k8s/``...). Built from
+    an enclosing directory, it lets in only the module and its local replacements
+    (``*``, then ``!services/api``...), and excludes the usual at any depth."""
     template = environment().get_template("dockerignore.j2")
-    base = template.render(keep=[])
+    wide = f.context != "."
+    include = [module_dir(f), *f.local_modules] if wide else []
+    base = template.render(keep=[], include=include)
     patterns = parse_dockerignore(".dockerignore", base)
     keep = [p for p in _must_keep(f) if patterns.excludes(p)]
-    return template.render(keep=keep) if keep else base
+    return template.render(keep=keep, include=include) if keep else base
 
 
 def render_docker(f: InitFacts) -> dict[str, str]:

@@ -66,6 +66,7 @@ import jinja2
 import yaml
 
 from dockready.generate.model import InitFacts
+from dockready.generate.render_docker import module_dir
 
 IMAGE_TAG = "0.1.0"
 REPLICAS = 2
@@ -474,6 +475,8 @@ def render_compose(f: InitFacts) -> dict[str, str]:
         uid=NONROOT_UID,
         stop_grace=stop_grace_period(f),
         configs=[(p, f"{COMPOSE_CONFIG_DIR}/{k}") for p, k in config_keys(f).items()],
+        # relative to the build context (the module root, or an enclosing directory)
+        dockerfile=posixpath.normpath(posixpath.join(module_dir(f), f.dockerfile)),
     )
     return {path: text}
 
@@ -494,6 +497,15 @@ def render_ci(f: InitFacts, kind: str) -> dict[str, str]:
         "name": name,
         "root": _root_path(f),
         "at_root": _root_path(f) == ".",
+        "context": posixpath.normpath(posixpath.join(_root_path(f), f.context)),
+        # what the pipeline runs for: the module and the local modules it replaces
+        "watch": [
+            _root_path(f),
+            *(
+                posixpath.normpath(posixpath.join(_root_path(f), f.context, d))
+                for d in f.local_modules
+            ),
+        ],
         "go_mod": _root_path(f, "go.mod"),
         "go_sum": _root_path(f, "go.sum"),
         "go_minor": _go_minor(f),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockready.facts.go import GoMod, Require, VendorModules
+from dockready.facts.go import GoMod, Replace, Require, VendorModules
 from dockready.model import Span
 
 
@@ -17,12 +17,25 @@ def _unquote(tok: str) -> str:
     return tok
 
 
+def _replace(words: list[str], span: Span) -> Replace | None:
+    """``old [v] => new [v]`` (the words after ``replace``), or None if malformed."""
+    if "=>" not in words:
+        return None
+    i = words.index("=>")
+    left, right = words[:i], words[i + 1 :]
+    if not 1 <= len(left) <= 2 or not 1 <= len(right) <= 2:
+        return None
+    old = _unquote(left[0]) + (f"@{left[1]}" if len(left) == 2 else "")
+    return Replace(old, _unquote(right[0]), right[1] if len(right) == 2 else None, span)
+
+
 def parse_gomod(path: str, text: str) -> GoMod:
     """Parse a go.mod; a file with no ``module`` line gets ``error`` set."""
     module = ""
     go = toolchain = None
     go_span = toolchain_span = None
     requires: list[Require] = []
+    replaces: list[Replace] = []
     block: str | None = None
     error: Span | None = None
     for n, raw in enumerate(text.splitlines(), start=1):
@@ -38,6 +51,10 @@ def parse_gomod(path: str, text: str) -> GoMod:
                 requires.append(
                     Require(_unquote(words[0]), words[1], "indirect" in comment, Span(path, n, 1))
                 )
+            elif block == "replace":
+                r = _replace(words, Span(path, n, 1))
+                if r is not None:
+                    replaces.append(r)
             continue
         words = code.split()
         verb = words[0]
@@ -54,6 +71,10 @@ def parse_gomod(path: str, text: str) -> GoMod:
             requires.append(
                 Require(_unquote(words[1]), words[2], "indirect" in comment, Span(path, n, 1))
             )
+        elif verb == "replace":
+            r = _replace(words[1:], Span(path, n, 1))
+            if r is not None:
+                replaces.append(r)
         elif (
             verb
             not in (
@@ -82,6 +103,7 @@ def parse_gomod(path: str, text: str) -> GoMod:
         toolchain_span=toolchain_span,
         requires=tuple(requires),
         error=error,
+        replaces=tuple(replaces),
     )
 
 

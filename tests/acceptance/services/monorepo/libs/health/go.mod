@@ -1,0 +1,3 @@
+module example.com/monorepo/libs/health
+
+go 1.22
