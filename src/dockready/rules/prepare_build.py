@@ -1279,9 +1279,14 @@ def build_target_missing(ix: ProjectIndex) -> Iterator[Hit]:
       idiom for an optional `go.sum`). A missing `go.sum` while go.mod requires
       modules is DR205's.
     - a source that climbs out of the context (`COPY ../shared ./`).
+    - a local directory that go.mod `replace`s a requirement with
+      (`replace example.com/shared => ../../libs/shared`) outside the build context,
+      or one that no `COPY` puts into the builder: `go mod download` and `go build`
+      read it. Vendored builds are not judged (`go mod vendor` copies the replaced
+      packages), nor are absolute paths or builds that bind-mount the context.
 
     The build context is inferred (a compose `build.context`, else the Dockerfile's
-    module), so a path found under another directory of the tree (a target with a
+    module, or an enclosing directory that holds what it copies), so a path found under another directory of the tree (a target with a
     `main` package, a source file) is not reported: the context may be that one.
 
     ## Why is this bad?
@@ -1318,6 +1323,70 @@ def build_target_missing(ix: ProjectIndex) -> Iterator[Hit]:
         for st in df.stages:
             yield from _missing_targets(ix, tree, build, st)
             yield from _missing_sources(ix, tree, build, st)
+    for svc in ix.services:
+        for build in svc.builds:
+            yield from _missing_replacements(ix, svc, build)
+
+
+def _inside(path: str, d: str) -> bool:
+    return d == "." or path == d or path.startswith(d.rstrip("/") + "/")
+
+
+def _missing_replacements(ix: ProjectIndex, svc: Service, build: Build) -> Iterator[Hit]:
+    """go.mod ``replace`` directives with a local directory that the build cannot
+    read: outside the build context, or never copied into the builder."""
+    gb, stage, mod = build.go_build, build.build_stage, svc.module
+    if gb is None or stage is None or mod is None or not mod.local_replaces:
+        return
+    if build.context.startswith("..") or not _inside(mod.dir, build.context):
+        return
+    if mod.dir in ix.vendors and gb.mod != "mod":
+        return  # vendor mode: go mod vendor copied the replaced packages
+    if _bind_mounts(_run_at(stage, gb.span.line), stage.workdir):
+        return  # the context is mounted into the RUN: not judged
+    df = build.dockerfile
+    copies = [
+        c
+        for st in reversed(df.lineage(stage))
+        for c in st.copies
+        if c.span.line < gb.span.line and c.from_stage is None
+    ]
+    verb = "install" if gb.install else "build"
+    for r in mod.local_replaces:
+        if r.new.startswith("/"):
+            continue  # an absolute path: it may be in the builder image
+        d = _join(mod.dir, r.new)
+        related = (Related(r.span, f"replace {r.old} => {r.new}"),)
+        if not _inside(d, build.context):
+            if any(_inside(d, _join(build.context, src)) for c in copies for src in c.sources):
+                continue  # a COPY ../shared climbs out for it: that COPY is the finding
+            yield Hit(
+                gb.span,
+                f"go {verb} reads {r.new} (go.mod replaces {r.old} with it), which is "
+                f"outside the build context ({build.context}): the build fails with 'no "
+                "such file or directory'; build from a directory that holds both "
+                "(docker build -f <module>/Dockerfile <top>) and copy it, or vendor the "
+                "modules",
+                related,
+            )
+            continue
+        covered = False
+        for c in copies:
+            for src in c.sources:
+                if any(ch in src for ch in "*?[$"):
+                    covered = True  # a glob may hold it: not judged
+                    continue
+                full = _join(build.context, _source_root(src))
+                if _inside(d, full):
+                    covered = True
+        if not covered:
+            yield Hit(
+                gb.span,
+                f"go {verb} reads {r.new} (go.mod replaces {r.old} with it), but no COPY "
+                f"puts {d} into the builder: the build fails with 'no such file or "
+                "directory'",
+                related,
+            )
 
 
 def _missing_targets(ix: ProjectIndex, tree: _Tree, build: Build, st: Stage) -> Iterator[Hit]:
