@@ -609,3 +609,12 @@ def test_warnings_are_printed(tmp_path: Path) -> None:
     result = run(str(root), "--dockerfile")
     assert result.exit_code == 0
     assert "warning: go.mod requires 12 modules but there is no go.sum" in result.stderr
+
+
+def test_compose_without_a_dockerfile_says_so(service: Path) -> None:
+    result = run(str(service), "--compose")
+    assert result.exit_code == 0, result.output
+    assert "build Dockerfile, which is not there: generate it with --dockerfile" in result.stderr
+    run(str(service), "--dockerfile")
+    again = run(str(service), "--compose")
+    assert "which is not there" not in again.stderr

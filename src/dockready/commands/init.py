@@ -173,6 +173,16 @@ def _run(
         top_files.update(render_k8s.render_ci(facts, ci))
 
     out = Path(output_dir) if output_dir is not None else None
+    if (want_compose or ci is not None) and not want_docker:
+        dockerfile = (out or root / facts.root) / facts.dockerfile
+        if not dockerfile.exists():
+            what = " and ".join(
+                w for w, on in (("compose file", want_compose), ("CI pipeline", ci)) if on
+            )
+            _note(
+                f"note: the {what} build {facts.dockerfile}, which is not there: generate it "
+                "with --dockerfile"
+            )
     try:
         planned = writer.plan(service_files, out or root / facts.root)
         planned += writer.plan(top_files, out or root)
