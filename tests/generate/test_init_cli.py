@@ -166,7 +166,7 @@ SERVICE_DIRS = ((FIXTURES, "*/*", ""), (EXAMPLES, "*", "examples/"), (HERE / "fi
 MODES: dict[str, tuple[str, ...]] = {
     "docker": ("--dockerfile",),
     "default": (),
-    "all": ("--dockerfile", "--k8s", "--compose"),
+    "all": ("--dockerfile", "--k8s", "--hpa", "--compose"),
 }
 
 
@@ -618,3 +618,20 @@ def test_compose_without_a_dockerfile_says_so(service: Path) -> None:
     run(str(service), "--dockerfile")
     again = run(str(service), "--compose")
     assert "which is not there" not in again.stderr
+
+
+def test_hpa_only_when_asked(service: Path) -> None:
+    def kinds(text: str) -> list[tuple[str, str]]:
+        return [(d["apiVersion"], d["kind"]) for d in yaml.safe_load_all(text) if d]
+
+    assert run(str(service)).exit_code == 0
+    plain = kinds((service / "k8s" / "orderservice.yaml").read_text())
+    assert ("autoscaling/v2", "HorizontalPodAutoscaler") not in plain
+    result = run(str(service), "--hpa", "--force")
+    assert result.exit_code == 0, result.output
+    docs = list(yaml.safe_load_all((service / "k8s" / "orderservice.yaml").read_text()))
+    assert ("autoscaling/v2", "HorizontalPodAutoscaler") in kinds(
+        (service / "k8s" / "orderservice.yaml").read_text()
+    )
+    (deployment,) = [d for d in docs if d and d["kind"] == "Deployment"]
+    assert "replicas" not in deployment["spec"]  # the autoscaler owns the count

@@ -60,6 +60,11 @@ def load_index(path: str) -> tuple[Path, ProjectIndex]:
 )
 @click.option("--dockerfile", "want_docker", is_flag=True, help="Dockerfile and .dockerignore.")
 @click.option("--k8s", "want_k8s", is_flag=True, help="Kubernetes manifests.")
+@click.option(
+    "--hpa",
+    is_flag=True,
+    help="With the manifests, a HorizontalPodAutoscaler (autoscaling/v2) that owns the replica count.",
+)
 @click.option("--compose", "want_compose", is_flag=True, help="A compose file.")
 @click.option("--ci", type=click.Choice(["github", "gitlab"]), default=None, help="A CI pipeline.")
 @click.option("--dry-run", is_flag=True, help="Print the files instead of writing them.")
@@ -76,6 +81,7 @@ def init_cmd(
     service: str | None,
     want_docker: bool,
     want_k8s: bool,
+    hpa: bool,
     want_compose: bool,
     ci: str | None,
     dry_run: bool,
@@ -95,9 +101,11 @@ def init_cmd(
         _fail("--dry-run and --diff are exclusive")
     if not any((want_docker, want_k8s, want_compose, ci)):
         want_docker = want_k8s = True
+    if hpa and not want_k8s:
+        want_k8s = True  # the autoscaler goes with the manifests
     try:
-        _run(path, service, want_docker, want_k8s, want_compose, ci, dry_run, show_diff, force,
-             output_dir)  # fmt: skip
+        _run(path, service, want_docker, want_k8s, hpa, want_compose, ci, dry_run, show_diff,
+             force, output_dir)  # fmt: skip
     except SystemExit:
         raise
     except Exception as e:  # pragma: no cover - last resort
@@ -109,6 +117,7 @@ def _run(
     service: str | None,
     want_docker: bool,
     want_k8s: bool,
+    hpa: bool,
     want_compose: bool,
     ci: str | None,
     dry_run: bool,
@@ -166,7 +175,7 @@ def _run(
     if want_docker:
         service_files.update(render_docker(facts))
     if want_k8s:
-        service_files.update(render_k8s.render_k8s(facts))
+        service_files.update(render_k8s.render_k8s(facts, hpa=hpa))
     if want_compose:
         service_files.update(render_k8s.render_compose(facts))
     if ci is not None:
