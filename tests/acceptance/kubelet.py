@@ -9,7 +9,7 @@ it into ``docker run`` options and the probes and stop timings to apply:
   ``capabilities`` -> ``--cap-drop``/``--cap-add``; ``RuntimeDefault`` seccomp is
   Docker's default profile;
 * ``resources.limits`` -> ``--memory`` (swap off) and ``--cpus``;
-* ``env`` with literal values -> ``--env``;
+* ``env`` with literal values, or ``resourceFieldRef`` of the limits -> ``--env``;
 * ``emptyDir`` volumes -> a tmpfs of the ``sizeLimit`` (mode 1777, as an emptyDir
   is writable by any user);
 * ``ports`` -> published on 127.0.0.1 at a free host port;
@@ -23,6 +23,8 @@ A field it cannot translate is an error, not a silent difference.
 
 from __future__ import annotations
 
+import math
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +60,20 @@ def cpus(quantity: str) -> float:
         raise PlanError(f"cpu quantity {quantity!r}")
     value = float(m.group(1))
     return value / 1000 if m.group(2) == "m" else value
+
+
+def _resource_field(ref: dict[str, Any], limits: dict[str, Any]) -> str:
+    """A ``resourceFieldRef`` value as the kubelet computes it: the limit divided by
+    the divisor, rounded up; with no limit, the node's allocatable amount (here: this
+    machine's CPUs, as the container sees them)."""
+    resource = ref.get("resource")
+    divisor = str(ref.get("divisor", "1"))
+    if resource == "limits.cpu":
+        total = cpus(limits["cpu"]) if "cpu" in limits else float(os.cpu_count() or 1)
+        return str(max(1, math.ceil(total / cpus(divisor))))
+    if resource == "limits.memory" and "memory" in limits:
+        return str(math.ceil(memory_bytes(limits["memory"]) / memory_bytes(divisor)))
+    raise PlanError(f"resourceFieldRef {resource}")
 
 
 @dataclass(frozen=True)
@@ -145,9 +161,13 @@ def plan(deployment: dict[str, Any]) -> PodPlan:
         args += ["--cpus", f"{cpus(limits['cpu']):g}"]
 
     for env in c.get("env") or []:
-        if "value" not in env:
+        if "value" in env:
+            args += ["--env", f"{env['name']}={env['value']}"]
+            continue
+        field_ref = (env.get("valueFrom") or {}).get("resourceFieldRef")
+        if field_ref is None:
             raise PlanError(f"env {env.get('name')} has no literal value")
-        args += ["--env", f"{env['name']}={env['value']}"]
+        args += ["--env", f"{env['name']}={_resource_field(field_ref, limits)}"]
     if c.get("envFrom"):
         raise PlanError("envFrom is not run here")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,13 @@ def test_quantities() -> None:
     assert cpus("2") == 2.0
     with pytest.raises(PlanError):
         memory_bytes("lots")
+
+
+def test_gomaxprocs_from_the_cpu_limit() -> None:
+    # The generated manifest (go 1.22) sets GOMAXPROCS from limits.cpu; with no CPU
+    # limit the kubelet gives the node's CPUs, with one its value rounded up.
+    d = orderservice()
+    assert ("--env", f"GOMAXPROCS={os.cpu_count()}") in _pairs(plan(d).run_args)
+    d["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"] = "1500m"
+    pairs = _pairs(plan(d).run_args)
+    assert ("--env", "GOMAXPROCS=2") in pairs and ("--cpus", "1.5") in pairs

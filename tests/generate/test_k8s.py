@@ -414,8 +414,22 @@ def test_resources_and_no_cpu_limit() -> None:
         "requests": {"cpu": "100m", "memory": "128Mi"},
         "limits": {"memory": "256Mi"},
     }
-    # No CPU limit: GOMAXPROCS needs no sizing (DR220), so none is set.
-    assert "GOMAXPROCS" not in {e["name"] for e in c["env"]}
+
+
+@pytest.mark.parametrize(
+    ("go", "expected"), [("1.22", True), ("1.24.5", True), ("1.25", False), ("1.26.1", False)]
+)
+def test_gomaxprocs_follows_the_cpu_limit_below_go_125(go: str, expected: bool) -> None:
+    env = {
+        e["name"]: e
+        for e in container(only(render_k8s(dataclasses.replace(ORDERS, go_version=go))))["env"]
+    }
+    if expected:
+        assert env["GOMAXPROCS"]["valueFrom"] == {
+            "resourceFieldRef": {"resource": "limits.cpu", "divisor": "1"}
+        }
+    else:
+        assert "GOMAXPROCS" not in env  # the runtime reads the cgroup limit itself
 
 
 def test_port_env_is_the_port_as_a_string() -> None:

@@ -11,9 +11,11 @@ Decisions, for the reader of the generated files:
 
 * **No CPU limit.** A CPU limit throttles the whole process once the CFS quota of a
   period is spent, which for a Go service (GC workers, many goroutines) shows up
-  as latency spikes; the CPU *request* gives the scheduler what it needs. Without
-  a limit ``GOMAXPROCS`` sizing does not matter either (DR220 only asks for it
-  when there is a CPU limit and go < 1.25).
+  as latency spikes; the CPU *request* gives the scheduler what it needs.
+* **GOMAXPROCS** from ``resourceFieldRef: limits.cpu`` when go.mod's ``go`` line is
+  below 1.25 (the runtime reads the cgroup CPU limit only from 1.25 on, DR220): it
+  follows a CPU limit someone adds later, and is the node's CPU count (Go's own
+  default) while there is none.
 * **Memory:** request 128Mi, limit 256Mi, ``GOMEMLIMIT`` at 90% of the limit
   (DR219), floored to whole MiB.
 * **Always an ``emptyDir`` at /tmp**, whether or not the code was seen writing
@@ -302,6 +304,13 @@ def _root_path(f: InitFacts, rel: str = "") -> str:
     return f"{root}/{rel}" if rel else root
 
 
+def _needs_gomaxprocs(f: InitFacts) -> bool:
+    """go.mod's ``go`` line is below 1.25: the runtime ignores the cgroup CPU limit
+    (DR220), so the manifest sets GOMAXPROCS from ``limits.cpu``."""
+    m = re.match(r"(\d+)\.(\d+)", f.go_version)
+    return m is None or (int(m.group(1)), int(m.group(2))) < (1, 25)
+
+
 def _go_minor(f: InitFacts) -> str:
     """The Go release (``1.22``) the CI image needs: the go line or the toolchain."""
     best: tuple[int, int] = (1, 16)
@@ -404,6 +413,7 @@ def _k8s_context(f: InitFacts, hpa: bool) -> dict[str, Any]:
         "name": name,
         "image": f"{name}:{IMAGE_TAG}",
         "replicas": None if hpa else REPLICAS,
+        "gomaxprocs_env": _needs_gomaxprocs(f),
         "port": f.port,
         "port_name": port_name(f),
         "service_port": 80 if port_name(f) == "http" else f.port,
