@@ -194,6 +194,21 @@ def wait_ready(c: Container, probe: HttpProbe) -> tuple[int, str]:
     return last
 
 
+def stop_cleanly(c: Container, p: PodPlan, said: str) -> None:
+    """Stop ``c`` as the kubelet would after preStop: SIGTERM, and SIGKILL once the
+    grace period left after preStop is over. It must exit 0 on its own, well before
+    the SIGKILL, having logged ``said``."""
+    started = time.monotonic()
+    c.docker("stop", "--time", str(p.after_sigterm), c.id, timeout=p.after_sigterm + 30)
+    took = time.monotonic() - started
+    state = c.state()
+    logs = c.logs()
+    assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}\n{logs}"
+    assert not state["OOMKilled"]
+    assert took < p.after_sigterm - 1, f"stopped after {took:.1f} s: SIGKILL, not SIGTERM?"
+    assert said in logs, logs
+
+
 def test_service_answers_probes_and_stops_cleanly(docker: Docker, inventory: Built) -> None:
     p = inventory.plan
     assert p.readiness is not None and p.liveness is not None, "the manifest has no HTTP probes"
@@ -215,17 +230,9 @@ def test_service_answers_probes_and_stops_cleanly(docker: Docker, inventory: Bui
         )
         slow.start()
         time.sleep(0.3)
-        started = time.monotonic()
-        docker("stop", "--time", str(p.after_sigterm), c.id, timeout=p.after_sigterm + 30)
-        took = time.monotonic() - started
+        stop_cleanly(c, p, "drained")
         slow.join(timeout=10)
-        state = c.state()
-        logs = c.logs()
-        assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}\n{logs}"
-        assert not state["OOMKilled"]
-        assert took < p.after_sigterm - 1, f"stopped after {took:.1f} s: SIGKILL, not SIGTERM?"
         assert in_flight.get("answer") == (200, "done\n"), in_flight
-        assert "drained" in logs
 
 
 def test_without_the_emptydir_volumes_the_service_is_not_ready(
@@ -254,14 +261,7 @@ def test_worker_stops_cleanly(docker: Docker, reindexer: Built) -> None:
         while "reindexing" not in c.logs() and time.monotonic() < deadline:
             assert c.state()["Running"], c.logs()
             time.sleep(0.2)
-        started = time.monotonic()
-        docker("stop", "--time", str(p.after_sigterm), c.id, timeout=p.after_sigterm + 30)
-        took = time.monotonic() - started
-        state = c.state()
-        logs = c.logs()
-    assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}\n{logs}"
-    assert took < p.after_sigterm - 1, f"stopped after {took:.1f} s"
-    assert "SIGTERM: stopped" in logs
+        stop_cleanly(c, p, "SIGTERM: stopped")
 
 
 def test_vendored_service_on_loopback_by_default_is_reachable(
@@ -275,14 +275,7 @@ def test_vendored_service_on_loopback_by_default_is_reachable(
     with Container(docker, ledger.image, p.run_args) as c:
         status, body = wait_ready(c, p.readiness)
         assert (status, body) == (200, "ok\n"), c.logs()
-        started = time.monotonic()
-        docker("stop", "--time", str(p.after_sigterm), c.id, timeout=p.after_sigterm + 30)
-        took = time.monotonic() - started
-        state = c.state()
-        logs = c.logs()
-    assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}\n{logs}"
-    assert took < p.after_sigterm - 1, f"stopped after {took:.1f} s"
-    assert "drained" in logs
+        stop_cleanly(c, p, "drained")
 
 
 def test_monorepo_service_builds_from_the_top_with_its_local_module(
@@ -299,8 +292,4 @@ def test_monorepo_service_builds_from_the_top_with_its_local_module(
     with Container(docker, api.image, p.run_args) as c:
         status, body = wait_ready(c, p.readiness)
         assert (status, body) == (200, "shared ok\n"), c.logs()
-        docker("stop", "--time", str(p.after_sigterm), c.id, timeout=p.after_sigterm + 30)
-        state = c.state()
-        logs = c.logs()
-    assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}\n{logs}"
-    assert "drained" in logs
+        stop_cleanly(c, p, "drained")

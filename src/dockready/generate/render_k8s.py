@@ -329,13 +329,19 @@ def _write_volumes(f: InitFacts) -> list[tuple[str, str]]:
     for d in sorted({d.rstrip("/") for d in f.write_dirs if d.startswith("/")}):
         if d in ("", "/tmp") or d.startswith("/tmp/"):
             continue
-        base = re.sub(r"[^a-z0-9]+", "-", d.lower()).strip("-")[:50] or "data"
-        name, n = f"w-{base}", 2
-        while name in used:
-            name, n = f"w-{base}-{n}", n + 1
-        used.add(name)
-        out.append((name, d))
+        out.append((_volume_name("w", d, used, "data"), d))
     return out
+
+
+def _volume_name(prefix: str, path: str, used: set[str], fallback: str) -> str:
+    """A volume name for ``path`` (``w-var-cache``, ``config-etc-orders``): a DNS-1123
+    label not in ``used``, which it joins."""
+    base = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[: 54 - len(prefix)] or fallback
+    name, n = f"{prefix}-{base}", 2
+    while name in used:
+        name, n = f"{prefix}-{base}-{n}", n + 1
+    used.add(name)
+    return name
 
 
 def config_map_name(f: InitFacts) -> str:
@@ -387,11 +393,7 @@ def config_mounts(f: InitFacts) -> list[ConfigMount]:
         if d in SHARED_DIRS or any(_under(p, d) for p in others):
             out.extend(ConfigMount("config", p, sub_path=keys[p]) for p in sorted(files))
             continue
-        base = re.sub(r"[^a-z0-9]+", "-", d.lower()).strip("-")[:45] or "dir"
-        name, n = f"config-{base}", 2
-        while name in used:
-            name, n = f"config-{base}-{n}", n + 1
-        used.add(name)
+        name = _volume_name("config", d, used, "dir")
         items = tuple((keys[p], posixpath.basename(p)) for p in sorted(files))
         out.append(ConfigMount(name, d, items=items))
     return out
