@@ -223,3 +223,12 @@ def test_every_callee_a_rule_names_is_recorded() -> None:
                 if m and m.group(1) not in CALL_NAMES | not_calls:
                     missing.add(f"{path.name}: {node.value}")
     assert not missing, sorted(missing)
+
+
+def test_columns_count_characters_not_bytes() -> None:
+    # "é" and "€" are 2 and 3 bytes in UTF-8: the call after them is at character 28.
+    src = 'package main\n\nimport "net/http"\n\nfunc main() {\n\t_ = "é€"; _ = http.ListenAndServe(":8080", nil)\n}\n'
+    g = parse_go("main.go", src.encode())
+    (call,) = [c for c in g.calls if c.callee.endswith("ListenAndServe")]
+    line = src.splitlines()[call.span.line - 1]
+    assert line[call.span.col - 1 :].startswith("http.ListenAndServe")

@@ -350,8 +350,7 @@ class _Ctx:
     env_helpers: dict[str, bool] = field(default_factory=dict)
 
     def span(self, node: Node) -> Span:
-        r, c = node.start_point
-        return Span(self.path, r + 1, c + 1)
+        return _span(self.path, self.source, node)
 
     def func_index(self, byte: int) -> int:
         i = bisect_right(self.func_starts, byte) - 1
@@ -737,7 +736,7 @@ def parse_go(path: str, source: bytes) -> GoFile:
     """Parse one Go file into facts; never raises on bad Go."""
     tree = _parser().parse(source)
     root = tree.root_node
-    top = _top_level(root, path)
+    top = _top_level(root, path, source)
     ctx = _Ctx(
         path=path,
         imports={i.name: i.path for i in top.imports if i.alias not in ("_", ".")},
@@ -761,7 +760,7 @@ def parse_go(path: str, source: bytes) -> GoFile:
     _derive(ctx, res, out)
     strings = _strings(_string_sites(root, source), ctx)
     cgo = next((i.span for i in top.imports if i.path == "C"), None)
-    error = _first_error(root, path) if root.has_error else None
+    error = _first_error(root, path, source) if root.has_error else None
     return GoFile(
         path=path,
         package=top.package,
@@ -790,7 +789,7 @@ class _Top:
     types: list[Node] = field(default_factory=list)
 
 
-def _top_level(root: Node, path: str) -> _Top:
+def _top_level(root: Node, path: str, source: bytes) -> _Top:
     """Package clause, imports and declarations: all top-level, so no query needed."""
     top = _Top()
     for child in root.named_children:
@@ -802,7 +801,7 @@ def _top_level(root: Node, path: str) -> _Top:
             for lst in child.named_children:
                 if lst.type == "import_spec_list":
                     specs.extend(c for c in lst.named_children if c.type == "import_spec")
-            top.imports.extend(_imports(specs, path))
+            top.imports.extend(_imports(specs, path, source))
         elif t == "const_declaration":
             top.consts.extend(_specs(child, "const_spec"))
         elif t == "var_declaration":
@@ -824,36 +823,45 @@ def _specs(decl: Node, kind: str) -> list[Node]:
     return out
 
 
-def _first_error(root: Node, path: str) -> Span:
+def _span(path: str, source: bytes, node: Node) -> Span:
+    """Where ``node`` starts: its line, and its column in code points (tree-sitter
+    counts bytes; SARIF, editors and the text report count characters)."""
+    r, c = node.start_point
+    if c:
+        start = node.start_byte
+        before = source[start - c : start]
+        if not before.isascii():
+            c = len(before.decode("utf-8", "replace"))
+    return Span(path, r + 1, c + 1)
+
+
+def _first_error(root: Node, path: str, source: bytes) -> Span:
     for node in QueryCursor(_ERRORS).captures(root).get("e", []):
-        r, c = node.start_point
-        return Span(path, r + 1, c + 1)
+        return _span(path, source, node)
     cursor = root.walk()
     stack = [root]
     while stack:
         n = stack.pop()
         if n.is_missing:
-            r, c = n.start_point
-            return Span(path, r + 1, c + 1)
+            return _span(path, source, n)
         if n.has_error:
             stack.extend(reversed(n.children))
     del cursor
     return Span(path, 1, 1)
 
 
-def _imports(nodes: list[Node], path: str) -> list[Import]:
+def _imports(nodes: list[Node], path: str, source: bytes) -> list[Import]:
     out = []
     for n in nodes:
         p = n.child_by_field_name("path")
         if p is None:
             continue
         name = n.child_by_field_name("name")
-        r, c = n.start_point
         out.append(
             Import(
                 path=string_value(p),
                 alias=_text(name) if name is not None else None,
-                span=Span(path, r + 1, c + 1),
+                span=_span(path, source, n),
             )
         )
     return out
