@@ -216,8 +216,10 @@ _STR_TOKENS = (
 )
 # A secret-sounding name bound to a string literal (``dbPassword = "``,
 # ``Token: "``, ``"api_key": "``), searched in the lower-cased source.
+# ``name = "``, ``name := "``, ``"name": "``, and typed ``name string = "``.
 _SECRET_SITE = re.compile(
-    rb'(?:passw|pwd|secret|token|key|credential|dsn)[a-z0-9_]*"?[ \t]*(?::=|=|:)[ \t]*[`"]'
+    rb"(?:passw|pwd|secret|token|key|credential|dsn)[a-z0-9_]*\"?[ \t]*"
+    rb"(?:[a-z_][a-z0-9_.]*[ \t]*)?(?::=|=|:)[ \t]*[`\"]"
 )
 _SECRET_NAME = re.compile(
     r"(?i)(passw(or)?d|passwd|pwd|secret|token|api_?key|private_?key|access_?key|"
