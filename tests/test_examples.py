@@ -35,7 +35,7 @@ PLANTED = {
     ("DR311", "Dockerfile", 18),
     ("DR401", "k8s/deployment.yaml", 26),
     ("DR403", "k8s/deployment.yaml", 26),
-    ("DR404", "k8s/deployment.yaml", 37),
+    ("DR404", "k8s/deployment.yaml", 38),
     ("DR405", "k8s/deployment.yaml", 26),
     ("DR407", "k8s/deployment.yaml", 26),
     ("DR410", "k8s/deployment.yaml", 26),

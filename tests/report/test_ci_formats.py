@@ -150,7 +150,7 @@ def test_junit_fails_exactly_the_rules_with_findings(before: Result) -> None:
         assert len([ln for ln in (failure.text or "").splitlines() if not ln.startswith(" ")]) == n
     probe = cases[("orderservice", "DR404")].find("failure")
     assert probe is not None and probe.attrib["type"] == "error"
-    assert (probe.text or "").startswith("k8s/deployment.yaml:37:13 readiness probe")
+    assert (probe.text or "").startswith("k8s/deployment.yaml:38:21 readiness probe")
     assert "\n    ↳ cmd/orderservice/main.go:61 route /health" in (probe.text or "")
     assert cases[("orderservice", "DR403")].find("failure").attrib["type"] == "info"  # type: ignore[union-attr]
 

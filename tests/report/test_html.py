@@ -252,10 +252,10 @@ def test_everything_is_escaped(tmp_path: Path) -> None:
 def test_snippet_around_the_evidence(page_html: str) -> None:
     page = Page(page_html)
     dr404 = page.finding("DR404")
-    assert "k8s/deployment.yaml:37:13" in dr404["text"]
+    assert "k8s/deployment.yaml:38:21" in dr404["text"]
     assert "path: /healthz" in dr404["text"]  # the lines around the probe
     assert 'http.HandleFunc("/health"' in dr404["text"]  # a related end's snippet
-    assert re.search(r'<span class="ln hit" data-n="37">', page_html)
+    assert re.search(r'<span class="ln hit" data-n="38">', page_html)
 
 
 def test_secrets_are_never_shown(example: Result, page_html: str) -> None:

@@ -61,6 +61,8 @@ class Handler(Compact):
     command: tuple[str, ...] = ()
     seconds: int | None = None
     service: str | None = None
+    path_span: Span | None = None  # the ``path:`` value, for findings about the route
+    port_span: Span | None = None  # the ``port:`` value, for findings about the port
 
 
 @dataclass(frozen=True, slots=True)

@@ -693,10 +693,25 @@ def _handler(m: _Map) -> Handler | None:
             return Handler(kind, span, command=h.texts("command"))
         if kind == "sleep":
             return Handler(kind, span, seconds=h.integer("seconds"))
+        port_span = h.value_span("port")
         if kind == "grpc":
-            return Handler(kind, span, port=h.integer("port"), service=h.text("service"))
+            return Handler(
+                kind,
+                span,
+                port=h.integer("port"),
+                service=h.text("service"),
+                port_span=port_span,
+            )
         path = h.text("path") if kind == "httpGet" else None
-        return Handler(kind, span, path=path, port=_port(h.get("port")))
+        path_span = h.value_span("path") if kind == "httpGet" else None
+        return Handler(
+            kind,
+            span,
+            path=path,
+            port=_port(h.get("port")),
+            path_span=path_span,
+            port_span=port_span,
+        )
     return None
 
 

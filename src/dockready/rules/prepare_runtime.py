@@ -151,7 +151,12 @@ def _declared(ix: ProjectIndex, rt: Runtime, probes: bool = False) -> list[_Decl
                 n = c.port_number(pr.handler.port)
                 if n is not None:
                     out.append(
-                        _Declared(n, pr.handler.span, f"the {pr.which} probe (port {n})", "probe")
+                        _Declared(
+                            n,
+                            pr.handler.port_span or pr.handler.span,
+                            f"the {pr.which} probe (port {n})",
+                            "probe",
+                        )
                     )
     return out
 

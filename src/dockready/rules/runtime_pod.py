@@ -617,13 +617,17 @@ def _probe_hits(
             "grpc": f"uses gRPC health on {port}",
             "tcpSocket": f"connects to {port}",
         }[h.kind]
+        # The finding points at what is wrong: the port, the path, or the handler.
         problem = _port_problem(probe, p, where, bls)
+        span = h.port_span
         if problem is None and h.kind == "httpGet":
             problem = _path_problem(probe, p, path, where, code, bls)
+            span = h.path_span
         elif problem is None and h.kind == "grpc":
             problem = _grpc_problem(svc, probe, where, bls)
+            span = h.span
         if problem is not None:
-            yield Hit(h.span, problem[0], related=problem[1], service=svc.name)
+            yield Hit(span or h.span, problem[0], related=problem[1], service=svc.name)
 
 
 @rule(id="DR404", name="probe-not-served", severity=Severity.ERROR)
