@@ -286,6 +286,17 @@ class ComposePort(Compact):
 
 
 @dataclass(frozen=True, slots=True)
+class ComposeBind(Compact):
+    """A ``volumes:`` entry that mounts a host path (``/var/run/docker.sock:/x``, or
+    the long form with ``type: bind``); named volumes are not binds."""
+
+    span: Span
+    source: str
+    target: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ComposeService(Compact):
     name: str
     path: str
@@ -304,6 +315,11 @@ class ComposeService(Compact):
     mem_limit: str | None = None
     user: str | None = None
     read_only: bool = False
+    privileged: bool = False
+    privileged_span: Span | None = None
+    cap_add: tuple[str, ...] = ()
+    cap_add_span: Span | None = None
+    binds: tuple[ComposeBind, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from yaml.scanner import Scanner
 
 from dockready.facts.k8s import (
     WORKLOAD_KINDS,
+    ComposeBind,
     ComposePort,
     ComposeService,
     ConfigMap,
@@ -934,7 +935,43 @@ def _compose_service(name: str, key: Node, s: _Map) -> ComposeService:
         mem_limit=s.text("mem_limit") or _deploy_memory(s),
         user=s.text("user"),
         read_only=bool(s.flag("read_only")),
+        privileged=bool(s.flag("privileged")),
+        privileged_span=s.key_span("privileged"),
+        cap_add=s.texts("cap_add"),
+        cap_add_span=s.key_span("cap_add"),
+        binds=_binds(s),
     )
+
+
+def _is_host_path(source: str) -> bool:
+    """Compose reads a short-syntax source as a host path when it starts with ``/``,
+    ``.`` or ``~`` (anything else names a volume)."""
+    return source.startswith(("/", ".", "~"))
+
+
+def _binds(s: _Map) -> tuple[ComposeBind, ...]:
+    """The host paths of ``volumes:``: ``src:dst[:ro]`` strings and ``type: bind``
+    mappings."""
+    node = s.get("volumes")
+    if not isinstance(node, SequenceNode):
+        return ()
+    out: list[ComposeBind] = []
+    for item in node.value:
+        if isinstance(item, ScalarNode):
+            parts = str(item.value).split(":")
+            if len(parts) >= 2 and _is_host_path(parts[0]):
+                mode = parts[2] if len(parts) > 2 else ""
+                out.append(
+                    ComposeBind(_span(s.path, item), parts[0], parts[1], "ro" in mode.split(","))
+                )
+        elif isinstance(item, MappingNode):
+            m = _Map(item, s.path)
+            source, target = m.text("source"), m.text("target")
+            if m.text("type") == "bind" and source and target:
+                out.append(
+                    ComposeBind(_span(s.path, item), source, target, bool(m.flag("read_only")))
+                )
+    return tuple(out)
 
 
 def _build(s: _Map) -> tuple[str | None, str | None]:

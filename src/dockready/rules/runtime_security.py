@@ -211,7 +211,8 @@ def privilege_escalation(ix: ProjectIndex) -> Iterator[Hit]:
     everything that is wrong; it is on the offending `securityContext` field when
     there is one, else on the container.
 
-    Compose `privileged:` and `cap_add:` are not checked (not parsed yet).
+    In compose files: `privileged: true`, and the same dangerous capabilities in
+    `cap_add:` (local runs are not held to the pod's `drop: [ALL]`).
 
     ## Why is this bad?
     A privileged container is root on the node. Without `allowPrivilegeEscalation:
@@ -265,6 +266,20 @@ def privilege_escalation(ix: ProjectIndex) -> Iterator[Hit]:
                 span = span or sec.span_of("caps_add")
             if issues:
                 yield Hit(span or c.span, f"container {c.name}: " + "; ".join(issues))
+    for cs in ix.compose_services:
+        # Local runs are not held to the pod's drop-ALL: only what compose adds.
+        if cs.privileged:
+            yield Hit(
+                cs.privileged_span or cs.span,
+                f"compose service {cs.name}: privileged: true (every capability and device "
+                "of the host)",
+            )
+        added = sorted({_cap(x) for x in cs.cap_add} & _DANGEROUS_CAPS)
+        if added:
+            yield Hit(
+                cs.cap_add_span or cs.span,
+                f"compose service {cs.name}: adds capabilities " + ", ".join(added),
+            )
 
 
 # --------------------------------------------------------------------------- DR411
@@ -339,7 +354,9 @@ def sensitive_host_mount(ix: ProjectIndex) -> Iterator[Hit]:
     `/proc`, `/sys`, `/dev`, `/boot`, `/root`, `/home`, `/var/run` and `/run` (and
     any `*.sock` below them), `/var/lib/kubelet`, `/var/lib/docker`,
     `/var/lib/containerd`, `/var/lib/etcd` and `/etc/kubernetes` (and below). The
-    finding is on the volume; the mounts that use it are related locations.
+    finding is on the volume; the mounts that use it are related locations. Compose
+    bind mounts of the same paths (`/var/run/docker.sock:/var/run/docker.sock`, or
+    `type: bind`) are reported on the `volumes:` entry.
     `readOnly: true` does not make these safe (a socket is still usable, keys still
     readable), so it does not silence the finding. Node agents that really need one
     of these should suppress the finding where they do.
@@ -388,6 +405,15 @@ def sensitive_host_mount(ix: ProjectIndex) -> Iterator[Hit]:
                 f"hostPath volume {v.name} mounts {v.source} from the node: {why}",
                 related=related,
             )
+    for cs in ix.compose_services:
+        for b in cs.binds:
+            why = _sensitive(b.source)
+            if why is not None:
+                yield Hit(
+                    b.span,
+                    f"compose service {cs.name} mounts {b.source} from the host at "
+                    f"{b.target}{' (read-only)' if b.read_only else ''}: {why}",
+                )
 
 
 # --------------------------------------------------------------------------- DR412
