@@ -178,6 +178,10 @@ def test_written_directories_get_writable_volumes() -> None:
     assert set(mounts) == {"/tmp", "/var/log", "/var/cache/app"}  # /tmp/x is under /tmp
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert all("emptyDir" in volumes[name] for name in mounts.values())
+    # compose runs it read-only too: the same directories are tmpfs mounts there
+    (svc,) = yaml.safe_load(only(render_compose(VARIANTS["writes"])))["services"].values()
+    assert svc["read_only"] is True
+    assert set(svc["tmpfs"]) == {"/tmp", "/var/log", "/var/cache/app"}
 
 
 @pytest.mark.parametrize("hpa", [False, True])

@@ -320,6 +320,10 @@ class ComposeService(Compact):
     cap_add: tuple[str, ...] = ()
     cap_add_span: Span | None = None
     binds: tuple[ComposeBind, ...] = ()
+    # Container paths a read-only root still lets the service write: tmpfs mounts and
+    # volumes (named, anonymous or bind) not marked read-only.
+    writable: tuple[str, ...] = ()
+    read_only_span: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)

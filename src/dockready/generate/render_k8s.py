@@ -489,6 +489,7 @@ def render_compose(f: InitFacts) -> dict[str, str]:
         configs=[(p, f"{COMPOSE_CONFIG_DIR}/{k}") for p, k in config_keys(f).items()],
         # relative to the build context (the module root, or an enclosing directory)
         dockerfile=posixpath.normpath(posixpath.join(module_dir(f), f.dockerfile)),
+        write_dirs=_write_volumes(f),
     )
     return {path: text}
 

@@ -940,7 +940,34 @@ def _compose_service(name: str, key: Node, s: _Map) -> ComposeService:
         cap_add=s.texts("cap_add"),
         cap_add_span=s.key_span("cap_add"),
         binds=_binds(s),
+        writable=_writable(s),
+        read_only_span=s.key_span("read_only"),
     )
+
+
+def _writable(s: _Map) -> tuple[str, ...]:
+    """Targets of ``tmpfs:`` and of ``volumes:`` that are not read-only."""
+    out: list[str] = []
+    tmpfs = s.get("tmpfs")
+    items = (
+        [tmpfs] if isinstance(tmpfs, ScalarNode) else tmpfs.value
+        if isinstance(tmpfs, SequenceNode) else []
+    )  # fmt: skip
+    out.extend(str(n.value).split(":", 1)[0] for n in items if isinstance(n, ScalarNode))
+    node = s.get("volumes")
+    for item in node.value if isinstance(node, SequenceNode) else []:
+        if isinstance(item, ScalarNode):
+            parts = str(item.value).split(":")
+            if len(parts) == 1:
+                out.append(parts[0])  # an anonymous volume
+            elif "ro" not in (parts[2].split(",") if len(parts) > 2 else []):
+                out.append(parts[1])
+        elif isinstance(item, MappingNode):
+            m = _Map(item, s.path)
+            target = m.text("target")
+            if target and not m.flag("read_only") and m.text("type") != "image":
+                out.append(target)
+    return tuple(t for t in out if t.startswith("/"))
 
 
 def _is_host_path(source: str) -> bool:

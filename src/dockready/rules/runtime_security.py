@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from dockready.facts.effective import (
     PPROF_IMPORT,
+    compose_runtime,
     effective_user,
     file_writes,
     final_copies,
@@ -103,6 +104,10 @@ def readonly_root_but_writes(ix: ProjectIndex) -> Iterator[Hit]:
     image already has (`/tmp`, the `WORKDIR` or a parent of a `COPY` destination)
     writes nothing and is not reported.
 
+    Compose services with `read_only: true` are checked the same way: `tmpfs:`
+    entries and volumes not marked `:ro` (named, anonymous or bind) are writable;
+    the finding is on `read_only`.
+
     ## Why is this bad?
     Every such write fails at runtime with `read-only file system`: the upload that
     spools to a temp file, the log file opened at start-up (which usually kills the
@@ -147,29 +152,57 @@ def readonly_root_but_writes(ix: ProjectIndex) -> Iterator[Hit]:
             if sec.read_only_root is not True:
                 continue
             writable = [m.mount_path for m in c.mounts if not m.read_only]
-            seen: dict[str, Related] = {}
-            for w in file_writes(svc, ix.env_for(svc, dep)):
-                path = _absolute(w.path, workdir)
-                if path is None or path in seen:
-                    continue
-                if any(_under(path, root) for root in (*_ALWAYS_WRITABLE, *writable)):
-                    continue
-                if w.what in _MKDIRS and _in_image(path, svc.builds):
-                    continue
-                where = "the temp directory " + path if w.temp else path
-                seen[path] = Related(w.span, f"{w.what} writes {where}")
+            seen = _blocked_writes(svc, ix.env_for(svc, dep), workdir, writable)
             if not seen:
                 continue
             paths = list(seen)
-            listed = paths[0] if len(paths) == 1 else ", ".join(paths[:-1]) + " and " + paths[-1]
             yield Hit(
                 sec.span_of("read_only_root") or c.span,
-                f"readOnlyRootFilesystem is true but the code writes {listed}, not on a "
-                f"writable volume of container {c.name}: "
+                f"readOnlyRootFilesystem is true but the code writes {_listed(paths)}, not "
+                f"on a writable volume of container {c.name}: "
                 f"{'the write fails' if len(paths) == 1 else 'these writes fail'} with "
                 "'read-only file system'; mount an emptyDir there",
                 related=tuple(seen.values()),
             )
+        for cs in svc.compose:
+            if not cs.read_only:
+                continue
+            env = compose_runtime(svc, cs).env
+            seen = _blocked_writes(svc, env, workdir, list(cs.writable))
+            if not seen:
+                continue
+            paths = list(seen)
+            yield Hit(
+                cs.read_only_span or cs.span,
+                f"compose service {cs.name} has read_only: true but the code writes "
+                f"{_listed(paths)}, not on a tmpfs or volume: "
+                f"{'the write fails' if len(paths) == 1 else 'these writes fail'} with "
+                "'read-only file system'; add tmpfs: [/tmp] (or a volume) there",
+                related=tuple(seen.values()),
+            )
+
+
+def _listed(paths: list[str]) -> str:
+    return paths[0] if len(paths) == 1 else ", ".join(paths[:-1]) + " and " + paths[-1]
+
+
+def _blocked_writes(
+    svc: Service, env: Mapping[str, str], workdir: str | None, writable: list[str]
+) -> dict[str, Related]:
+    """The places the code writes that a read-only root with ``writable`` mounts
+    refuses, by path, with where the code writes them."""
+    seen: dict[str, Related] = {}
+    for w in file_writes(svc, env):
+        path = _absolute(w.path, workdir)
+        if path is None or path in seen:
+            continue
+        if any(_under(path, root) for root in (*_ALWAYS_WRITABLE, *writable)):
+            continue
+        if w.what in _MKDIRS and _in_image(path, svc.builds):
+            continue
+        where = "the temp directory " + path if w.temp else path
+        seen[path] = Related(w.span, f"{w.what} writes {where}")
+    return seen
 
 
 # --------------------------------------------------------------------------- DR410
