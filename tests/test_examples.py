@@ -38,10 +38,12 @@ PLANTED = {
     ("DR404", "k8s/deployment.yaml", 38),
     ("DR405", "k8s/deployment.yaml", 26),
     ("DR407", "k8s/deployment.yaml", 26),
+    ("DR408", "k8s/deployment.yaml", 26),
     ("DR410", "k8s/deployment.yaml", 26),
     ("DR413", "k8s/deployment.yaml", 6),
     ("DR414", "k8s/deployment.yaml", 27),
     ("DR415", "k8s/deployment.yaml", 55),
+    ("DR417", "k8s/deployment.yaml", 15),
     ("DR420", "cmd/orderservice/main.go", 99),
 }
 

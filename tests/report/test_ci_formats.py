@@ -303,12 +303,12 @@ def test_markdown_escapes_table_cells() -> None:
 def test_markdown_summary(before: Result) -> None:
     md = markdown.render(before)
     lines = md.splitlines()
-    assert lines[0] == "### dockready: 13 errors, 20 warnings, 1 info"
+    assert lines[0] == "### dockready: 13 errors, 20 warnings, 3 info"
     assert "| orderservice | passed | failed |" in lines
-    assert "| 4 · Running it | 8 | 10 |" in lines
+    assert "| 4 · Running it | 8 | 12 |" in lines
     assert "#### 4 · Running it" in lines
     assert (
-        sum(1 for line in lines if line.startswith(("| error |", "| warning |", "| info |"))) == 34
+        sum(1 for line in lines if line.startswith(("| error |", "| warning |", "| info |"))) == 36
     )
     assert "No problems found." not in md
 

@@ -198,6 +198,7 @@ class Workload(Compact):
     labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
     enable_service_links: bool | None = None
+    replicas_span: Span | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:

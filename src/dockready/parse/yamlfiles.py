@@ -524,6 +524,7 @@ def _workload(m: _Map, kind: str, api: str) -> Workload:
         path=m.path,
         span=_kind_span(m),
         replicas=spec.integer("replicas") if spec is not None and kind != "Pod" else None,
+        replicas_span=spec.key_span("replicas") if spec is not None else None,
         labels=_meta_pairs(template, "labels") if template is not None else (),
         annotations=_annotations(m, template),
         **_pod_fields(pod),

@@ -43,6 +43,67 @@ def _under(path: str, root: str) -> bool:
     return root == "/" or path == root or path.startswith(root + "/")
 
 
+# --------------------------------------------------------------------------- DR408
+
+
+@rule(id="DR408", name="writable-root-filesystem", severity=Severity.INFO)
+def writable_root_filesystem(ix: ProjectIndex) -> Iterator[Hit]:
+    """
+    ## What it does
+    Finds Kubernetes containers (not init containers) whose `securityContext` does
+    not set `readOnlyRootFilesystem: true`. The finding is on the container's
+    `readOnlyRootFilesystem` when it is set to `false`, else on the container.
+
+    Writes the code makes under a read-only root are DR409's; this rule only asks
+    for the setting.
+
+    ## Why is this bad?
+    A writable root filesystem lets an attacker who gets code execution drop tools
+    and binaries into the image's directories and keep them until the pod goes, and
+    lets a bug fill the node's ephemeral storage with files nobody knows about. A Go
+    service needs no writable root: its binary and files are read-only inputs, and
+    its temp files belong on an `emptyDir`.
+
+    ## Example
+    ```yaml
+    securityContext:
+      allowPrivilegeEscalation: false
+    ```
+
+    ## Use instead
+    ```yaml
+    securityContext:
+      allowPrivilegeEscalation: false
+      readOnlyRootFilesystem: true
+    volumeMounts:
+      - name: tmp
+        mountPath: /tmp
+    ```
+    with an `emptyDir` volume for `/tmp` (and for any directory the code writes:
+    DR409 names them).
+
+    ## Fix safety
+    Needs review: a service that writes under the root fails with 'read-only file
+    system' until each directory it writes gets a volume.
+
+    ## References
+    - [Kubernetes: Configure a Security Context](https://kubernetes.io/docs/tasks/configure-pod-container/security-context/)
+    - [CIS Kubernetes Benchmark 5.7.x: immutable container filesystems](https://www.cisecurity.org/benchmark/kubernetes)
+    """
+    for w in ix.workloads:
+        for c in w.containers:
+            sec = c.security
+            if sec.read_only_root is True:
+                continue
+            said = "is false" if sec.read_only_root is False else "is not set"
+            yield Hit(
+                sec.span_of("read_only_root") or c.span,
+                f"container {c.name}: readOnlyRootFilesystem {said}: the image's files can "
+                "be changed at run time; set it to true and mount an emptyDir where the "
+                "code writes",
+            )
+
+
 # --------------------------------------------------------------------------- DR409
 
 # Writable in every container whatever the root filesystem (tmpfs / pseudo files).
@@ -946,6 +1007,86 @@ def host_namespaces(ix: ProjectIndex) -> Iterator[Hit]:
                 s.mode_span or s.span,
                 f"compose service {s.name} shares the host's namespaces: {', '.join(modes)}",
             )
+
+
+# --------------------------------------------------------------------------- DR417
+
+_REPLICATED = frozenset({"Deployment", "StatefulSet"})
+
+
+@rule(id="DR417", name="single-replica-no-pdb", severity=Severity.INFO)
+def single_replica_no_pdb(ix: ProjectIndex) -> Iterator[Hit]:
+    """
+    ## What it does
+    Finds Deployments and StatefulSets that a Service routes to (a served workload)
+    and that run one replica (`replicas: 1`, or unset, which is 1, with no
+    HorizontalPodAutoscaler targeting the workload), or that no
+    PodDisruptionBudget in their namespace selects. One finding per workload, on its
+    `replicas:` line (else its `kind:` line), says which.
+
+    ## Why is this bad?
+    With one replica every rollout, node drain, eviction and crash is an outage of
+    the service. Without a PodDisruptionBudget a node drain (cluster upgrades,
+    autoscaler scale-down) may evict every replica at once, however many there are.
+
+    ## Example
+    ```yaml
+    kind: Deployment
+    spec:
+      replicas: 1
+    ```
+
+    ## Use instead
+    ```yaml
+    kind: Deployment
+    spec:
+      replicas: 2
+    ---
+    apiVersion: policy/v1
+    kind: PodDisruptionBudget
+    spec:
+      minAvailable: 1
+      selector:
+        matchLabels:
+          app.kubernetes.io/name: orderservice
+    ```
+
+    ## Fix safety
+    Safe for a stateless service; a service that assumes it is alone (in-memory
+    state, a scheduler, a leader without election) needs that fixed first.
+
+    ## References
+    - [Kubernetes: Specifying a Disruption Budget](https://kubernetes.io/docs/tasks/run-application/configure-pdb/)
+    - [Kubernetes: Disruptions](https://kubernetes.io/docs/concepts/workloads/pods/disruptions/)
+    """
+    others = list(ix.others)
+    for w in ix.workloads:
+        if w.kind not in _REPLICATED or not any(ks.selects(w) for ks in ix.kservices):
+            continue
+        labels = dict(w.labels)
+        scaled = any(
+            o.kind == "HorizontalPodAutoscaler"
+            and o.namespace == w.namespace
+            and o.target == f"{w.kind}/{w.name}"
+            for o in others
+        )
+        budget = any(
+            o.kind == "PodDisruptionBudget"
+            and o.namespace == w.namespace
+            and o.selector
+            and all(labels.get(k) == v for k, v in o.selector)
+            for o in others
+        )
+        problems = []
+        if not scaled and (w.replicas is None or w.replicas <= 1):
+            unset = " (replicas is unset)" if w.replicas is None else ""
+            problems.append(f"runs one replica{unset}: every rollout, drain or crash is an outage")
+        if not budget:
+            problems.append(
+                "no PodDisruptionBudget selects its pods: a node drain may evict them all at once"
+            )
+        if problems:
+            yield Hit(w.replicas_span or w.span, f"{w.kind} {w.name}: " + "; ".join(problems))
 
 
 # --------------------------------------------------------------------------- DR420
