@@ -215,9 +215,9 @@ def _busybox(tar: tarfile.TarFile) -> None:
     _symlink(tar, "usr/bin/env", "/bin/busybox")
 
 
-def _etc(tar: tarfile.TarFile, *, home: str) -> None:
+def _etc(tar: tarfile.TarFile) -> None:
     _dir(tar, "etc")
-    _file(tar, "etc/passwd", PASSWD.replace("/root:", f"{home}:", 1).encode())
+    _file(tar, "etc/passwd", PASSWD.encode())
     _file(tar, "etc/group", GROUP.encode())
     _dir(tar, "etc/ssl")
     _dir(tar, "etc/ssl/certs")
@@ -228,7 +228,7 @@ def _etc(tar: tarfile.TarFile, *, home: str) -> None:
 def golang_rootfs(goroot: Path) -> Callable[[tarfile.TarFile], None]:
     def fill(tar: tarfile.TarFile) -> None:
         _busybox(tar)
-        _etc(tar, home="/root")
+        _etc(tar)
         _dir(tar, "root", 0o700)
         _dir(tar, "go", 0o1777)
         _dir(tar, "go/bin", 0o1777)
@@ -241,7 +241,7 @@ def golang_rootfs(goroot: Path) -> Callable[[tarfile.TarFile], None]:
 
 def distroless_static_rootfs() -> Callable[[tarfile.TarFile], None]:
     def fill(tar: tarfile.TarFile) -> None:
-        _etc(tar, home="/root")
+        _etc(tar)
         _dir(tar, "home")
         _dir(tar, "home/nonroot", 0o700, uid=65532)
         _dir(tar, "usr")
