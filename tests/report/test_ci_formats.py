@@ -305,7 +305,7 @@ def test_markdown_summary(before: Result) -> None:
     lines = md.splitlines()
     assert lines[0] == "### dockready: 13 errors, 20 warnings, 3 info"
     assert "| orderservice | passed | failed |" in lines
-    assert "| 4 · Running it | 8 | 12 |" in lines
+    assert "| 4 · Running it | 9 | 12 |" in lines
     assert "#### 4 · Running it" in lines
     assert (
         sum(1 for line in lines if line.startswith(("| error |", "| warning |", "| info |"))) == 36

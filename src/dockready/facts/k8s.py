@@ -325,6 +325,7 @@ class ComposeService(Compact):
     # volumes (named, anonymous or bind) not marked read-only.
     writable: tuple[str, ...] = ()
     read_only_span: Span | None = None
+    depends_span: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)

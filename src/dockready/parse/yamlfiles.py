@@ -943,6 +943,7 @@ def _compose_service(name: str, key: Node, s: _Map) -> ComposeService:
         binds=_binds(s),
         writable=_writable(s),
         read_only_span=s.key_span("read_only"),
+        depends_span=s.key_span("depends_on"),
     )
 
 
