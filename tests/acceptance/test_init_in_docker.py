@@ -34,7 +34,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,7 +99,7 @@ def test_generated_files_pass_check(projects: dict[str, Path], project: str) -> 
     assert not loud, "\n".join(f"{f.span}: {f.rule_id} {f.message}" for f in loud)
 
 
-def _build(docker: Docker, standins: StandIns, root: Path, service: str) -> Iterator[Built]:
+def _build(docker: Docker, standins: StandIns, root: Path, service: str) -> Built:
     module = root / MODULE_DIRS.get(service, ".")
     dockerfile = module / f"Dockerfile.{service}"
     if not dockerfile.exists():
@@ -109,30 +109,27 @@ def _build(docker: Docker, standins: StandIns, root: Path, service: str) -> Iter
     image = f"dockready-acceptance/{service}:{uuid.uuid4().hex[:12]}"
     docker("build", "--file", str(dockerfile), "--tag", image, str(root), timeout=900)
     docs = list(yaml.safe_load_all((module / "k8s" / f"{service}.yaml").read_text()))
+    return Built(service, image, plan(deployment_of(docs)), dockerfile)
+
+
+@pytest.fixture(scope="module")
+def built(
+    docker: Docker, standins: StandIns, projects: dict[str, Path]
+) -> Iterator[Callable[[str], Built]]:
+    """The image of a service, built on first use; every image is removed at the end."""
+    images: dict[str, Built] = {}
+
+    def get(service: str) -> Built:
+        if service not in images:
+            project = next(p for p, names in PROJECTS.items() if service in names)
+            images[service] = _build(docker, standins, projects[project], service)
+        return images[service]
+
     try:
-        yield Built(service, image, plan(deployment_of(docs)), dockerfile)
+        yield get
     finally:
-        docker.run_raw(["rmi", "--force", image], timeout=120)
-
-
-@pytest.fixture(scope="module")
-def inventory(docker: Docker, standins: StandIns, projects: dict[str, Path]) -> Iterator[Built]:
-    yield from _build(docker, standins, projects["inventory"], "inventory")
-
-
-@pytest.fixture(scope="module")
-def reindexer(docker: Docker, standins: StandIns, projects: dict[str, Path]) -> Iterator[Built]:
-    yield from _build(docker, standins, projects["inventory"], "reindexer")
-
-
-@pytest.fixture(scope="module")
-def api(docker: Docker, standins: StandIns, projects: dict[str, Path]) -> Iterator[Built]:
-    yield from _build(docker, standins, projects["monorepo"], "api")
-
-
-@pytest.fixture(scope="module")
-def ledger(docker: Docker, standins: StandIns, projects: dict[str, Path]) -> Iterator[Built]:
-    yield from _build(docker, standins, projects["ledger"], "ledger")
+        for b in images.values():
+            docker.run_raw(["rmi", "--force", b.image], timeout=120)
 
 
 class Container:
@@ -209,7 +206,10 @@ def stop_cleanly(c: Container, p: PodPlan, said: str) -> None:
     assert said in logs, logs
 
 
-def test_service_answers_probes_and_stops_cleanly(docker: Docker, inventory: Built) -> None:
+def test_service_answers_probes_and_stops_cleanly(
+    docker: Docker, built: Callable[[str], Built]
+) -> None:
+    inventory = built("inventory")
     p = inventory.plan
     assert p.readiness is not None and p.liveness is not None, "the manifest has no HTTP probes"
     assert "--read-only" in p.run_args and "ALL" in p.run_args
@@ -236,8 +236,9 @@ def test_service_answers_probes_and_stops_cleanly(docker: Docker, inventory: Bui
 
 
 def test_without_the_emptydir_volumes_the_service_is_not_ready(
-    docker: Docker, inventory: Built
+    docker: Docker, built: Callable[[str], Built]
 ) -> None:
+    inventory = built("inventory")
     # The control: the same image and manifest minus the emptyDir volumes. The root
     # is read-only, so the readiness route must say why it fails; if this passed,
     # the test above would prove nothing about the volumes init generates.
@@ -253,7 +254,8 @@ def test_without_the_emptydir_volumes_the_service_is_not_ready(
     assert "temp dir" in body and "read-only file system" in body
 
 
-def test_worker_stops_cleanly(docker: Docker, reindexer: Built) -> None:
+def test_worker_stops_cleanly(docker: Docker, built: Callable[[str], Built]) -> None:
+    reindexer = built("reindexer")
     p = reindexer.plan
     assert not p.ports and p.readiness is None  # a worker: nothing to probe
     with Container(docker, reindexer.image, p.run_args) as c:
@@ -265,8 +267,9 @@ def test_worker_stops_cleanly(docker: Docker, reindexer: Built) -> None:
 
 
 def test_vendored_service_on_loopback_by_default_is_reachable(
-    docker: Docker, ledger: Built
+    docker: Docker, built: Callable[[str], Built]
 ) -> None:
+    ledger = built("ledger")
     # Built with -mod=vendor (no download, no credentials); the code would listen on
     # 127.0.0.1 only, the image's LEDGER_ADDR opens it up.
     assert "-mod=vendor" in ledger.dockerfile.read_text()
@@ -279,8 +282,9 @@ def test_vendored_service_on_loopback_by_default_is_reachable(
 
 
 def test_monorepo_service_builds_from_the_top_with_its_local_module(
-    docker: Docker, api: Built
+    docker: Docker, built: Callable[[str], Built]
 ) -> None:
+    api = built("api")
     # go.mod replaces example.com/monorepo/libs/health with ../../libs/health: init
     # builds from the repository top, copies that module where the path points, and
     # lets only the two modules into the context (Dockerfile.dockerignore).

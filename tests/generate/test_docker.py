@@ -18,12 +18,12 @@ import pytest
 
 from dockready.commands.init import load_index
 from dockready.generate.detect import detect
+from dockready.generate.jinja import environment
 from dockready.generate.model import InitFacts
 from dockready.generate.render_docker import (
     CGO_RUNTIME,
     STATIC_RUNTIME,
     dockerignore_name,
-    environment,
     go_image_version,
     render_docker,
     render_dockerfile,

@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from dockready.engine import check
-from dockready.generate.model import InitFacts
+from dockready.generate.jinja import yaml_scalar
+from dockready.generate.model import InitFacts, dns_label
 from dockready.generate.render_k8s import (
     GRACE_MARGIN,
     MEMORY_LIMIT_MIB,
@@ -27,12 +28,10 @@ from dockready.generate.render_k8s import (
     config_keys,
     config_mounts,
     grace_period,
-    k8s_name,
     notes,
     render_ci,
     render_compose,
     render_k8s,
-    yaml_scalar,
 )
 from dockready.model import Severity
 
@@ -593,8 +592,8 @@ def test_unknown_drain_timeout_produces_a_note() -> None:
         ("9lives", "svc-9lives"),
     ],
 )
-def test_k8s_name(raw: str, label: str) -> None:
-    assert k8s_name(raw) == label
+def test_dns_label(raw: str, label: str) -> None:
+    assert dns_label(raw) == label
 
 
 @pytest.mark.parametrize("value", ["/healthz", "8080", "true", "null", "-x", "a: b", "x # y", "~"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -101,30 +102,43 @@ def init_cmd(
         _fail("--dry-run and --diff are exclusive")
     if not any((want_docker, want_k8s, want_compose, ci)):
         want_docker = want_k8s = True
-    if hpa and not want_k8s:
-        want_k8s = True  # the autoscaler goes with the manifests
+    asked = _Asked(
+        docker=want_docker,
+        k8s=want_k8s or hpa,  # the autoscaler goes with the manifests
+        hpa=hpa,
+        compose=want_compose,
+        ci=ci,
+        dry_run=dry_run,
+        diff=show_diff,
+        force=force,
+        output_dir=output_dir,
+    )
     try:
-        _run(path, service, want_docker, want_k8s, hpa, want_compose, ci, dry_run, show_diff,
-             force, output_dir)  # fmt: skip
+        facts = _run(path, service, asked)
+        _notes(facts, asked.k8s)
     except SystemExit:
         raise
     except Exception as e:  # pragma: no cover - last resort
         _fail(f"internal error: {type(e).__name__}: {e}; {REPORT_BUG}", 3)
 
 
-def _run(
-    path: str,
-    service: str | None,
-    want_docker: bool,
-    want_k8s: bool,
-    hpa: bool,
-    want_compose: bool,
-    ci: str | None,
-    dry_run: bool,
-    show_diff: bool,
-    force: bool,
-    output_dir: str | None,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What the command line asks ``init`` for."""
+
+    docker: bool
+    k8s: bool
+    hpa: bool
+    compose: bool
+    ci: str | None
+    dry_run: bool
+    diff: bool
+    force: bool
+    output_dir: str | None
+
+
+def _run(path: str, service: str | None, asked: _Asked) -> InitFacts:
+    """Generate (or show) the files; the service's facts, for the notes."""
     from dockready.generate import writer
     from dockready.generate.detect import detect, service_name
 
@@ -150,12 +164,12 @@ def _run(
         _fail(f"no Go service found under {path}{hint}")
     listing = ", ".join(f"{f.name} ({f.main_pkg} in {f.root})" for f in found)
     if service is not None:
-        asked = posixpath.normpath(service.strip("/"))
+        wanted = posixpath.normpath(service.strip("/"))
         chosen = [
             f
             for f in found
             if f.name in (service, service_name(service))
-            or asked in (f.root, posixpath.normpath(posixpath.join(f.root, f.main_pkg)))
+            or wanted in (f.root, posixpath.normpath(posixpath.join(f.root, f.main_pkg)))
         ]
         if not chosen:
             _fail(f"no service {service!r} under {path}; services: {listing}")
@@ -172,21 +186,21 @@ def _run(
 
     service_files: dict[str, str] = {}
     top_files: dict[str, str] = {}
-    if want_docker:
+    if asked.docker:
         service_files.update(render_docker(facts))
-    if want_k8s:
-        service_files.update(render_k8s.render_k8s(facts, hpa=hpa))
-    if want_compose:
+    if asked.k8s:
+        service_files.update(render_k8s.render_k8s(facts, hpa=asked.hpa))
+    if asked.compose:
         service_files.update(render_k8s.render_compose(facts))
-    if ci is not None:
-        top_files.update(render_k8s.render_ci(facts, ci))
+    if asked.ci is not None:
+        top_files.update(render_k8s.render_ci(facts, asked.ci))
 
-    out = Path(output_dir) if output_dir is not None else None
-    if (want_compose or ci is not None) and not want_docker:
+    out = Path(asked.output_dir) if asked.output_dir is not None else None
+    if (asked.compose or asked.ci is not None) and not asked.docker:
         dockerfile = (out or root / facts.root) / facts.dockerfile
         if not dockerfile.exists():
             what = " and ".join(
-                w for w, on in (("compose file", want_compose), ("CI pipeline", ci)) if on
+                w for w, on in (("compose file", asked.compose), ("CI pipeline", asked.ci)) if on
             )
             _note(
                 f"note: the {what} build {facts.dockerfile}, which is not there: generate it "
@@ -197,27 +211,25 @@ def _run(
         planned += writer.plan(top_files, out or root)
     except writer.WriteError as e:
         _fail(str(e))
-    if dry_run:
+    if asked.dry_run:
         sys.stdout.write(writer.dry_run(planned))
-        _notes(facts, want_k8s)
-        return
-    if show_diff:
+        return facts
+    if asked.diff:
         text = writer.diff(planned)
         if text:
             sys.stdout.write(text)
         else:
             _note("no changes: every file is up to date")
-        _notes(facts, want_k8s)
-        return
+        return facts
     clashing = writer.conflicts(planned)
-    if clashing and not force:
+    if clashing and not asked.force:
         names = "\n".join(f"  {writer.display(p.path)}" for p in clashing)
         _fail(
             f"these files exist and differ from what init generates:\n{names}\n"
             "nothing was written; see the changes with --diff, overwrite with --force"
         )
     try:
-        written = writer.write(planned, force=force)
+        written = writer.write(planned, force=asked.force)
     except writer.WriteError as e:
         _fail(str(e))
     done = {id(p) for p in written}
@@ -227,7 +239,7 @@ def _run(
         else:
             verb = "unchanged"
         click.echo(f"{verb} {writer.display(p.path)}")
-    _notes(facts, want_k8s)
+    return facts
 
 
 def _notes(facts: InitFacts, k8s: bool) -> None:

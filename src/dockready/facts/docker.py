@@ -166,6 +166,13 @@ class Dockerfile(Compact):
             out.append(cur)
         return tuple(out)
 
+    def copies_before(self, stage: Stage, line: int) -> tuple[Copy, ...]:
+        """The ``COPY``/``ADD`` instructions of the stage's lineage above ``line``,
+        oldest first (what the builder holds when that line runs)."""
+        return tuple(
+            c for st in reversed(self.lineage(stage)) for c in st.copies if c.span.line < line
+        )
+
     def external_base(self, stage: Stage) -> str:
         """The external image at the root of the stage's lineage (``scratch`` included)."""
         return self.lineage(stage)[-1].base_resolved

@@ -394,9 +394,8 @@ def _copied_from(
     cp = posixpath.normpath(posixpath.join(build.workdir or stage.workdir or "/", t))
     copies = [
         c
-        for st in reversed(df.lineage(stage))
-        for c in st.copies
-        if c.span.line < build.span.line and c.from_stage is None and len(c.sources) == 1
+        for c in df.copies_before(stage, build.span.line)
+        if c.from_stage is None and len(c.sources) == 1
     ]
     for c in reversed(copies):
         dest = c.dest.rstrip("/") or "/"

@@ -34,7 +34,7 @@ from pathlib import Path
 from dockready.facts import effective as eff
 from dockready.facts.go import EnvRef, GoFile, GoMod, Route, Value
 from dockready.facts.index import ProjectIndex, Service
-from dockready.generate.model import InitFacts
+from dockready.generate.model import InitFacts, dns_label
 
 #: Module hosts that serve public modules (through the Go module proxy).
 PUBLIC_HOSTS = frozenset(
@@ -116,13 +116,8 @@ def detect(ix: ProjectIndex, base: Path | None = None) -> list[InitFacts]:
     return [_facts(ix, s, base, per_module[s.root] > 1) for s in services]
 
 
-def service_name(name: str) -> str:
-    """A service name as a DNS-1123 label that starts with a letter (Kubernetes names,
-    image repositories, the binary): ``OrderService`` -> ``orderservice``."""
-    out = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63].rstrip("-")
-    if not out or not out[0].isalpha():
-        out = ("svc-" + out)[:63].rstrip("-")
-    return out
+#: A service's name in every generated file (see ``model.dns_label``).
+service_name = dns_label
 
 
 def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> InitFacts:

@@ -3,7 +3,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+
+def dns_label(name: str) -> str:
+    """``name`` as a DNS-1123 label that starts with a letter: the service, binary,
+    image and Kubernetes object name (``OrderService`` -> ``orderservice``)."""
+    label = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63].rstrip("-")
+    if not label or not label[0].isalpha():
+        label = ("svc-" + label)[:63].rstrip("-")
+    return label
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import json
 import posixpath
-from functools import lru_cache
-
-import jinja2
 
 from dockready.facts.go import version_tuple
+from dockready.generate.jinja import render
 from dockready.generate.model import InitFacts
 from dockready.parse.dockerignore import parse_dockerignore
 
@@ -38,20 +36,6 @@ STATIC_RUNTIME = "gcr.io/distroless/static-debian12:nonroot"
 CGO_RUNTIME = "gcr.io/distroless/base-debian12:nonroot"
 #: The oldest builder generated: Go 1.21 made the go line a minimum toolchain.
 MIN_GO = (1, 21)
-
-
-@lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
-    """The Jinja2 environment of every ``init`` template (strict: an undefined
-    variable is an error, never an empty string)."""
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("dockready.generate", "templates"),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
 
 
 def go_image_version(f: InitFacts) -> str:
@@ -108,31 +92,28 @@ def render_dockerfile(f: InitFacts) -> str:
     if private:
         build_opts += "--secret id=netrc,src=$HOME/.netrc "
     env_line = " ".join(f"{k}={v}" for k, v in f.listen_env) if f.listens else ""
-    return (
-        environment()
-        .get_template("Dockerfile.j2")
-        .render(
-            name=f.name,
-            module=f.module,
-            build_opts=build_opts,
-            go_tag=go_image_version(f),
-            cgo=f.cgo,
-            vendor=f.vendor,
-            has_go_sum=f.has_go_sum,
-            private=private,
-            binary=binary_name(f),
-            main_pkg=f.main_pkg,
-            runtime_image=CGO_RUNTIME if f.cgo else STATIC_RUNTIME,
-            config_files=f.config_files,
-            config_copies=[_copy_args(_in_context(f, c), c) for c in f.config_files],
-            mod_dir=mod,
-            context_up=f.context,
-            local_modules=f.local_modules,
-            env_line=env_line,
-            listens=f.listens,
-            port=f.port,
-            runtime_needs=_runtime_needs(f),
-        )
+    return render(
+        "Dockerfile.j2",
+        name=f.name,
+        module=f.module,
+        build_opts=build_opts,
+        go_tag=go_image_version(f),
+        cgo=f.cgo,
+        vendor=f.vendor,
+        has_go_sum=f.has_go_sum,
+        private=private,
+        binary=binary_name(f),
+        main_pkg=f.main_pkg,
+        runtime_image=CGO_RUNTIME if f.cgo else STATIC_RUNTIME,
+        config_files=f.config_files,
+        config_copies=[_copy_args(_in_context(f, c), c) for c in f.config_files],
+        mod_dir=mod,
+        context_up=f.context,
+        local_modules=f.local_modules,
+        env_line=env_line,
+        listens=f.listens,
+        port=f.port,
+        runtime_needs=_runtime_needs(f),
     )
 
 
@@ -164,13 +145,12 @@ def render_dockerignore(f: InitFacts) -> str:
     needs that a pattern would exclude (a config file under ``k8s/``...). Built from
     an enclosing directory, it lets in only the module and its local replacements
     (``*``, then ``!services/api``...), and excludes the usual at any depth."""
-    template = environment().get_template("dockerignore.j2")
     wide = f.context != "."
     include = [module_dir(f), *f.local_modules] if wide else []
-    base = template.render(keep=[], include=include)
+    base = render("dockerignore.j2", keep=[], include=include)
     patterns = parse_dockerignore(".dockerignore", base)
     keep = [p for p in _must_keep(f) if patterns.excludes(p)]
-    return template.render(keep=keep, include=include) if keep else base
+    return render("dockerignore.j2", keep=keep, include=include) if keep else base
 
 
 def render_docker(f: InitFacts) -> dict[str, str]:

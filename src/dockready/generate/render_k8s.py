@@ -54,20 +54,15 @@ only there), and the paths inside the pipelines point at ``f.root``.
 
 from __future__ import annotations
 
-import json
 import math
 import posixpath
 import re
-import shlex
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
-import jinja2
-import yaml
-
-from dockready.generate.model import InitFacts
+from dockready.generate.jinja import render
+from dockready.generate.model import InitFacts, dns_label
 from dockready.generate.render_docker import module_dir
 
 IMAGE_TAG = "0.1.0"
@@ -159,29 +154,6 @@ class ConfigMount:
 
 
 # -- helpers --------------------------------------------------------------------------
-
-_PLAIN = re.compile(r"[A-Za-z0-9/_.:-]+(?: [A-Za-z0-9/_.:-]+)*")
-
-
-def yaml_scalar(value: object) -> str:
-    """``value`` as a YAML scalar that reads back as the same string: plain when that
-    is safe (``/healthz``), double-quoted otherwise (``"8080"``, ``"true"``)."""
-    s = str(value)
-    if _PLAIN.fullmatch(s) and not s.startswith(("-", ":")):
-        try:
-            if yaml.safe_load(s) == s:
-                return s
-        except yaml.YAMLError:
-            pass
-    return json.dumps(s)
-
-
-def k8s_name(name: str) -> str:
-    """``name`` as a DNS-1123 label (the object, container and image name)."""
-    label = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63].rstrip("-")
-    if not label or not label[0].isalpha():
-        label = ("svc-" + label)[:63].rstrip("-")
-    return label
 
 
 def grace_period(f: InitFacts) -> int:
@@ -277,25 +249,6 @@ def notes(f: InitFacts) -> list[str]:
 # -- templates ------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("dockready.generate", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["y"] = yaml_scalar
-    env.filters["sh"] = shlex.quote
-    return env
-
-
-def _render(template: str, **ctx: Any) -> str:
-    return _env().get_template(template).render(**ctx)
-
-
 def _root_path(f: InitFacts, rel: str = "") -> str:
     """``rel`` under ``f.root``, relative to the checked directory; ``.`` for the root."""
     root = f.root.strip("/")
@@ -346,7 +299,7 @@ def _volume_name(prefix: str, path: str, used: set[str], fallback: str) -> str:
 
 def config_map_name(f: InitFacts) -> str:
     """The ConfigMap of the config files the tree does not hold: ``<name>-config``."""
-    return k8s_name(f.name)[: 63 - len(CONFIG_SUFFIX)].rstrip("-") + CONFIG_SUFFIX
+    return dns_label(f.name)[: 63 - len(CONFIG_SUFFIX)].rstrip("-") + CONFIG_SUFFIX
 
 
 def _key_of(path: str) -> str:
@@ -409,7 +362,7 @@ def _config_volumes(mounts: list[ConfigMount]) -> list[tuple[str, tuple[tuple[st
 
 
 def _k8s_context(f: InitFacts, hpa: bool) -> dict[str, Any]:
-    name = k8s_name(f.name)
+    name = dns_label(f.name)
     return {
         "f": f,
         "name": name,
@@ -451,16 +404,16 @@ def render_k8s(f: InitFacts, *, hpa: bool = False) -> dict[str, str]:
     to it), in one multi-document file; and ``k8s/<name>.configmap.yaml``, the
     ConfigMap of the config files the tree does not hold, when there are any."""
     ctx = _k8s_context(f, hpa)
-    docs = [_render("k8s/deployment.yaml.j2", **ctx)]
+    docs = [render("k8s/deployment.yaml.j2", **ctx)]
     if f.listens:  # a worker serves nothing: no Service, no ports, no probes
-        docs.append(_render("k8s/service.yaml.j2", **ctx))
-    docs.append(_render("k8s/pdb.yaml.j2", **ctx))
+        docs.append(render("k8s/service.yaml.j2", **ctx))
+    docs.append(render("k8s/pdb.yaml.j2", **ctx))
     if hpa:
-        docs.append(_render("k8s/hpa.yaml.j2", **ctx))
-    header = _render("k8s/header.yaml.j2", **ctx)
+        docs.append(render("k8s/hpa.yaml.j2", **ctx))
+    header = render("k8s/header.yaml.j2", **ctx)
     out = {f"k8s/{ctx['name']}.yaml": header + "---\n".join(docs)}
     if ctx["configs"]:
-        out[f"k8s/{ctx['name']}.configmap.yaml"] = _render("k8s/configmap.yaml.j2", **ctx)
+        out[f"k8s/{ctx['name']}.configmap.yaml"] = render("k8s/configmap.yaml.j2", **ctx)
     return out
 
 
@@ -476,9 +429,9 @@ def render_compose(f: InitFacts) -> dict[str, str]:
     of a module): the service built from its Dockerfile and run the way the cluster
     runs it (non-root, read-only, /tmp writable, the config files the tree does not
     hold mounted read-only from ``./config/``)."""
-    name = k8s_name(f.name)
+    name = dns_label(f.name)
     path = f"compose.{name}.yaml" if _one_of_several(f) else "compose.yaml"
-    text = _render(
+    text = render(
         "compose.yaml.j2",
         f=f,
         name=name,
@@ -504,7 +457,7 @@ def render_ci(f: InitFacts, kind: str) -> dict[str, str]:
     """
     if kind not in CI_KINDS:
         raise ValueError(f"unknown CI kind {kind!r}: expected one of {', '.join(CI_KINDS)}")
-    name = k8s_name(f.name)
+    name = dns_label(f.name)
     ctx: dict[str, Any] = {
         "f": f,
         "name": name,
@@ -526,5 +479,5 @@ def render_ci(f: InitFacts, kind: str) -> dict[str, str]:
         "gitlab_path": f".gitlab/{name}.gitlab-ci.yml" if _one_of_several(f) else None,
     }
     if kind == "github":
-        return {f".github/workflows/{name}-image.yml": _render("ci/github.yml.j2", **ctx)}
-    return {ctx["gitlab_path"] or ".gitlab-ci.yml": _render("ci/gitlab-ci.yml.j2", **ctx)}
+        return {f".github/workflows/{name}-image.yml": render("ci/github.yml.j2", **ctx)}
+    return {ctx["gitlab_path"] or ".gitlab-ci.yml": render("ci/gitlab-ci.yml.j2", **ctx)}

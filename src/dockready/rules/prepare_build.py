@@ -1144,13 +1144,7 @@ class _Tree:
 
     @staticmethod
     def of(ix: ProjectIndex) -> _Tree:
-        dirs: set[str] = {"."}
-        for p in ix.all_paths:
-            d = posixpath.dirname(p)
-            while d and d not in dirs:
-                dirs.add(d)
-                d = posixpath.dirname(d)
-        return _Tree(ix.all_paths, frozenset(dirs))
+        return _Tree(ix.all_paths, ix.tree_paths() - ix.all_paths)
 
     def exists(self, path: str) -> bool:
         return path in self.files or path in self.dirs
@@ -1186,9 +1180,7 @@ def _context_candidates(
                 return None
             rel = posixpath.relpath(container_path, m.target)
             return [_join(build.context, m.source, rel)]
-    copies = [
-        c for st in reversed(df.lineage(stage)) for c in st.copies if c.span.line < gb.span.line
-    ]
+    copies = df.copies_before(stage, gb.span.line)
     for c in reversed(copies):
         dest = c.dest.rstrip("/") or "/"
         if not (container_path == dest or container_path.startswith(dest.rstrip("/") + "/")):
@@ -1345,12 +1337,7 @@ def _missing_replacements(ix: ProjectIndex, svc: Service, build: Build) -> Itera
     if _bind_mounts(_run_at(stage, gb.span.line), stage.workdir):
         return  # the context is mounted into the RUN: not judged
     df = build.dockerfile
-    copies = [
-        c
-        for st in reversed(df.lineage(stage))
-        for c in st.copies
-        if c.span.line < gb.span.line and c.from_stage is None
-    ]
+    copies = [c for c in df.copies_before(stage, gb.span.line) if c.from_stage is None]
     verb = "install" if gb.install else "build"
     for r in mod.local_replaces:
         if r.new.startswith("/"):
