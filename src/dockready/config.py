@@ -21,25 +21,36 @@ is ignored: a prefix never hides a file dockready could not read.
 
 from __future__ import annotations
 
-import difflib
-import json
-import math
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from dockready.model import Finding, Severity
+from dockready.schema import (
+    REQUIRED,
+    ArrayOf,
+    Check,
+    ConfigError,
+    Key,
+    OneOf,
+    Table,
+    TableOf,
+    Text,
+    did_you_mean,
+    show_value,
+)
+
+if TYPE_CHECKING:
+    from dockready.rules.registry import Rule
+
+__all__ = ["Config", "ConfigError", "PathIgnore", "ServiceConfig", "load_config", "resolve_config"]
 
 CONFIG_NAME = ".dockready.toml"
 PARSE_ERROR_RULE = "DR000"
 FAIL_ON = ("error", "warning", "info", "never")
-
-
-class ConfigError(Exception):
-    """A bad configuration file or selection flag: exit code 2."""
 
 
 # --------------------------------------------------------------------------- values
@@ -90,8 +101,10 @@ class Config:
     per_path_ignores: tuple[PathIgnore, ...] = ()
     #: ``[services.<name>]``; not wired into the joins yet (see ``ServiceConfig``).
     services: Mapping[str, ServiceConfig] = field(default_factory=dict)
-    #: ``[rules.<ID>]`` options as validated; read them with ``rule_option``.
+    #: ``[rules.<ID>]`` options as validated; a rule gets them from ``options_for``.
     rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: A baseline file (``--baseline``): findings it records are not reported.
+    baseline: Path | None = None
 
     @property
     def base(self) -> Path | None:
@@ -106,21 +119,9 @@ class Config:
         ignored = max((len(s) for s in self.ignore if rule_id.startswith(s)), default=-1)
         return selected > ignored
 
-    def rule_option(self, rule_id: str, key: str) -> Any:
-        """A ``[rules.<ID>]`` option, or its default from ``RULE_OPTIONS``."""
-        try:
-            spec = RULE_OPTIONS[rule_id][key]
-        except KeyError:
-            raise KeyError(f"{rule_id} has no option {key!r}") from None
-        return self.rules.get(rule_id, {}).get(key, spec.default)
-
-    def rule_options(self) -> dict[str, dict[str, Any]]:
-        """Every rule option with its value (the default where not configured): what
-        the engine hands to the rules through the project index."""
-        return {
-            rid: {key: self.rule_option(rid, key) for key in keys}
-            for rid, keys in RULE_OPTIONS.items()
-        }
+    def options_for(self, rule: Rule) -> Any:
+        """The rule's options value: ``[rules.<ID>]`` over the defaults of its class."""
+        return rule.make_options(dict(self.rules.get(rule.id, {})))
 
     def apply(self, findings: Iterable[Finding], root: Path) -> list[Finding]:
         """Drop findings under a per-path ignore and apply severity overrides.
@@ -148,6 +149,7 @@ class Config:
         extend_select: Sequence[str] = (),
         extend_ignore: Sequence[str] = (),
         fail_on: str | None = None,
+        baseline: Path | None = None,
     ) -> Config:
         """The command line over the file (see the module docstring)."""
         if select is not None:
@@ -160,6 +162,7 @@ class Config:
             select=new_select + tuple(extend_select),
             ignore=new_ignore + tuple(extend_ignore),
             fail_on=fail_on if fail_on is not None else self.fail_on,
+            baseline=baseline if baseline is not None else self.baseline,
         )
 
 
@@ -240,91 +243,6 @@ def _segment(seg: str) -> str:
 # --------------------------------------------------------------------------- schema
 
 
-def _show(value: object) -> str:
-    """A TOML value as the user wrote it, for error messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value if len(value) <= 60 else value[:57] + "...", ensure_ascii=False)
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return "a date/time"
-
-
-def _at(where: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{where}[{key}]"
-    name = key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
-    return f"{where}.{name}" if where else name
-
-
-def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """`` (did you mean X?)`` for the closest candidate (the first in order on a tie),
-    or nothing when none is close."""
-    best, score = "", 0.599  # difflib's default cutoff is 0.6, inclusive
-    for c in sorted(candidates):
-        ratio = difflib.SequenceMatcher(None, word, c).ratio()
-        if ratio > score:
-            best, score = c, ratio
-    return f" (did you mean {best}?)" if best else ""
-
-
-class Check:
-    """Validates one TOML value and converts it; ``where`` is its dotted key path."""
-
-    expected = "a value"
-    plural = "values"
-
-    def __call__(self, value: object, where: str) -> Any:
-        raise NotImplementedError
-
-    def fail(self, value: object, where: str) -> NoReturn:
-        raise ConfigError(f"{where}: expected {self.expected}, got {_show(value)}")
-
-
-class Number(Check):
-    expected, plural = "a number", "numbers"
-
-    def __init__(self, minimum: float) -> None:
-        self.minimum = minimum
-
-    def __call__(self, value: object, where: str) -> float | int:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(value, where)
-        if not math.isfinite(value) or value < self.minimum:
-            raise ConfigError(f"{where}: expected a number >= {self.minimum:g}, got {_show(value)}")
-        return value
-
-
-class OneOf(Check):
-    def __init__(self, *options: str) -> None:
-        self.options = options
-        shown = [json.dumps(o) for o in options]
-        self.expected = f"one of {', '.join(shown[:-1])} or {shown[-1]}"
-
-    def __call__(self, value: object, where: str) -> str:
-        if not isinstance(value, str) or value not in self.options:
-            self.fail(value, where)
-        return value
-
-
-class Text(Check):
-    """A string matching ``pattern``."""
-
-    def __init__(self, pattern: str, expected: str, plural: str) -> None:
-        self.pattern = re.compile(pattern)
-        self.expected, self.plural = expected, plural
-
-    def __call__(self, value: object, where: str) -> str:
-        if not isinstance(value, str) or not self.pattern.fullmatch(value):
-            self.fail(value, where)
-        return value
-
-
 class RuleSelector(Check):
     """A rule id, or (unless ``exact``) a prefix of rule ids: ``DR``, ``DR4``, ``DR40``."""
 
@@ -345,9 +263,9 @@ class RuleSelector(Check):
         hint = (
             f" (did you mean {names[value]}?)"
             if value in names
-            else _did_you_mean(value.upper(), alike)
+            else did_you_mean(value.upper(), alike)
         )
-        raise ConfigError(f"{where}: unknown {what} {_show(value)}{hint}")
+        raise ConfigError(f"{where}: unknown {what} {show_value(value)}{hint}")
 
 
 class Glob(Check):
@@ -359,114 +277,23 @@ class Glob(Check):
         try:
             compile_glob(value)
         except ValueError as e:
-            raise ConfigError(f"{where}: bad glob pattern {_show(value)}: {e}") from None
+            raise ConfigError(f"{where}: bad glob pattern {show_value(value)}: {e}") from None
         return value
 
 
-class ArrayOf(Check):
-    def __init__(self, item: Check, nonempty: bool = False) -> None:
-        self.item, self.nonempty = item, nonempty
-        self.expected = f"{'a non-empty' if nonempty else 'an'} array of {item.plural}"
-        self.plural = f"arrays of {item.plural}"
-
-    def __call__(self, value: object, where: str) -> tuple[Any, ...]:
-        if not isinstance(value, list) or (self.nonempty and not value):
-            self.fail(value, where)
-        return tuple(self.item(v, _at(where, i)) for i, v in enumerate(value))
-
-
-REQUIRED: Any = object()
-
-
-@dataclass(frozen=True, slots=True)
-class Key:
-    """One key of a table: how it is checked, its default (``REQUIRED``: none), and
-    what it means (for the schema's readers)."""
-
-    check: Check
-    default: Any
-    doc: str = ""
-
-
-class Table(Check):
-    """A table with a fixed set of keys; returns a dict with every default filled in."""
-
-    expected, plural = "a table", "tables"
-
-    def __init__(self, keys: Mapping[str, Key], owner: str = "") -> None:
-        self.keys, self.owner = keys, owner
-
-    def __call__(self, value: object, where: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(value, where)
-        for k in value:
-            if k not in self.keys:
-                known = ", ".join(self.keys) or "none"
-                takes = f"{self.owner} takes" if self.owner else "known keys"
-                raise ConfigError(
-                    f"{_at(where, k)}: unknown key{_did_you_mean(k, self.keys)}; {takes}: {known}"
-                )
-        out = {}
-        for k, spec in self.keys.items():
-            if k in value:
-                out[k] = spec.check(value[k], _at(where, k))
-            elif spec.default is REQUIRED:
-                raise ConfigError(f"{where or 'the top level'}: missing key {_show(k)}")
-            else:
-                out[k] = spec.default
-        return out
-
-
-class TableOf(Check):
-    """A table whose keys are names (checked by ``key``) and whose values are checked
-    by ``value`` (or by ``value(key)``, when what a value may hold depends on its key)."""
-
-    def __init__(
-        self, key: Check | None, value: Check | Callable[[str, str], Check], expected: str
-    ) -> None:
-        self.key, self.value, self.expected = key, value, expected
-
-    def __call__(self, value: object, where: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(value, where)
-        out = {}
-        for k, v in value.items():
-            at = _at(where, k)
-            if self.key is not None:
-                self.key(k, at)
-            check = self.value if isinstance(self.value, Check) else self.value(k, at)
-            out[k] = check(v, at)
-        return out
-
-
 def _rule_options(rule_id: str, where: str) -> Check:
-    options = RULE_OPTIONS.get(rule_id)
-    if options is None:
-        takes = ", ".join(sorted(RULE_OPTIONS))
+    """The ``[rules.<ID>]`` table of a rule: generated from its options class."""
+    from dockready.rules.registry import all_rules
+
+    with_options = {r.id: r for r in all_rules() if r.option_keys()}
+    r = with_options.get(rule_id)
+    if r is None:
+        takes = ", ".join(sorted(with_options))
         raise ConfigError(f"{where}: {rule_id} has no options (rules with options: {takes})")
-    return Table(options, owner=rule_id)
+    return r.option_table()
 
 
 _RELATIVE_PATH = r"(?!/)(?!(?:.*/)?\.\.(?:/|$)).+"
-
-#: ``[rules.<ID>]`` options, per rule; rules read them through ``ProjectIndex.option``
-#: (the engine fills ``ix.options`` from ``Config.rule_options``).
-RULE_OPTIONS: dict[str, dict[str, Key]] = {
-    "DR302": {
-        "allowed-registries": Key(
-            ArrayOf(Text(r"[A-Za-z0-9.-]+(?::[0-9]+)?", "a registry host", "registry hosts")),
-            (),
-            "registries whose base images may stay unpinned (immutable tags)",
-        ),
-    },
-    "DR406": {
-        "margin": Key(
-            Number(minimum=0),
-            0,
-            "seconds the grace period must exceed the preStop sleep plus the drain",
-        ),
-    },
-}
 
 SERVICE = Table(
     {
@@ -620,6 +447,7 @@ def resolve_config(
     extend_select: Sequence[str] = (),
     extend_ignore: Sequence[str] = (),
     fail_on: str | None = None,
+    baseline: str | None = None,
 ) -> Config:
     """The configuration of a ``dockready check`` run: the file (explicit, discovered
     from the first of ``paths``, or none) with the command-line flags over it."""
@@ -638,4 +466,5 @@ def resolve_config(
         extend_select=parse_selectors("--extend-select", extend_select) or (),
         extend_ignore=parse_selectors("--extend-ignore", extend_ignore) or (),
         fail_on=fail_on,
+        baseline=Path(baseline) if baseline is not None else None,
     )

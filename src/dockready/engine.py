@@ -16,19 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockready import suppress
+from dockready import baseline, suppress
 from dockready.config import Config
 from dockready.discover import Kind, SourceFile, decode, discover
 from dockready.facts.docker import Dockerfile, DockerIgnore
-from dockready.facts.go import GoFile, GoMod, VendorModules
-from dockready.facts.index import Declared, ParseError, ProjectIndex, build_index
+from dockready.facts.go import FACT_CALLS, GoFile, GoMod, VendorModules
+from dockready.facts.index import Declared, ParseError, ProjectIndex, Service, build_index
 from dockready.facts.k8s import Manifests
-from dockready.model import Finding, Notice, Result, ServiceSummary, Severity, Span
+from dockready.model import Finding, Notice, Result, ServiceSummary, Span
 from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod, parse_vendor_modules
 from dockready.parse.gosrc import parse_go
 from dockready.parse.yamlfiles import parse_yaml
-from dockready.rules.registry import RULES, Hit, Rule, all_rules
+from dockready.rules.registry import RULES, Hit, Rule, all_rules, call_names
 
 PARALLEL_BYTES = 2 * 1024 * 1024
 PARALLEL_RULE_FILES = 500
@@ -60,7 +60,7 @@ class Parsed:
         )  # fmt: skip
 
 
-def parse_one(src: SourceFile) -> Parsed:
+def parse_one(src: SourceFile, calls: frozenset[str] = FACT_CALLS) -> Parsed:
     """Parse one file; never raises (a parser bug becomes a notice)."""
     out = Parsed(src.rel, src.kind)
     if src.kind is Kind.GOSUM:
@@ -73,7 +73,7 @@ def parse_one(src: SourceFile) -> Parsed:
     try:
         if src.kind.value in suppress.KINDS:
             out.suppressions, out.problems = suppress.scan_all(src.rel, data, src.kind.value)
-        _parse_into(out, src, data)
+        _parse_into(out, src, data, calls)
     except RecursionError:
         out.notices.append(Notice("skipped: nested too deeply to analyse", Span(src.rel)))
     except Exception as e:  # a parser bug must not take the run down
@@ -85,12 +85,12 @@ def parse_one(src: SourceFile) -> Parsed:
     return out
 
 
-def _parse_into(out: Parsed, src: SourceFile, data: bytes) -> None:
+def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]) -> None:
     if src.kind is Kind.GO:
         if b"\x00" in data[:8192]:
             out.notices.append(Notice("skipped: binary file", Span(src.rel)))
             return
-        g = parse_go(src.rel, data)
+        g = parse_go(src.rel, data, calls)
         out.facts = g
         if g.error is not None:
             out.notices.append(
@@ -131,23 +131,28 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes) -> None:
             out.error = ParseError(y.error, y.error_message or "invalid YAML", "YAML")
 
 
-def _parse_batch(batch: Sequence[SourceFile]) -> list[Parsed]:
+def _parse_batch(batch: Sequence[SourceFile], calls: frozenset[str] = FACT_CALLS) -> list[Parsed]:
     # Parsing allocates millions of short-lived, acyclic objects: the cyclic GC only
     # costs time here (and in a forked worker it would walk the parent's heap too).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [parse_one(s) for s in batch]
+        return [parse_one(s, calls) for s in batch]
     finally:
         if enabled:
             gc.enable()
 
 
-def parse_all(files: Sequence[SourceFile], jobs: int | None = None) -> list[Parsed]:
+def parse_all(
+    files: Sequence[SourceFile], jobs: int | None = None, calls: frozenset[str] | None = None
+) -> list[Parsed]:
+    """Parse every file, in worker processes when the tree is large; ``calls`` is the
+    Go parser's call table (``call_table()``; ``FACT_CALLS`` when not given)."""
+    calls = calls if calls is not None else FACT_CALLS
     total = sum(f.size for f in files)
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     if workers <= 1 or total < PARALLEL_BYTES or len(files) < 8:
-        return _parse_batch(files)
+        return _parse_batch(files, calls)
     # Balance batches by size: biggest first, each to the lightest batch.
     nb = workers * 4
     batches: list[list[SourceFile]] = [[] for _ in range(nb)]
@@ -158,7 +163,7 @@ def parse_all(files: Sequence[SourceFile], jobs: int | None = None) -> list[Pars
         loads[i] += f.size + 2048
     gc.freeze()  # children must not walk (and copy) the parent's heap in their GC
     try:
-        return _pool_parse(batches, workers, _fork_context())
+        return _pool_parse(batches, workers, _fork_context(), calls)
     finally:
         gc.unfreeze()
 
@@ -173,11 +178,15 @@ def _fork_context() -> multiprocessing.context.BaseContext:
 
 
 def _pool_parse(
-    batches: list[list[SourceFile]], workers: int, ctx: multiprocessing.context.BaseContext
+    batches: list[list[SourceFile]],
+    workers: int,
+    ctx: multiprocessing.context.BaseContext,
+    calls: frozenset[str],
 ) -> list[Parsed]:
     out: list[Parsed] = []
+    todo = [b for b in batches if b]
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        for part in pool.map(_parse_batch, [b for b in batches if b]):
+        for part in pool.map(_parse_batch, todo, [calls] * len(todo)):
             out.extend(part)
     return out
 
@@ -254,48 +263,48 @@ def resolve_root(paths: Sequence[str]) -> tuple[Path, list[Path]]:
     return root, resolved
 
 
-def run_rules(ix: ProjectIndex, rules: Iterable[Rule]) -> tuple[list[Finding], list[str]]:
+def run_rules(
+    ix: ProjectIndex, rules: Iterable[Rule], config: Config
+) -> tuple[list[Finding], list[str]]:
     findings: list[Finding] = []
     errors: list[str] = []
     for r in rules:
         try:
-            for hit in r.check(ix):
-                findings.append(r.finding(hit, ix))
+            findings.extend(r.run(ix, config.options_for(r)))
         except Exception:
             tb = traceback.format_exc(limit=-3).strip().splitlines()
             errors.append(f"rule {r.id} ({r.name}) crashed: {tb[-1]}")
     return findings, errors
 
 
-# The index a forked rule worker reads (inherited through fork, never pickled).
-_FORKED_INDEX: ProjectIndex | None = None
+# The index and config a forked rule worker reads (inherited through fork, never pickled).
+_FORKED: tuple[ProjectIndex, Config] | None = None
 
 
 def _run_rule_ids(ids: list[str]) -> tuple[list[Finding], list[str]]:
-    assert _FORKED_INDEX is not None
+    assert _FORKED is not None
+    ix, config = _FORKED
     by_id = {r.id: r for r in all_rules()}
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return run_rules(_FORKED_INDEX, [by_id[i] for i in ids])
+        return run_rules(ix, [by_id[i] for i in ids], config)
     finally:
         if enabled:
             gc.enable()
 
 
 def run_rules_parallel(
-    ix: ProjectIndex, rules: list[Rule], jobs: int
+    ix: ProjectIndex, rules: list[Rule], config: Config, jobs: int
 ) -> tuple[list[Finding], list[str]]:
     """Half the rules in a forked child, half here, when the project is large enough
     for that to pay (the child inherits the index; only findings travel back)."""
-    global _FORKED_INDEX
+    global _FORKED
     if jobs <= 1 or len(ix.go_files) < PARALLEL_RULE_FILES or len(rules) < 2:
-        return run_rules(ix, rules)
+        return run_rules(ix, rules, config)
     # The child shares the index through fork. Rules run no Go code, so the fork is
     # safe even when this process has started the Dockerfile parser's Go runtime.
-    ix.service_of("")  # build lookup tables once, before the fork
-    ix.module_of("x")
-    _FORKED_INDEX = ix
+    _FORKED = (ix, config)
     theirs = [r.id for r in rules[1::2]]
     ours = rules[0::2]
     gc.freeze()
@@ -303,22 +312,69 @@ def run_rules_parallel(
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
             future = pool.submit(_run_rule_ids, theirs)
-            findings, errors = run_rules(ix, ours)
+            findings, errors = run_rules(ix, ours, config)
             more, more_errors = future.result()
     finally:
-        _FORKED_INDEX = None
+        _FORKED = None
         gc.unfreeze()
     return findings + more, errors + more_errors
 
 
-def check(
-    paths: Sequence[str], jobs: int | None = None, config: Config | None = None
-) -> RunOutcome:
-    """Run the whole audit over ``paths``.
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A checked tree, read once: what ``check``, ``init`` (and what comes next) start
+    from. ``parsed`` keeps each file's inline suppressions for the engine."""
 
-    ``config`` selects the rules, drops findings under per-path ignores and overrides
-    severities; without one, every rule runs as registered (``Config()``). Reading
-    ``.dockready.toml`` is the caller's business (``config.resolve_config``).
+    root: Path
+    index: ProjectIndex
+    files: tuple[SourceFile, ...]
+    notices: tuple[Notice, ...]
+    parsed: tuple[Parsed, ...] = ()
+
+
+def load_project(
+    paths: Sequence[str],
+    config: Config | None = None,
+    jobs: int | None = None,
+    clock: _Clock | None = None,
+) -> Project:
+    """Discover, parse (once per file) and index the tree at ``paths``, with the
+    configuration's declared service joins (``[services.<name>]``). No rule runs."""
+    config = config if config is not None else Config()
+    clock = clock or _Clock()
+    root, resolved = resolve_root(paths)
+    files, notices = discover(root, resolved)
+    clock.lap("discover")
+    parsed = parse_all(files, jobs, calls=call_table())
+    clock.lap("parse")
+    for p in parsed:
+        notices.extend(p.notices)
+    listed = [f.rel for f in files]
+    if any(p.is_file() for p in resolved):
+        # Single files were named: rules that ask "is this path in the context?" must
+        # still see the rest of the tree (listed, not parsed).
+        listed = sorted({*listed, *(f.rel for f in discover(root, [root])[0])})
+    ix = index_from(root, parsed, listed, _declared(config, root))
+    clock.lap("index")
+    return Project(root, ix, tuple(files), tuple(notices), tuple(parsed))
+
+
+def call_table() -> frozenset[str]:
+    """The Go call names the parser records: what the facts need, and what the rules
+    declare they ask about (``@rule(calls=...)``)."""
+    return FACT_CALLS | call_names(all_rules())
+
+
+def check(
+    paths: Sequence[str], config: Config | None = None, jobs: int | None = None
+) -> RunOutcome:
+    """Run the whole audit over ``paths``: exactly what ``dockready check`` reports.
+
+    ``config`` selects the rules, gives them their options, drops findings under
+    per-path ignores, overrides severities and names a baseline; without one, every
+    rule runs as registered (``Config()``). Reading ``.dockready.toml`` is the
+    caller's business (``config.resolve_config``). Raises ``UsageError`` for paths
+    or a baseline that cannot be used.
 
     The cyclic garbage collector is paused for the run: facts are acyclic and live
     until the result is built, so collections would only walk them again and again.
@@ -334,53 +390,56 @@ def check(
 
 def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome:
     clock = _Clock()
-    root, resolved = resolve_root(paths)
-    files, notices = discover(root, resolved)
-    clock.lap("discover")
-    parsed = parse_all(files, jobs)
-    clock.lap("parse")
-    for p in parsed:
-        notices.extend(p.notices)
-    listed = [f.rel for f in files]
-    if any(p.is_file() for p in resolved):
-        # Single files were named: rules that ask "is this path in the context?" must
-        # still see the rest of the tree (listed, not parsed).
-        listed = sorted({*listed, *(f.rel for f in discover(root, [root])[0])})
-    ix = index_from(root, parsed, listed, _declared(config, root))
-    ix.options = config.rule_options()
-    clock.lap("index")
+    known = _load_baseline(config)
+    project = load_project(paths, config, jobs, clock)
+    ix, root = project.index, project.root
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     rules = [r for r in all_rules() if config.rule_enabled(r.id)]
-    findings, errors = run_rules_parallel(ix, rules, workers)
+    findings, errors = run_rules_parallel(ix, rules, config, workers)
     clock.lap("rules")
-    findings, suppressed = _suppress(ix, parsed, findings, {r.id for r in rules}, config, root)
+    findings, suppressed = _suppress(
+        ix, project.parsed, findings, {r.id for r in rules}, config, root
+    )
     findings = sorted(set(findings), key=lambda f: (*f.sort_key, f.message))
     suppressed = sorted(set(suppressed), key=lambda f: (*f.sort_key, f.message))
-    counts = {s.label: sum(1 for f in findings if f.severity is s) for s in Severity}
-    services = tuple(
-        ServiceSummary(
-            name=s.name,
-            root=s.root,
-            main_packages=(s.main.dir,) if s.main else (),
-            dockerfiles=tuple(b.dockerfile.path for b in s.builds),
-            workloads=tuple(
-                f"{d.workload.path}#{d.workload.kind}/{d.workload.name}" for d in s.deployments
-            ),
-            compose_services=tuple(f"{c.path}#{c.name}" for c in s.compose),
-        )
-        for s in ix.services
-    )
+    baselined = 0
+    if known is not None:
+        findings, baselined = baseline.new_only(findings, known)
     result = Result(
         root=str(root),
         findings=tuple(findings),
-        services=services,
-        notices=tuple(sorted(notices, key=lambda n: (n.span or Span(""), n.message))),
-        files_checked=len(files),
-        counts=counts,
+        services=tuple(_summary(s, rules) for s in ix.services),
+        notices=tuple(sorted(project.notices, key=lambda n: (n.span or Span(""), n.message))),
+        files_checked=len(project.files),
         suppressed=tuple(suppressed),
+        baselined=baselined,
+        rules=tuple(r.info for r in rules),
     )
     clock.lap("result")
     return RunOutcome(result, tuple(errors), tuple(clock.laps))
+
+
+def _load_baseline(config: Config) -> baseline.Baseline | None:
+    if config.baseline is None:
+        return None
+    try:
+        return baseline.load(config.baseline)
+    except baseline.BaselineError as e:
+        raise UsageError(str(e)) from None
+
+
+def _summary(s: Service, rules: Sequence[Rule]) -> ServiceSummary:
+    summary = ServiceSummary(
+        name=s.name,
+        root=s.root,
+        main_packages=(s.main.dir,) if s.main else (),
+        dockerfiles=tuple(b.dockerfile.path for b in s.builds),
+        workloads=tuple(
+            f"{d.workload.path}#{d.workload.kind}/{d.workload.name}" for d in s.deployments
+        ),
+        compose_services=tuple(f"{c.path}#{c.name}" for c in s.compose),
+    )
+    return summary.judged_by(r.info for r in rules)
 
 
 def _declared(config: Config, root: Path) -> tuple[Declared, ...]:

@@ -7,9 +7,10 @@ Everything here is immutable. Rules produce ``Finding`` objects; reporters read 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from enum import IntEnum
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields, replace
+from enum import IntEnum, StrEnum
 from typing import Any
 
 _GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
@@ -60,6 +61,82 @@ class Severity(IntEnum):
             raise ValueError(
                 f"unknown severity {text!r} (expected error, warning or info)"
             ) from None
+
+
+CHAPTERS = {
+    0: "Housekeeping",
+    1: "Service code",
+    2: "Getting the code container-ready",
+    3: "Building the image",
+    4: "Running it",
+    5: "Delivering and operating",
+    6: "Observed at runtime",
+}
+
+
+class Input(StrEnum):
+    """What a service can have that a rule reads (``@rule(reads=...)``)."""
+
+    CODE = "code"
+    IMAGE = "image"
+    K8S = "k8s"
+    COMPOSE = "compose"
+
+    @property
+    def label(self) -> str:
+        """What a person calls it: "Dockerfile", "Kubernetes workload"..."""
+        return _INPUT_TITLES[self]
+
+
+_INPUT_TITLES = {
+    Input.CODE: "Go main package",
+    Input.IMAGE: "Dockerfile",
+    Input.K8S: "Kubernetes workload",
+    Input.COMPOSE: "compose service",
+}
+
+
+def doc_section(doc: str, title: str) -> str:
+    """The text of a ``## title`` section of a rule page (its docstring)."""
+    m = re.search(rf"^## {re.escape(title)}\s*$\n(.*?)(?=^## |\Z)", doc, re.M | re.S)
+    return m.group(1).strip() if m else ""
+
+
+class Tag(StrEnum):
+    """What kind of problem a rule finds, beyond its chapter."""
+
+    #: A door left open or a secret leaked: code scanning files it as security.
+    SECURITY = "security"
+    #: The evidence line holds a secret value: no report shows its snippet.
+    SECRET = "secret"
+    #: Image size and build-cache use.
+    PERFORMANCE = "performance"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo(Compact):
+    """A rule as the result carries it: what reporters know of the rules that ran."""
+
+    id: str
+    name: str
+    severity: Severity
+    chapter: int
+    summary: str = ""
+    doc: str = ""
+    tags: tuple[Tag, ...] = ()
+    reads: tuple[Input, ...] = ()
+
+    def section(self, title: str) -> str:
+        """The text of a ``## title`` section of the rule's page."""
+        return doc_section(self.doc, title)
+
+    @property
+    def security(self) -> bool:
+        return Tag.SECURITY in self.tags
+
+    @property
+    def secret(self) -> bool:
+        return Tag.SECRET in self.tags
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -115,22 +192,63 @@ class ServiceSummary(Compact):
     dockerfiles: tuple[str, ...] = ()
     workloads: tuple[str, ...] = ()
     compose_services: tuple[str, ...] = ()
+    #: Ids of rules that ran but read nothing this service has (``Rule.reads``).
+    not_applicable: tuple[str, ...] = ()
+
+    def judged_by(self, rules: Iterable[RuleInfo]) -> ServiceSummary:
+        """This summary with ``not_applicable`` filled in for ``rules``: those that read
+        something (``reads``) and nothing this service has."""
+        has = self.inputs
+        na = tuple(r.id for r in rules if r.reads and not has & set(r.reads))
+        return replace(self, not_applicable=na)
+
+    @property
+    def inputs(self) -> frozenset[Input]:
+        has = set()
+        if self.main_packages:
+            has.add(Input.CODE)
+        if self.dockerfiles:
+            has.add(Input.IMAGE)
+        if self.workloads:
+            has.add(Input.K8S)
+        if self.compose_services:
+            has.add(Input.COMPOSE)
+        return frozenset(has)
 
 
 @dataclass(frozen=True, slots=True)
 class Result(Compact):
     """What a run found. ``findings`` are the ones that count (exit code, text,
     annotations); ``suppressed`` ones stay for machine outputs, marked with their
-    justification; ``baselined`` counts findings hidden by a baseline."""
+    justification; ``baselined`` counts findings hidden by a baseline. ``rules`` are
+    the rules that ran (in id order): a rule that did not run is neither passed nor
+    failed, and each service says which of them did not apply to it."""
 
     root: str
     findings: tuple[Finding, ...]
     services: tuple[ServiceSummary, ...] = ()
     notices: tuple[Notice, ...] = ()
     files_checked: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
     suppressed: tuple[Finding, ...] = ()
     baselined: int = 0
+    rules: tuple[RuleInfo, ...] = ()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Findings by severity label, every severity present (0 when none)."""
+        return {s.label: sum(1 for f in self.findings if f.severity is s) for s in Severity}
+
+    def rule(self, rule_id: str) -> RuleInfo | None:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        return None
+
+    def service(self, name: str | None) -> ServiceSummary | None:
+        for s in self.services:
+            if s.name == name:
+                return s
+        return None
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity >= threshold)

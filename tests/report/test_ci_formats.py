@@ -21,7 +21,7 @@ from conftest import run_check
 
 from dockready import report
 from dockready.fingerprint import fingerprint
-from dockready.model import Finding, Related, Result, ServiceSummary, Severity, Span
+from dockready.model import Finding, Related, Result, ServiceSummary, Severity, Span, Tag
 from dockready.report import github, gitlab, html, jsonfmt, junit, markdown
 from dockready.rules.registry import all_rules
 
@@ -84,6 +84,7 @@ def result_of(*findings: Finding, services: tuple[str, ...] = ("svc",)) -> Resul
         findings=findings,
         services=tuple(ServiceSummary(name=s, root=s) for s in services),
         files_checked=3,
+        rules=tuple(r.info for r in all_rules()),
     )
 
 
@@ -313,8 +314,8 @@ def test_markdown_summary(before: Result) -> None:
     md = markdown.render(before)
     lines = md.splitlines()
     assert lines[0] == "### dockready: 13 errors, 20 warnings, 3 info"
-    assert "| orderservice | passed | failed |" in lines
-    assert "| 4 · Running it | 9 | 12 |" in lines
+    assert "| orderservice | passed | failed | n/a |" in lines
+    assert "| 4 · Running it | 8 | 12 | 1 |" in lines  # DR419 reads compose only
     assert "#### 4 · Running it" in lines
     rows = Counter(
         (cells[1], cells[2])
@@ -342,14 +343,18 @@ def test_markdown_caps_the_findings_table() -> None:
     assert md.startswith("### dockready: 250 errors, 0 warnings, 0 info\n")
 
 
-def test_gitlab_category_sets_name_registered_rules() -> None:
-    ids = {r.id for r in all_rules()}
-    assert ids >= gitlab.SECURITY | gitlab.PERFORMANCE
-    assert not gitlab.SECURITY & gitlab.PERFORMANCE
+def test_gitlab_categories_come_from_the_rule_tags(before: Result) -> None:
+    issues = json.loads(gitlab.render(before))
+    by_rule = {i["check_name"]: i["categories"] for i in issues}
+    assert by_rule["DR207"] == ["Security"]  # tagged security
+    assert by_rule["DR306"] == ["Performance"]  # tagged performance
+    assert by_rule["DR404"] == ["Bug Risk"]
+    for r in before.rules:
+        assert not (r.security and Tag.PERFORMANCE in r.tags), r.id
 
 
 def test_markdown_caps_the_service_tables() -> None:
     names = tuple(f"svc{i:02}" for i in range(25))
     md = markdown.render(result_of(services=names))
-    assert sum(1 for line in md.splitlines() if line.endswith("| passed | failed |")) == 20
+    assert sum(1 for line in md.splitlines() if line.endswith("| passed | failed | n/a |")) == 20
     assert "… and 5 more services." in md.splitlines()

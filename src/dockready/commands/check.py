@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -133,8 +132,9 @@ def check_cmd(
             extend_select=extend_select,
             extend_ignore=extend_ignore,
             fail_on=fail_on,
+            baseline=None if write_baseline else baseline_file,
         )
-        outcome = check(targets, jobs=jobs, config=config)
+        outcome = check(targets, config, jobs=jobs)
     except (UsageError, ConfigError) as e:
         click.echo(f"dockready: error: {e}", err=True)
         sys.exit(2)
@@ -152,19 +152,6 @@ def check_cmd(
             f"dockready: wrote {write_baseline} with {len(result.findings)} finding(s)", err=True
         )
         sys.exit(0)
-    if baseline_file:
-        try:
-            known = baseline.load(Path(baseline_file))
-        except baseline.BaselineError as e:
-            click.echo(f"dockready: error: {e}", err=True)
-            sys.exit(2)
-        new, matched = baseline.new_only(result.findings, known)
-        result = dataclasses.replace(
-            result,
-            findings=tuple(new),
-            counts={s.label: sum(1 for f in new if f.severity is s) for s in Severity},
-            baselined=matched,
-        )
     for out_fmt, dest in destinations:
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)

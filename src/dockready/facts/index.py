@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from dockready.facts.docker import Dockerfile, DockerIgnore, GoBuild, Stage
 from dockready.facts.go import GoFile, GoMod, VendorModules
@@ -109,8 +108,12 @@ class ParseError:
     kind: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ProjectIndex:
+    """Every fact of the checked tree and the joins between them; frozen once
+    ``build_index`` has made it (its lookup tables included), so rules running in
+    parallel, or in a forked child, see one and the same thing."""
+
     root: str
     go_files: tuple[GoFile, ...] = ()
     modules: tuple[GoMod, ...] = ()
@@ -121,21 +124,17 @@ class ProjectIndex:
     manifests: tuple[Manifests, ...] = ()
     parse_errors: tuple[ParseError, ...] = ()
     all_paths: frozenset[str] = frozenset()
-    packages: dict[str, GoPackage] = field(default_factory=dict)
+    packages: Mapping[str, GoPackage] = field(default_factory=dict)
     services: tuple[Service, ...] = ()
-    #: Rule options from the configuration (``[rules.DR406] margin = 5``), defaults
-    #: filled in; rules read them with ``option``.
-    options: dict[str, dict[str, Any]] = field(default_factory=dict)
     declared: tuple[Declared, ...] = ()
     #: Every Dockerfile with stages as a Build (context, .dockerignore, go build), by path.
-    builds: dict[str, Build] = field(default_factory=dict)
-    _mod_by_dir: dict[str, GoMod | None] = field(default_factory=dict)
-    _svc_by_dir: dict[str, Service | None] = field(default_factory=dict)
-    _svc_by_file: dict[str, Service | None] = field(default_factory=dict)
-    _tree_paths: frozenset[str] = frozenset()
-
-    def option(self, rule_id: str, key: str, default: Any) -> Any:
-        return self.options.get(rule_id, {}).get(key, default)
+    builds: Mapping[str, Build] = field(default_factory=dict)
+    #: Lookup tables, made by the builder: go.mod by directory; every discovered file
+    #: and directory above one; the service of a joined file and of a directory.
+    mod_by_dir: Mapping[str, GoMod] = field(default_factory=dict, repr=False)
+    tree: frozenset[str] = field(default=frozenset(), repr=False)
+    svc_by_file: Mapping[str, Service] = field(default_factory=dict, repr=False)
+    svc_by_dir: Mapping[str, Service] = field(default_factory=dict, repr=False)
 
     # -- manifests -----------------------------------------------------------
     @property
@@ -172,11 +171,9 @@ class ProjectIndex:
     # -- go ------------------------------------------------------------------
     def module_of(self, path: str) -> GoMod | None:
         """The go.mod that owns a file (the nearest one above it)."""
-        if not self._mod_by_dir:
-            self._mod_by_dir = {m.dir: m for m in self.modules} or {"": None}
         d = _dir(path)
         while True:
-            m = self._mod_by_dir.get(d)
+            m = self.mod_by_dir.get(d)
             if m is not None:
                 return m
             if d == ".":
@@ -190,16 +187,7 @@ class ProjectIndex:
 
     def tree_paths(self) -> frozenset[str]:
         """Every discovered file and every directory above one (POSIX, relative)."""
-        if not self._tree_paths:
-            out: set[str] = {"."}
-            for p in self.all_paths:
-                out.add(p)
-                d = posixpath.dirname(p)
-                while d and d not in out:
-                    out.add(d)
-                    d = posixpath.dirname(d)
-            self._tree_paths = frozenset(out)
-        return self._tree_paths
+        return self.tree
 
     def service_of(self, path: str) -> Service | None:
         """The service a file belongs to: the one a Dockerfile, manifest or compose
@@ -207,35 +195,12 @@ class ProjectIndex:
         package or other packages hold it, else the one whose root is nearest above it
         (two services of one module share a root: only the joins tell their
         Dockerfiles and manifests apart)."""
-        if not self._svc_by_dir:
-            joined: dict[str, set[str]] = {}
-            for svc in self.services:
-                paths = [b.dockerfile.path for b in svc.builds]
-                paths += [d.workload.path for d in svc.deployments]
-                paths += [c.path for c in svc.compose]
-                for jp in paths:
-                    joined.setdefault(jp, set()).add(svc.name)
-            self._svc_by_file = {
-                jp: self.service_named(next(iter(names)))
-                for jp, names in joined.items()
-                if len(names) == 1
-            }
-            table: dict[str, Service | None] = {}
-            for svc in self.services:
-                for p in svc.packages:
-                    table.setdefault(p.dir, svc)
-            for svc in self.services:
-                if svc.main is not None:
-                    table[svc.main.dir] = svc
-            for svc in self.services:
-                table.setdefault(svc.root, svc)
-            self._svc_by_dir = table or {"": None}
-        by_file = self._svc_by_file.get(path)
+        by_file = self.svc_by_file.get(path)
         if by_file is not None:
             return by_file
         d = _dir(path)
         while True:
-            s = self._svc_by_dir.get(d)
+            s = self.svc_by_dir.get(d)
             if s is not None:
                 return s
             if d == ".":
@@ -306,7 +271,17 @@ def build_index(
     all_paths: list[str],
     declared: tuple[Declared, ...] = (),
 ) -> ProjectIndex:
-    ix = ProjectIndex(
+    """The index of these facts: packages, then the joins (builds, services), then
+    the lookup tables, each stage on the frozen index of the one before."""
+    by_dir: dict[str, list[GoFile]] = {}
+    for g in go_files:
+        by_dir.setdefault(g.dir, []).append(g)
+    packages = {}
+    for d, files in by_dir.items():
+        names = [f.package for f in files if f.package]
+        name = max(set(names), key=names.count) if names else ""
+        packages[d] = GoPackage(d, name, tuple(files))
+    facts = ProjectIndex(
         declared=declared,
         root=root,
         go_files=tuple(go_files),
@@ -318,16 +293,58 @@ def build_index(
         manifests=tuple(manifests),
         parse_errors=tuple(parse_errors),
         all_paths=frozenset(all_paths),
+        packages=packages,
+        mod_by_dir={m.dir: m for m in modules},
+        tree=_tree(all_paths),
     )
-    by_dir: dict[str, list[GoFile]] = {}
-    for g in go_files:
-        by_dir.setdefault(g.dir, []).append(g)
-    for d, files in by_dir.items():
-        names = [f.package for f in files if f.package]
-        name = max(set(names), key=names.count) if names else ""
-        ix.packages[d] = GoPackage(d, name, tuple(files))
-    ix.services = tuple(_services(ix))
-    return ix
+    builds = _builds(facts)
+    services = _services(facts, builds)
+    svc_by_file, svc_by_dir = _service_tables(services)
+    return replace(
+        facts,
+        services=tuple(services),
+        builds={b.dockerfile.path: b for b, _ in builds},
+        svc_by_file=svc_by_file,
+        svc_by_dir=svc_by_dir,
+    )
+
+
+def _tree(all_paths: list[str]) -> frozenset[str]:
+    out: set[str] = {"."}
+    for p in all_paths:
+        out.add(p)
+        d = posixpath.dirname(p)
+        while d and d not in out:
+            out.add(d)
+            d = posixpath.dirname(d)
+    return frozenset(out)
+
+
+def _service_tables(
+    services: list[Service],
+) -> tuple[dict[str, Service], dict[str, Service]]:
+    """The service of a Dockerfile, manifest or compose file joined to exactly one;
+    and of a directory: a main package's, else the first service whose packages hold
+    it, else the first whose root it is."""
+    joined: dict[str, set[str]] = {}
+    for svc in services:
+        paths = [b.dockerfile.path for b in svc.builds]
+        paths += [d.workload.path for d in svc.deployments]
+        paths += [c.path for c in svc.compose]
+        for jp in paths:
+            joined.setdefault(jp, set()).add(svc.name)
+    by_name = {s.name: s for s in reversed(services)}
+    by_file = {jp: by_name[next(iter(n))] for jp, n in joined.items() if len(n) == 1}
+    by_dir: dict[str, Service] = {}
+    for svc in services:
+        for p in svc.packages:
+            by_dir.setdefault(p.dir, svc)
+    for svc in services:
+        if svc.main is not None:
+            by_dir[svc.main.dir] = svc
+    for svc in services:
+        by_dir.setdefault(svc.root, svc)
+    return by_file, by_dir
 
 
 def _context_for(ix: ProjectIndex, df: Dockerfile, compose: list[ComposeService]) -> str:
@@ -497,11 +514,9 @@ def _service_name(pkg: GoPackage, mod: GoMod | None, root_name: str) -> str:
     return posixpath.basename(pkg.dir) if pkg.dir != "." else root_name
 
 
-def _services(ix: ProjectIndex) -> list[Service]:
+def _services(ix: ProjectIndex, builds: list[tuple[Build, str | None]]) -> list[Service]:
     root_name = posixpath.basename(ix.root.rstrip("/")) or "service"
     mains = sorted((p for p in ix.packages.values() if p.is_main), key=lambda p: p.dir)
-    builds = _builds(ix)
-    ix.builds = {b.dockerfile.path: b for b, _ in builds}
     compose = list(ix.compose_services)
     workload_pairs = [Deployment(w, c) for w in ix.workloads for c in w.containers if not c.init]
     used_names: set[str] = set()

@@ -20,7 +20,7 @@ from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from dockready.facts.go import (
     DB_WRITE_CALLS,
-    PUBLISH_CALLS,
+    FACT_CALLS,
     ROUTE_VERBS,
     TX_CALLS,
     Call,
@@ -43,145 +43,9 @@ from dockready.model import Span
 
 GO = Language(tree_sitter_go.language())
 
-# Calls whose method/function name is one of these are recorded as ``Call`` facts;
-# others are not (a tree of 150k calls costs seconds in Python; these are ~5 %).
-# Rules may only ask about calls named here: tests/parse/test_gosrc.py checks that
-# every callee a rule names is covered.
-CALL_NAMES = (
-    frozenset(
-        {
-            "Go",
-            "Load",
-            "ReadConfig",
-            "Provider",
-            "DecodeFile",
-            "Use",
-            "Register",
-            "RouteRegister",
-            "Profiler",
-            "AddSync",
-            "DialWithDialer",
-            "Client",
-            "LoadLocationFromTZData",
-            "NotFound",
-            "NoRoute",
-            "Static",
-            "StaticFS",
-            "New",
-            # servers and listeners
-            "ListenAndServe",
-            "ListenAndServeTLS",
-            "Serve",
-            "ServeTLS",
-            "Listen",
-            "ListenTCP",
-            "ListenTLS",
-            "Run",
-            "RunTLS",
-            "Start",
-            "StartTLS",
-            "NewServer",
-            "NewServeMux",
-            "NewRouter",
-            "Group",
-            "Route",
-            "Mount",
-            "PathPrefix",
-            # routes
-            "Method",
-            "MethodFunc",
-            "Methods",
-            "PostForm",
-            "Do",
-            # lifecycle
-            "Notify",
-            "NotifyContext",
-            "Shutdown",
-            "ShutdownWithContext",
-            "ShutdownWithTimeout",
-            "GracefulStop",
-            "Stop",
-            "RegisterHealthServer",
-            "WithTimeout",
-            "WithDeadline",
-            # clients
-            "Dial",
-            "DialContext",
-            "DialTimeout",
-            "NewClient",
-            "WithInsecure",
-            "WithBlock",
-            "WithTransportCredentials",
-            "NewTLS",
-            "NewClientTLSFromCert",
-            "NewClientTLSFromFile",
-            "NewRequest",
-            "NewRequestWithContext",
-            "Connect",
-            "LoadDefaultConfig",
-            "NewSession",
-            # brokers and databases
-            "Subscribe",
-            "QueueSubscribe",
-            "Consume",
-            "Open",
-            "AutoMigrate",  # gorm: schema migrations at start-up (init's startupProbe)
-            # files, logs, environment
-            "OpenFile",
-            "WriteFile",
-            "ReadFile",
-            "ReadDir",
-            "Mkdir",
-            "MkdirAll",
-            "CreateTemp",
-            "MkdirTemp",
-            "TempFile",
-            "TempDir",
-            "Chdir",
-            "Remove",
-            "RemoveAll",
-            "Rename",
-            "SetOutput",
-            "NewJSONHandler",
-            "NewTextHandler",
-            "SetDefault",
-            "NewProduction",
-            "NewDevelopment",
-            "Build",
-            "ParseMultipartForm",
-            "FormFile",
-            "MultipartReader",
-            "Getenv",
-            "LookupEnv",
-            "Environ",
-            "Setenv",
-            "ExpandEnv",
-            "LoadLocation",
-            "UserHomeDir",
-            "Current",
-            "Lookup",
-            "LookupId",
-            "SetConfigFile",
-            "SetConfigName",
-            "AddConfigPath",
-            "ReadInConfig",
-            "SetMemoryLimit",
-            "SetGCPercent",
-            "GOMAXPROCS",
-            "StringVar",
-            "IntVar",
-            "BoolVar",
-            "DurationVar",
-            "Fprint",
-            "Fprintf",
-            "Fprintln",
-        }
-    )
-    | frozenset(ROUTE_VERBS)
-    | DB_WRITE_CALLS
-    | TX_CALLS
-    | PUBLISH_CALLS
-)
+# Calls whose method/function name is in the table ``parse_go`` is given are recorded
+# as ``Call`` facts; others are not (a tree of 150k calls costs seconds in Python;
+# these are ~5 %). The table is ``FACT_CALLS`` plus the names rules declare.
 # Candidate sites are found with cheap byte searches and then confirmed on the tree
 # (the node at that offset must have the right shape): a full query traversal of
 # every file costs as much as parsing it, and these sites are rare.
@@ -734,7 +598,7 @@ class _Out:
     grpc_health: list[Span] = field(default_factory=list)
 
 
-def parse_go(path: str, source: bytes) -> GoFile:
+def parse_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> GoFile:
     """Parse one Go file into facts; never raises on bad Go."""
     tree = _parser().parse(source)
     root = tree.root_node
@@ -749,7 +613,7 @@ def parse_go(path: str, source: bytes) -> GoFile:
     consts = _consts(top.consts)
     _package_vars(top.vars, ctx)
     _struct_types(top.types, ctx)
-    call_nodes = _call_sites(root, source)
+    call_nodes = _call_sites(root, source, calls)
     _flag_vars(call_nodes, ctx)
     res = _Resolver(ctx, consts)
     lits = _literals(_literal_sites(root, source), ctx, res)
@@ -1526,12 +1390,12 @@ _GUARDED = {
 }
 
 
-def _call_sites(root: Node, source: bytes) -> list[Node]:
-    """``x.Name(...)`` calls whose ``Name`` is in CALL_NAMES."""
+def _call_sites(root: Node, source: bytes, calls: frozenset[str]) -> list[Node]:
+    """``x.Name(...)`` calls whose ``Name`` is in ``calls``."""
     out = []
     for m in _METHOD.finditer(source):
         name = m.group(1).decode()
-        if name not in CALL_NAMES:
+        if name not in calls:
             continue
         guard = _GUARDED.get(name)
         if guard is not None:

@@ -25,25 +25,17 @@ import json
 from typing import Any
 
 from dockready.fingerprint import fingerprint
-from dockready.model import Finding, Result, Severity
-from dockready.rules.registry import SECURITY_RULES
+from dockready.model import Finding, Result, RuleInfo, Severity, Tag
 
 SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "info"}
 
-SECURITY = SECURITY_RULES  # tagged "security" (SARIF: with a security-severity)
-PERFORMANCE = frozenset(
-    {
-        "DR301",  # single-stage-build
-        "DR303",  # heavy-runtime-base
-        "DR306",  # cache-busting-copy
-    }
-)
 
-
-def categories(f: Finding) -> list[str]:
-    if f.rule_id in SECURITY:
+def categories(f: Finding, rule: RuleInfo | None) -> list[str]:
+    """GitLab's category of a finding, from its rule's tags."""
+    tags = rule.tags if rule is not None else ()
+    if Tag.SECURITY in tags:
         return ["Security"]
-    if f.rule_id in PERFORMANCE:
+    if Tag.PERFORMANCE in tags:
         return ["Performance"]
     return ["Bug Risk"]
 
@@ -63,13 +55,13 @@ def unique_fingerprints(findings: tuple[Finding, ...]) -> list[str]:
     return out
 
 
-def issue(f: Finding, fp: str) -> dict[str, Any]:
+def issue(f: Finding, fp: str, rule: RuleInfo | None = None) -> dict[str, Any]:
     return {
         "description": f"{f.rule_id} {f.name}: {f.message}",
         "check_name": f.rule_id,
         "fingerprint": fp,
         "severity": SEVERITY[f.severity],
-        "categories": categories(f),
+        "categories": categories(f, rule),
         "location": {"path": f.span.path, "lines": {"begin": f.span.line}},
         "engine_name": "dockready",
     }
@@ -77,7 +69,7 @@ def issue(f: Finding, fp: str) -> dict[str, Any]:
 
 def render(result: Result) -> str:
     issues = [
-        issue(f, fp)
+        issue(f, fp, result.rule(f.rule_id))
         for f, fp in zip(result.findings, unique_fingerprints(result.findings), strict=True)
     ]
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

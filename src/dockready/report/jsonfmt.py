@@ -1,4 +1,5 @@
-"""``--format json``: a versioned API. Bump SCHEMA_VERSION on any breaking change."""
+"""``--format json``: a versioned API. Bump SCHEMA_VERSION on any breaking change
+(the minor number on an addition: 1.1 added ``rules`` and ``not_applicable``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from dockready import __version__
 from dockready.model import Finding, Result
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -42,8 +43,20 @@ def render(result: Result) -> str:
                 "dockerfiles": list(s.dockerfiles),
                 "workloads": list(s.workloads),
                 "compose_services": list(s.compose_services),
+                "not_applicable": list(s.not_applicable),
             }
             for s in result.services
+        ],
+        "rules": [
+            {
+                "id": r.id,
+                "name": r.name,
+                "severity": r.severity.label,
+                "chapter": r.chapter,
+                "tags": [str(t) for t in r.tags],
+                "reads": [str(i) for i in r.reads],
+            }
+            for r in result.rules
         ],
         "findings": [finding_dict(f) for f in (*result.findings, *result.suppressed)],
         "notices": [

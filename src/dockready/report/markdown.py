@@ -1,7 +1,7 @@
 """``--format markdown``: a short summary for ``$GITHUB_STEP_SUMMARY`` or a PR comment.
 
-A title with the counts, the checklist of each service (passed and failed items per
-chapter, counted as in the JUnit report), then the findings by chapter, capped at
+A title with the counts, the checklist of each service (passed, failed and not
+applicable items per chapter, counted as in the JUnit report), then the findings by chapter, capped at
 ``MAX_ROWS`` rows so the whole stays well under a comment's size limit. Cell text
 is escaped for GitHub-flavoured Markdown tables: ``|`` everywhere, Markdown and
 HTML syntax outside the message's own `code spans`, newlines as ``<br>``.
@@ -13,8 +13,7 @@ import re
 from itertools import groupby
 
 from dockready.model import Finding, Result, Severity
-from dockready.report.junit import checklist
-from dockready.rules.registry import CHAPTERS
+from dockready.report.checklist import chapter_title, checklist, tally
 
 MAX_ROWS = 200
 MAX_SERVICES = 20
@@ -48,11 +47,6 @@ def cell(text: str) -> str:
     return "".join(_code(p) if i % 2 else _text(p) for i, p in enumerate(parts))
 
 
-def chapter_title(chapter: int) -> str:
-    title = CHAPTERS.get(chapter)
-    return f"{chapter} · {title}" if title else str(chapter)
-
-
 def _title(result: Result) -> str:
     count = {s: sum(1 for f in result.findings if f.severity is s) for s in Severity}
     return (
@@ -65,17 +59,14 @@ def _checklists(result: Result) -> list[str]:
     out: list[str] = []
     suites = checklist(result)
     for name, items in suites[:MAX_SERVICES]:
-        out += [f"| {cell(name)} | passed | failed |", "|:--|--:|--:|"]
+        out += [f"| {cell(name)} | passed | failed | n/a |", "|:--|--:|--:|--:|"]
         for chapter, group in groupby(
             sorted(items, key=lambda it: it.chapter), lambda it: it.chapter
         ):
-            chapter_items = list(group)
-            failed = sum(1 for it in chapter_items if not it.passed)
-            out.append(
-                f"| {cell(chapter_title(chapter))} | {len(chapter_items) - failed} | {failed} |"
-            )
-        failed = sum(1 for it in items if not it.passed)
-        out += [f"| **total** | **{len(items) - failed}** | **{failed}** |", ""]
+            passed, failed, na = tally(list(group))
+            out.append(f"| {cell(chapter_title(chapter))} | {passed} | {failed} | {na} |")
+        passed, failed, na = tally(items)
+        out += [f"| **total** | **{passed}** | **{failed}** | **{na}** |", ""]
     if len(suites) > MAX_SERVICES:
         out += [f"… and {_plural(len(suites) - MAX_SERVICES, 'more service')}.", ""]
     return out

@@ -1,8 +1,8 @@
 """``--format sarif``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
 
-One run. ``tool.driver.rules`` lists every registered rule (not only those that fired),
-sorted by id, so that ``ruleIndex`` does not depend on what fired and a rule with no
-results is still documented. Paths are POSIX, relative to the checked root and percent-encoded;
+One run. ``tool.driver.rules`` lists every rule that ran (``Result.rules``: not
+only those that fired), sorted by id, so that ``ruleIndex`` does not depend on what
+fired and a rule with no results is still documented. Paths are POSIX, relative to the checked root and percent-encoded;
 the root itself is ``originalUriBaseIds.SRCROOT`` when it is absolute.
 
 Each result carries ``partialFingerprints["dockreadFingerprint/v1"]``
@@ -15,7 +15,7 @@ reason) keeps its result, with ``suppressions: [{"kind": "inSource", ...}]``
 shows the alert as dismissed instead of open.
 
 Columns are declared as ``unicodeCodePoints``. YAML spans (libyaml) count code points;
-Go spans come from tree-sitter, which counts bytes: the two agree on ASCII lines only.
+Go spans are converted from tree-sitter's bytes to characters by the parser.
 """
 
 from __future__ import annotations
@@ -28,16 +28,13 @@ from urllib.parse import quote
 
 from dockready import __version__
 from dockready.fingerprint import fingerprint
-from dockready.model import Finding, Related, Result, Severity, Span
-from dockready.rules.registry import CHAPTERS, SECURITY_RULES, Rule, all_rules, section
+from dockready.model import CHAPTERS, Finding, Related, Result, RuleInfo, Severity, Span
 
 INFORMATION_URI = "https://github.com/dockready/dockready"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 FINGERPRINT_KEY = "dockreadFingerprint/v1"
 SRCROOT = "SRCROOT"
-
-SECURITY = SECURITY_RULES  # tagged "security" (SARIF: with a security-severity)
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 # GitHub's ``problem.severity`` vocabulary (CodeQL's): "note" is a "recommendation".
@@ -50,7 +47,7 @@ SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.0", Severity.IN
 
 
 def render(result: Result) -> str:
-    rules = all_rules()
+    rules = result.rules
     index = {r.id: i for i, r in enumerate(rules)}
     run: dict[str, Any] = {
         "tool": {
@@ -74,10 +71,10 @@ def render(result: Result) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def rule_descriptor(rule: Rule) -> dict[str, Any]:
+def rule_descriptor(rule: RuleInfo) -> dict[str, Any]:
     tags = ["dockready", f"chapter-{rule.chapter}", slug(CHAPTERS.get(rule.chapter, ""))]
     properties: dict[str, Any] = {"problem.severity": PROBLEM_SEVERITY[rule.severity]}
-    if rule.id in SECURITY:
+    if rule.security:
         tags.append("security")
         properties["security-severity"] = SECURITY_SEVERITY[rule.severity]
     properties["tags"] = [t for t in tags if t]
@@ -85,7 +82,7 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": plain(first_sentence(rule.summary))},
-        "fullDescription": {"text": plain(section(rule.doc, "What it does"))},
+        "fullDescription": {"text": plain(rule.section("What it does"))},
         "help": {"text": rule.doc, "markdown": rule.doc},
         "helpUri": help_uri(rule.id),
         "defaultConfiguration": {"level": LEVELS[rule.severity]},

@@ -12,8 +12,7 @@ from typing import IO
 from rich.console import Console
 from rich.text import Text
 
-from dockready.model import Result, Severity
-from dockready.rules.registry import CHAPTERS
+from dockready.model import CHAPTERS, Result, Severity
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 

@@ -6,9 +6,8 @@ import re
 from collections.abc import Iterator
 
 from dockready.facts.go import DB_WRITE_CALLS, PUBLISH_CALLS, TX_CALLS, Call, GoFile
-from dockready.facts.index import ProjectIndex
 from dockready.model import Related, Severity
-from dockready.rules.registry import Hit, rule
+from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
 _DB_PKGS = (
     "database/sql",
@@ -67,8 +66,13 @@ def is_publish(c: Call) -> bool:
     return bool(_BROKER_NAME.match(_last(c.receiver)))
 
 
-@rule(id="DR101", name="http-client-no-timeout", severity=Severity.WARNING)
-def http_client_no_timeout(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR101",
+    name="http-client-no-timeout",
+    severity=Severity.WARNING,
+    reads=(Input.CODE,),
+)
+def http_client_no_timeout(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds outbound HTTP calls that can wait forever: `http.Get`, `http.Post`,
@@ -104,6 +108,7 @@ def http_client_no_timeout(ix: ProjectIndex) -> Iterator[Hit]:
     - [net/http: Client](https://pkg.go.dev/net/http#Client)
     - [The complete guide to Go net/http timeouts](https://blog.cloudflare.com/the-complete-guide-to-golang-net-http-timeouts/)
     """
+    ix = ctx.index
     for g in ix.go_files:
         for c in g.calls:
             if c.callee in ("net/http.Get", "net/http.Post", "net/http.Head", "net/http.PostForm"):
@@ -124,8 +129,13 @@ def http_client_no_timeout(ix: ProjectIndex) -> Iterator[Hit]:
                 yield Hit(lit.span, "http.Client with Timeout 0 (no timeout)")
 
 
-@rule(id="DR102", name="http-server-no-timeouts", severity=Severity.WARNING)
-def http_server_no_timeouts(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR102",
+    name="http-server-no-timeouts",
+    severity=Severity.WARNING,
+    reads=(Input.CODE,),
+)
+def http_server_no_timeouts(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds HTTP servers that never time out a slow client: `http.ListenAndServe`,
@@ -162,6 +172,7 @@ def http_server_no_timeouts(ix: ProjectIndex) -> Iterator[Hit]:
     - [net/http: Server](https://pkg.go.dev/net/http#Server)
     - [gosec G112](https://github.com/securego/gosec#available-rules)
     """
+    ix = ctx.index
     for g in ix.go_files:
         for c in g.calls:
             if c.callee in (
@@ -201,8 +212,13 @@ _GRPC_DEPRECATED = {
 }
 
 
-@rule(id="DR103", name="grpc-deprecated-dial", severity=Severity.WARNING)
-def grpc_deprecated_dial(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR103",
+    name="grpc-deprecated-dial",
+    severity=Severity.WARNING,
+    reads=(Input.CODE,),
+)
+def grpc_deprecated_dial(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds the gRPC client set-up of the seed's own snippet: `grpc.Dial`,
@@ -236,6 +252,7 @@ def grpc_deprecated_dial(ix: ProjectIndex) -> Iterator[Hit]:
     - [grpc-go: anti-patterns](https://github.com/grpc/grpc-go/blob/master/Documentation/anti-patterns.md)
     - [grpc.NewClient](https://pkg.go.dev/google.golang.org/grpc#NewClient)
     """
+    ix = ctx.index
     for g in ix.go_files:
         for c in g.calls:
             msg = _GRPC_DEPRECATED.get(c.callee)
@@ -263,8 +280,13 @@ def _mentions_outbox(g: GoFile, func: str) -> bool:
     )
 
 
-@rule(id="DR108", name="dual-write-without-outbox", severity=Severity.WARNING)
-def dual_write_without_outbox(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR108",
+    name="dual-write-without-outbox",
+    severity=Severity.WARNING,
+    reads=(Input.CODE,),
+)
+def dual_write_without_outbox(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a function that writes to a database and then publishes to a message
@@ -305,6 +327,7 @@ def dual_write_without_outbox(ix: ProjectIndex) -> Iterator[Hit]:
     ## References
     - [Transactional outbox pattern](https://microservices.io/patterns/data/transactional-outbox.html)
     """
+    ix = ctx.index
     for g in ix.go_files:
         for func, calls in _functions(g).items():
             writes = [c for c in calls if is_db_write(c)]
@@ -329,8 +352,13 @@ def dual_write_without_outbox(ix: ProjectIndex) -> Iterator[Hit]:
                     break
 
 
-@rule(id="DR109", name="publish-error-ignored", severity=Severity.WARNING)
-def publish_error_ignored(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR109",
+    name="publish-error-ignored",
+    severity=Severity.WARNING,
+    reads=(Input.CODE,),
+)
+def publish_error_ignored(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a broker publish whose error is thrown away: called as a statement, or with
@@ -361,6 +389,7 @@ def publish_error_ignored(ix: ProjectIndex) -> Iterator[Hit]:
     ## References
     - [nats.go: Conn.Publish](https://pkg.go.dev/github.com/nats-io/nats.go#Conn.Publish)
     """
+    ix = ctx.index
     for g in ix.go_files:
         for c in g.calls:
             if is_publish(c) and c.discarded:

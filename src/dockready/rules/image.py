@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from dockready.facts.docker import Copy, Dockerfile, Instruction, Stage
 from dockready.facts.effective import (
@@ -23,7 +24,8 @@ from dockready.facts.go import Call
 from dockready.facts.images import lookup, parse_ref
 from dockready.facts.index import Build, ProjectIndex, Service
 from dockready.model import Related, Severity, Span
-from dockready.rules.registry import Hit, rule
+from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, option, rule
+from dockready.schema import ArrayOf, Text
 from dockready.secrets import mask, secret_kind, secret_name
 
 # --------------------------------------------------------------------------- helpers
@@ -101,8 +103,14 @@ def _builds_go(df: Dockerfile, final: Stage) -> bool:
     return False
 
 
-@rule(id="DR301", name="single-stage-build", severity=Severity.WARNING)
-def single_stage_build(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR301",
+    name="single-stage-build",
+    severity=Severity.WARNING,
+    reads=(Input.IMAGE,),
+    tags=(Tag.PERFORMANCE,),
+)
+def single_stage_build(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds Dockerfiles whose final image is a Go toolchain image (`golang`,
@@ -151,6 +159,7 @@ def single_stage_build(ix: ProjectIndex) -> Iterator[Hit]:
     - [Docker: multi-stage builds](https://docs.docker.com/build/building/multi-stage/)
     - [Distroless images](https://github.com/GoogleContainerTools/distroless)
     """
+    ix = ctx.index
     for b in _builds(ix):
         df = b.dockerfile
         if _is_devcontainer(df):
@@ -186,8 +195,23 @@ def _unpinned(ref: str) -> str | None:
     return ":latest" if tag == "latest" else None
 
 
-@rule(id="DR302", name="unpinned-base-image", severity=Severity.WARNING)
-def unpinned_base_image(ix: ProjectIndex) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class AllowedRegistries:
+    allowed_registries: tuple[str, ...] = option(
+        (),
+        ArrayOf(Text(r"[A-Za-z0-9.-]+(?::[0-9]+)?", "a registry host", "registry hosts")),
+        "registries whose base images may stay unpinned (immutable tags)",
+    )
+
+
+@rule(
+    id="DR302",
+    name="unpinned-base-image",
+    severity=Severity.WARNING,
+    reads=(Input.IMAGE,),
+    options=AllowedRegistries,
+)
+def unpinned_base_image(ctx: Context[AllowedRegistries]) -> Iterator[Hit]:
     """
     ## What it does
     Finds `FROM` lines, in every stage, whose image has no tag or the `latest` tag
@@ -226,7 +250,8 @@ def unpinned_base_image(ix: ProjectIndex) -> Iterator[Hit]:
     - [Docker: best practices, FROM](https://docs.docker.com/build/building/best-practices/#from)
     - [Hadolint DL3006/DL3007](https://github.com/hadolint/hadolint#rules)
     """
-    allowed = {r.lower() for r in ix.option("DR302", "allowed-registries", ())}
+    ix = ctx.index
+    allowed = {r.lower() for r in ctx.options.allowed_registries}
     for df in ix.dockerfiles:
         for st in df.stages:
             if st.parent is not None:
@@ -285,8 +310,14 @@ def _final_needs_distro(b: Build) -> bool:
     return False
 
 
-@rule(id="DR303", name="heavy-runtime-base", severity=Severity.INFO)
-def heavy_runtime_base(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR303",
+    name="heavy-runtime-base",
+    severity=Severity.INFO,
+    reads=(Input.IMAGE,),
+    tags=(Tag.PERFORMANCE,),
+)
+def heavy_runtime_base(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a service whose final image is a full distribution (`debian`, `ubuntu`,
@@ -332,6 +363,7 @@ def heavy_runtime_base(ix: ProjectIndex) -> Iterator[Hit]:
     - [Distroless images](https://github.com/GoogleContainerTools/distroless)
     - [Docker: multi-stage builds](https://docs.docker.com/build/building/multi-stage/)
     """
+    ix = ctx.index
     seen: set[str] = set()
     for svc in ix.services:
         if any(svc.imports(p) for p in _NEEDS_DISTRO):
@@ -357,8 +389,14 @@ def heavy_runtime_base(ix: ProjectIndex) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- DR304
 
 
-@rule(id="DR304", name="runs-as-root", severity=Severity.WARNING)
-def runs_as_root(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR304",
+    name="runs-as-root",
+    severity=Severity.WARNING,
+    reads=(Input.IMAGE,),
+    tags=(Tag.SECURITY,),
+)
+def runs_as_root(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds Dockerfiles whose final image runs as root: the last `USER` of the final
@@ -401,6 +439,7 @@ def runs_as_root(ix: ProjectIndex) -> Iterator[Hit]:
     - [Docker: best practices, USER](https://docs.docker.com/build/building/best-practices/#user)
     - [Kubernetes: pod security standards, restricted](https://kubernetes.io/docs/concepts/security/pod-security-standards/)
     """
+    ix = ctx.index
     for b in _builds(ix):
         if _is_devcontainer(b.dockerfile):
             continue
@@ -441,8 +480,13 @@ def _shell_hits(b: Build) -> Iterator[tuple[Instruction, str, bool]]:
             yield inst, wrapped[1], _execs(wrapped[1])
 
 
-@rule(id="DR305", name="shell-form-entrypoint", severity=Severity.WARNING)
-def shell_form_entrypoint(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR305",
+    name="shell-form-entrypoint",
+    severity=Severity.WARNING,
+    reads=(Input.IMAGE,),
+)
+def shell_form_entrypoint(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a final image whose `CMD` or `ENTRYPOINT` runs through a shell: the shell
@@ -487,6 +531,7 @@ def shell_form_entrypoint(ix: ProjectIndex) -> Iterator[Hit]:
     - [Docker: CMD, shell and exec form](https://docs.docker.com/reference/dockerfile/#shell-and-exec-form)
     - [Docker: ENTRYPOINT](https://docs.docker.com/reference/dockerfile/#entrypoint)
     """
+    ix = ctx.index
     for b in _builds(ix):
         after_exec_ep = b.final.entrypoint is not None and b.final.entrypoint.json
         for inst, script, execs in _shell_hits(b):
@@ -576,8 +621,14 @@ def _modcache_mount(run: Instruction | None) -> bool:
     )
 
 
-@rule(id="DR306", name="cache-busting-copy", severity=Severity.WARNING)
-def cache_busting_copy(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR306",
+    name="cache-busting-copy",
+    severity=Severity.WARNING,
+    reads=(Input.IMAGE,),
+    tags=(Tag.PERFORMANCE,),
+)
+def cache_busting_copy(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds, in a stage that runs `go build`, the `COPY` that brings the sources in
@@ -620,6 +671,7 @@ def cache_busting_copy(ix: ProjectIndex) -> Iterator[Hit]:
     - [Docker: optimizing builds with cache](https://docs.docker.com/build/cache/optimize/)
     - [Docker Go guide](https://docs.docker.com/guides/golang/build-images/)
     """
+    ix = ctx.index
     seen: set[Span] = set()
     for b in _builds(ix):
         df = b.dockerfile
@@ -688,8 +740,13 @@ def _copies_whole_context(df: Dockerfile) -> bool:
     )
 
 
-@rule(id="DR307", name="dockerignore-missing", severity=Severity.WARNING)
-def dockerignore_missing(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR307",
+    name="dockerignore-missing",
+    severity=Severity.WARNING,
+    reads=(Input.IMAGE,),
+)
+def dockerignore_missing(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a Dockerfile that copies its whole build context (`COPY . .`, `ADD . /src`)
@@ -735,6 +792,7 @@ def dockerignore_missing(ix: ProjectIndex) -> Iterator[Hit]:
     ## References
     - [Docker: .dockerignore files](https://docs.docker.com/build/concepts/context/#dockerignore-files)
     """
+    ix = ctx.index
     reported: set[str] = set()
     for b in _builds(ix):
         df = b.dockerfile
@@ -848,8 +906,14 @@ def _references(raw: str, names: set[str]) -> str | None:
     return None
 
 
-@rule(id="DR308", name="secret-in-image", severity=Severity.ERROR)
-def secret_in_image(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR308",
+    name="secret-in-image",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE,),
+    tags=(Tag.SECURITY, Tag.SECRET),
+)
+def secret_in_image(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds secrets put into an image or its build history, in every stage:
@@ -896,6 +960,7 @@ def secret_in_image(ix: ProjectIndex) -> Iterator[Hit]:
     - [Docker: build secrets](https://docs.docker.com/build/building/secrets/)
     - [Hadolint DL3044 / Docker build checks SecretsUsedInArgOrEnv](https://docs.docker.com/reference/build-checks/secrets-used-in-arg-or-env/)
     """
+    ix = ctx.index
     for df in ix.dockerfiles:
         for st in df.stages:
             args = {n for n, _ in st.args} | {n for n, _ in df.global_args}
@@ -977,8 +1042,13 @@ def _command_heads(words: list[str]) -> list[str]:
     return heads
 
 
-@rule(id="DR311", name="healthcheck-tool-missing", severity=Severity.ERROR)
-def healthcheck_tool_missing(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR311",
+    name="healthcheck-tool-missing",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE,),
+)
+def healthcheck_tool_missing(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a `HEALTHCHECK` of the final image that runs a command the image does not
@@ -1017,6 +1087,7 @@ def healthcheck_tool_missing(ix: ProjectIndex) -> Iterator[Hit]:
     ## References
     - [Docker: HEALTHCHECK](https://docs.docker.com/reference/dockerfile/#healthcheck)
     """
+    ix = ctx.index
     for b in _builds(ix):
         hc = b.final.healthcheck
         if hc is None or len(hc.value) < 2 or hc.value[0].upper() != "CMD":
@@ -1072,8 +1143,13 @@ def _mounted(svc: Service, path: str) -> bool:
     return False
 
 
-@rule(id="DR314", name="config-file-not-shipped", severity=Severity.ERROR)
-def config_file_not_shipped(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR314",
+    name="config-file-not-shipped",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE,),
+)
+def config_file_not_shipped(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a service whose code opens a configuration file at a fixed path
@@ -1132,6 +1208,7 @@ def config_file_not_shipped(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: configure a pod to use a ConfigMap](https://kubernetes.io/docs/tasks/configure-pod-container/configure-pod-configmap/#add-configmap-data-to-a-volume)
     - [The twelve-factor app: config](https://12factor.net/config)
     """
+    ix = ctx.index
     for svc in ix.services:
         if not svc.builds or svc.compose:
             continue
@@ -1164,8 +1241,13 @@ def config_file_not_shipped(ix: ProjectIndex) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- DR315
 
 
-@rule(id="DR315", name="missing-non-root-user", severity=Severity.ERROR)
-def missing_non_root_user(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR315",
+    name="missing-non-root-user",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE,),
+)
+def missing_non_root_user(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds `USER <name>` (a user or group given by name, such as `app` or
@@ -1205,6 +1287,7 @@ def missing_non_root_user(ix: ProjectIndex) -> Iterator[Hit]:
     ## References
     - [Docker: USER](https://docs.docker.com/reference/dockerfile/#user)
     """
+    ix = ctx.index
     for b in _builds(ix):
         user = effective_user(b)
         if user is None or user.span is None or user.from_base:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockready.facts.index import ProjectIndex
 from dockready.model import Severity
-from dockready.rules.registry import Hit, rule
+from dockready.rules.registry import Context, Hit, NoOptions, rule
 
 
-@rule(id="DR000", name="parse-error", severity=Severity.ERROR)
-def parse_error(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR000",
+    name="parse-error",
+    severity=Severity.ERROR,
+    reads=(),
+)
+def parse_error(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Reports a Dockerfile, go.mod or Kubernetes/compose YAML file that cannot be
@@ -45,12 +49,18 @@ def parse_error(ix: ProjectIndex) -> Iterator[Hit]:
     - [Dockerfile reference](https://docs.docker.com/reference/dockerfile/)
     - [YAML 1.2](https://yaml.org/spec/1.2.2/)
     """
+    ix = ctx.index
     for err in ix.parse_errors:
         yield Hit(err.span, f"cannot parse {err.kind}: {err.message}")
 
 
-@rule(id="DR001", name="unused-suppression", severity=Severity.INFO)
-def unused_suppression(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR001",
+    name="unused-suppression",
+    severity=Severity.INFO,
+    reads=(),
+)
+def unused_suppression(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Reports an inline suppression that suppresses nothing, and a suppression comment
@@ -86,4 +96,4 @@ def unused_suppression(ix: ProjectIndex) -> Iterator[Hit]:
     ## References
     - [ruff RUF100 unused-noqa](https://docs.astral.sh/ruff/rules/unused-noqa/)
     """
-    return iter(())
+    return iter(())  # the engine reports these after applying suppressions

@@ -36,7 +36,7 @@ from dockready.facts.ignorematch import matches
 from dockready.facts.images import ImageInfo
 from dockready.facts.index import Build, ProjectIndex, Service
 from dockready.model import Related, Severity, Span
-from dockready.rules.registry import Hit, rule
+from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule
 from dockready.secrets import mask, plausible_value, secret_name, strong_kind
 
 # --------------------------------------------------------------------------- tables
@@ -395,8 +395,13 @@ def _cgo_env_span(job: _Job) -> Span | None:
     return None
 
 
-@rule(id="DR201", name="dynamic-binary-on-static-base", severity=Severity.ERROR)
-def dynamic_binary_on_static_base(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR201",
+    name="dynamic-binary-on-static-base",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE,),
+)
+def dynamic_binary_on_static_base(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a service binary that is linked dynamically while the final image has no
@@ -454,6 +459,7 @@ def dynamic_binary_on_static_base(ix: ProjectIndex) -> Iterator[Hit]:
     - [Go 1.20 release notes: cgo off without a C toolchain](https://go.dev/doc/go1.20#cgo)
     - [distroless: static vs base](https://github.com/GoogleContainerTools/distroless/blob/main/base/README.md)
     """
+    ix = ctx.index
     seen: set[Span] = set()
     for job in _jobs(ix):
         final = job.build.base
@@ -490,8 +496,13 @@ def dynamic_binary_on_static_base(ix: ProjectIndex) -> Iterator[Hit]:
         )
 
 
-@rule(id="DR202", name="cgo-required", severity=Severity.ERROR)
-def cgo_required(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR202",
+    name="cgo-required",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE,),
+)
+def cgo_required(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds services whose code needs cgo while the build cannot give it: a package the
@@ -547,6 +558,7 @@ def cgo_required(ix: ProjectIndex) -> Iterator[Hit]:
     - [mattn/go-sqlite3: cgo](https://github.com/mattn/go-sqlite3#installation)
     - [distroless/cc and base](https://github.com/GoogleContainerTools/distroless/blob/main/cc/README.md)
     """
+    ix = ctx.index
     for job in _jobs(ix):
         need = _cgo_need(ix, job.svc)
         if need is None:
@@ -603,8 +615,13 @@ def _toolchain_mode(job: _Job) -> str:
     return (_setting(job, "GOTOOLCHAIN") or "local").strip()
 
 
-@rule(id="DR203", name="go-version-mismatch", severity=Severity.ERROR)
-def go_version_mismatch(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR203",
+    name="go-version-mismatch",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE,),
+)
+def go_version_mismatch(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Compares go.mod's `go` line (and `toolchain` line) with the Go of the `golang`
@@ -651,6 +668,7 @@ def go_version_mismatch(ix: ProjectIndex) -> Iterator[Hit]:
     - [go.mod: go directive](https://go.dev/ref/mod#go-mod-file-go)
     - [docker-library/golang: GOTOOLCHAIN=local](https://github.com/docker-library/golang)
     """
+    ix = ctx.index
     seen: set[tuple[Span, str]] = set()
     for job in _jobs(ix):
         mod = job.svc.module
@@ -825,8 +843,13 @@ def _copies_whole_context(job: _Job) -> Copy | None:
     return None
 
 
-@rule(id="DR204", name="vendor-mode-mismatch", severity=Severity.ERROR)
-def vendor_mode_mismatch(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR204",
+    name="vendor-mode-mismatch",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE,),
+)
+def vendor_mode_mismatch(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds `go build` commands that build from `vendor/` when `vendor/` cannot work:
@@ -871,6 +894,7 @@ def vendor_mode_mismatch(ix: ProjectIndex) -> Iterator[Hit]:
     - [Go modules: vendoring](https://go.dev/ref/mod#vendoring)
     - [go build -mod](https://pkg.go.dev/cmd/go#hdr-Build_flags)
     """
+    ix = ctx.index
     for job in _jobs(ix):
         mod = job.svc.module
         if mod is None:
@@ -1016,8 +1040,13 @@ def _sum_available(job: _Job, rel_sum: str, line: int) -> bool | None:
     return None if other else False
 
 
-@rule(id="DR205", name="missing-go-sum", severity=Severity.ERROR)
-def missing_go_sum(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR205",
+    name="missing-go-sum",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE,),
+)
+def missing_go_sum(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a module that requires other modules but whose `go.sum` will not be there
@@ -1068,6 +1097,7 @@ def missing_go_sum(ix: ProjectIndex) -> Iterator[Hit]:
     - [Go modules: go.sum](https://go.dev/ref/mod#go-sum-files)
     - [Go 1.16: build commands do not modify go.mod/go.sum](https://go.dev/doc/go1.16#go-command)
     """
+    ix = ctx.index
     reported: set[str] = set()
     for svc in ix.services:
         mod = svc.module
@@ -1250,8 +1280,13 @@ def _target_dirs(
     return cands, dots
 
 
-@rule(id="DR206", name="build-target-missing", severity=Severity.ERROR)
-def build_target_missing(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR206",
+    name="build-target-missing",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE, Input.COMPOSE),
+)
+def build_target_missing(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds Dockerfile paths that point at nothing in the build context:
@@ -1307,6 +1342,7 @@ def build_target_missing(ix: ProjectIndex) -> Iterator[Hit]:
     - [go build](https://pkg.go.dev/cmd/go#hdr-Compile_packages_and_dependencies)
     - [BuildKit check CopyIgnoredFile](https://docs.docker.com/reference/build-checks/copy-ignored-file/)
     """
+    ix = ctx.index
     tree = _Tree.of(ix)
     for df in ix.dockerfiles:
         build = build_of(ix, df)
@@ -1623,8 +1659,14 @@ def _b64(value: str) -> str | None:
         return None
 
 
-@rule(id="DR207", name="hardcoded-secret", severity=Severity.ERROR)
-def hardcoded_secret(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR207",
+    name="hardcoded-secret",
+    severity=Severity.ERROR,
+    reads=(Input.CODE,),
+    tags=(Tag.SECURITY, Tag.SECRET),
+)
+def hardcoded_secret(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds passwords, tokens, private keys and cloud keys written as literals:
@@ -1678,6 +1720,7 @@ def hardcoded_secret(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: Good practices for Secrets](https://kubernetes.io/docs/concepts/security/secrets-good-practices/)
     - [gitleaks](https://github.com/gitleaks/gitleaks)
     """
+    ix = ctx.index
     seen: set[tuple[Span, str]] = set()
 
     def hit(span: Span, value: str, text: str) -> Iterator[Hit]:
@@ -1792,8 +1835,13 @@ def _user_at(df: Dockerfile, stage: Stage, line: int) -> str | None:
     return user
 
 
-@rule(id="DR223", name="vcs-stamping-fails", severity=Severity.ERROR)
-def vcs_stamping_fails(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR223",
+    name="vcs-stamping-fails",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE,),
+)
+def vcs_stamping_fails(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds `go build` commands whose VCS stamping fails: `.git` reaches the builder
@@ -1845,6 +1893,7 @@ def vcs_stamping_fails(ix: ProjectIndex) -> Iterator[Hit]:
     - [golang/go#51748: -buildvcs=auto](https://github.com/golang/go/issues/51748)
     - [git safe.directory](https://git-scm.com/docs/git-config#Documentation/git-config.txt-safedirectory)
     """
+    ix = ctx.index
     for job in _jobs(ix):
         gb = job.gb
         mode = (_goflag(job, "buildvcs", gb.buildvcs) or "auto").strip()

@@ -24,7 +24,7 @@ from dockready.facts.go import (
 )
 from dockready.facts.index import Build, ProjectIndex, Service
 from dockready.model import Related, Severity, Span
-from dockready.rules.registry import Hit, rule
+from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule
 
 # --------------------------------------------------------------------------- shared
 
@@ -166,8 +166,13 @@ def _zap_file(path: str) -> bool:
     return "://" not in path or path.startswith("file://")
 
 
-@rule(id="DR211", name="log-to-file", severity=Severity.WARNING)
-def log_to_file(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR211",
+    name="log-to-file",
+    severity=Severity.WARNING,
+    reads=(Input.CODE,),
+)
+def log_to_file(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds logs written to files inside the container instead of stdout/stderr:
@@ -211,6 +216,7 @@ def log_to_file(ix: ProjectIndex) -> Iterator[Hit]:
     - [The Twelve-Factor App: Logs](https://12factor.net/logs)
     - [Kubernetes: Logging architecture](https://kubernetes.io/docs/concepts/cluster-administration/logging/)
     """
+    ix = ctx.index
     for g in ix.go_files:
         if g.path.endswith("_test.go"):
             continue
@@ -379,8 +385,13 @@ def _describe(lst: Listener, addr: str | None = None) -> str:
     return f"{lst.kind} server on {addr}"
 
 
-@rule(id="DR212", name="no-health-endpoint", severity=Severity.WARNING)
-def no_health_endpoint(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR212",
+    name="no-health-endpoint",
+    severity=Severity.WARNING,
+    reads=(Input.CODE,),
+)
+def no_health_endpoint(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a service that serves HTTP or gRPC but has no health endpoint: no route
@@ -426,6 +437,7 @@ def no_health_endpoint(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: Configure liveness, readiness and startup probes](https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/)
     - [gRPC health checking protocol](https://github.com/grpc/grpc/blob/master/doc/health-checking.md)
     """
+    ix = ctx.index
     for svc in ix.services:
         at = _main_func(svc)
         if at is None:
@@ -554,8 +566,14 @@ def _pprof_routes(g: GoFile) -> list[Route]:
     return out
 
 
-@rule(id="DR213", name="pprof-exposed", severity=Severity.ERROR)
-def pprof_exposed(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR213",
+    name="pprof-exposed",
+    severity=Severity.ERROR,
+    reads=(Input.CODE,),
+    tags=(Tag.SECURITY,),
+)
+def pprof_exposed(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds pprof served on a non-loopback address: `net/http/pprof` imported (blank or
@@ -605,6 +623,7 @@ def pprof_exposed(ix: ProjectIndex) -> Iterator[Hit]:
     - [net/http/pprof](https://pkg.go.dev/net/http/pprof)
     - [Your pprof is showing](https://mmcloughlin.com/posts/your-pprof-is-showing)
     """
+    ix = ctx.index
     for svc in ix.services:
         files = _code(svc)
         imports = [(g, imp) for g in files if (imp := g.import_of(_PPROF)) is not None]
@@ -726,8 +745,13 @@ def _main_listener(svc: Service, files: list[GoFile]) -> tuple[GoFile, Listener]
     return cands[0] if cands else None
 
 
-@rule(id="DR214", name="no-graceful-shutdown", severity=Severity.ERROR)
-def no_graceful_shutdown(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR214",
+    name="no-graceful-shutdown",
+    severity=Severity.ERROR,
+    reads=(Input.CODE,),
+)
+def no_graceful_shutdown(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds servers that die mid-request when Kubernetes stops the pod. For each
@@ -789,6 +813,7 @@ def no_graceful_shutdown(ix: ProjectIndex) -> Iterator[Hit]:
     - [os/signal: NotifyContext](https://pkg.go.dev/os/signal#NotifyContext)
     - [Kubernetes: Termination of Pods](https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination)
     """
+    ix = ctx.index
     for svc in ix.services:
         if svc.main is None:
             continue
@@ -1029,8 +1054,13 @@ def _installs(build: Build, package: str) -> bool:
     return any(package in eff.installed_packages(r) for r in eff.final_runs(build))
 
 
-@rule(id="DR215", name="missing-ca-certificates", severity=Severity.ERROR)
-def missing_ca_certificates(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR215",
+    name="missing-ca-certificates",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE,),
+)
+def missing_ca_certificates(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a final image with no CA bundle for code that makes TLS connections. The
@@ -1081,6 +1111,7 @@ def missing_ca_certificates(ix: ProjectIndex) -> Iterator[Hit]:
     - [golang.org/x/crypto/x509roots/fallback](https://pkg.go.dev/golang.org/x/crypto/x509roots/fallback)
     - [distroless static](https://github.com/GoogleContainerTools/distroless/blob/main/base/README.md)
     """
+    ix = ctx.index
     for svc in ix.services:
         if not svc.builds:
             continue
@@ -1161,8 +1192,13 @@ def _zone_name(tz: str) -> bool:
     return "/" in tz and not tz.startswith("/")
 
 
-@rule(id="DR216", name="missing-tzdata", severity=Severity.ERROR)
-def missing_tzdata(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR216",
+    name="missing-tzdata",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE,),
+)
+def missing_tzdata(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a service that needs the time zone database when its final image has none:
@@ -1203,6 +1239,7 @@ def missing_tzdata(ix: ProjectIndex) -> Iterator[Hit]:
     - [time/tzdata](https://pkg.go.dev/time/tzdata)
     - [time.LoadLocation](https://pkg.go.dev/time#LoadLocation)
     """
+    ix = ctx.index
     for svc in ix.services:
         if not svc.builds or svc.imports("time/tzdata"):
             continue

@@ -21,7 +21,7 @@ from dockready.facts.effective import (
 from dockready.facts.go import Call, EnvRef, FlagRef, GoFile, Value, version_tuple
 from dockready.facts.index import Build, ProjectIndex, Service
 from dockready.model import Related, Severity, Span
-from dockready.rules.registry import Hit, rule
+from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
 # Frameworks that open their listeners from their own configuration: the listener
 # facts cannot see those ports, so a service using one is not judged on ports.
@@ -225,8 +225,13 @@ _CONSEQUENCE = {
 }
 
 
-@rule(id="DR217", name="listen-port-mismatch", severity=Severity.ERROR)
-def listen_port_mismatch(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR217",
+    name="listen-port-mismatch",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE, Input.K8S, Input.COMPOSE),
+)
+def listen_port_mismatch(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Compares the port the code listens on with the ports declared around it, each in
@@ -292,6 +297,7 @@ def listen_port_mismatch(ix: ProjectIndex) -> Iterator[Hit]:
     - [Dockerfile reference: EXPOSE](https://docs.docker.com/reference/dockerfile/#expose)
     - [Compose file: ports](https://docs.docker.com/reference/compose-file/services/#ports)
     """
+    ix = ctx.index
     for svc in ix.services:
         if imports_under(svc.files, _SELF_LISTENING):
             continue
@@ -344,8 +350,13 @@ def _same_addr_twice(b: BoundListener, bound: list[BoundListener]) -> bool:
     )
 
 
-@rule(id="DR218", name="listen-on-loopback", severity=Severity.ERROR)
-def listen_on_loopback(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR218",
+    name="listen-on-loopback",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE, Input.K8S, Input.COMPOSE),
+)
+def listen_on_loopback(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a server that binds a loopback address (`127.0.0.1`, `localhost`, `::1`)
@@ -387,6 +398,7 @@ def listen_on_loopback(ix: ProjectIndex) -> Iterator[Hit]:
     - [Docker: container networking](https://docs.docker.com/engine/network/#published-ports)
     - [Kubernetes: configure liveness, readiness and startup probes](https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/)
     """
+    ix = ctx.index
     for svc in ix.services:
         unseen = imports_under(svc.files, _SELF_LISTENING)
         reported: set[Span] = set()
@@ -454,8 +466,13 @@ def _env_span(rt: Runtime, name: str) -> Span | None:
     return None
 
 
-@rule(id="DR219", name="gomemlimit-unset", severity=Severity.WARNING)
-def gomemlimit_unset(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR219",
+    name="gomemlimit-unset",
+    severity=Severity.WARNING,
+    reads=(Input.K8S, Input.COMPOSE),
+)
+def gomemlimit_unset(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a Go service whose container has a memory limit the Go runtime does not
@@ -512,6 +529,7 @@ def gomemlimit_unset(ix: ProjectIndex) -> Iterator[Hit]:
     - [KimMachineGun/automemlimit](https://github.com/KimMachineGun/automemlimit)
     - [Kubernetes: expose container resources as env vars](https://kubernetes.io/docs/tasks/inject-data-application/environment-variable-expose-pod-information/)
     """
+    ix = ctx.index
     for svc in ix.services:
         code_sets = _code_sets_memlimit(svc)
         seen: set[Span] = set()
@@ -589,8 +607,13 @@ def _code_sets_maxprocs(svc: Service) -> bool:
     return False
 
 
-@rule(id="DR220", name="gomaxprocs-unaware", severity=Severity.WARNING)
-def gomaxprocs_unaware(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR220",
+    name="gomaxprocs-unaware",
+    severity=Severity.WARNING,
+    reads=(Input.K8S,),
+)
+def gomaxprocs_unaware(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a workload container with `resources.limits.cpu` running a Go service
@@ -637,6 +660,7 @@ def gomaxprocs_unaware(ix: ProjectIndex) -> Iterator[Hit]:
     - [Go 1.25 release notes: container-aware GOMAXPROCS](https://go.dev/doc/go1.25#container-aware-gomaxprocs)
     - [uber-go/automaxprocs](https://github.com/uber-go/automaxprocs)
     """
+    ix = ctx.index
     for svc in ix.services:
         mod = svc.module
         if mod is None or not svc.deployments:
@@ -735,8 +759,13 @@ def _failing(ix: ProjectIndex, svc: Service, build: Build) -> list[_TempUse]:
     return first
 
 
-@rule(id="DR221", name="missing-tmp-dir", severity=Severity.ERROR)
-def missing_tmp_dir(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR221",
+    name="missing-tmp-dir",
+    severity=Severity.ERROR,
+    reads=(Input.IMAGE,),
+)
+def missing_tmp_dir(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a service whose code writes temp files while its final image has no `/tmp`
@@ -791,6 +820,7 @@ def missing_tmp_dir(ix: ProjectIndex) -> Iterator[Hit]:
     - [net/http: Request.ParseMultipartForm](https://pkg.go.dev/net/http#Request.ParseMultipartForm)
     - [Kubernetes: emptyDir](https://kubernetes.io/docs/concepts/storage/volumes/#emptydir)
     """
+    ix = ctx.index
     for svc in ix.services:
         for build in svc.builds:
             if has_capability(build, "tmp") is not False:

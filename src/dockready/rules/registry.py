@@ -1,49 +1,85 @@
-"""The rule registry. The ``@rule`` decorator is the only way a rule is registered.
+"""The rule registry. ``@rule`` is the one place a rule is described.
 
-A rule is a small function over the project index that yields ``Hit``s; the registry
-turns hits into ``Finding``s with the rule's id, name, chapter and severity. The
-function's docstring is the rule's documentation page (ruff's sections).
+A rule is a small function over a ``Context`` (the project index and the rule's typed
+options) that yields ``Hit``s; the registry turns hits into ``Finding``s with the
+rule's id, name, chapter and severity. Everything else anybody needs to know about a
+rule is an argument of the decorator, and nothing else lists rules:
+
+- ``id``, ``name``, ``severity``; the chapter is the id's first digit (DR2xx: 2);
+- ``reads``: the inputs the rule reads (any one is enough). A service that has none
+  of them gets the rule as *not applicable* in the result; ``()`` means always;
+- ``tags``: ``security`` (code-scanning formats file the findings as security
+  issues) and ``secret`` (the evidence line holds a secret: snippets never show it);
+- ``options``: a frozen dataclass whose fields are the ``[rules.<ID>]`` keys, with
+  their defaults, their checks and their meaning (``option()``). The config schema
+  and its error messages are generated from it; the rule reads ``ctx.options``;
+- ``calls``: the Go calls the rule asks about (``"net/http.Get"`` for a package
+  function, ``".FormFile"`` for a method): the parser records calls by name only
+  when someone asks for that name, and the parser's table is the union of these
+  with what the facts themselves need (``facts.go.FACT_CALLS``).
+
+The function's docstring is the rule's documentation page (ruff's sections).
+
+Rules live one per module, ``rules/<chapter package>/<id>_<name>.py``; a rule is
+found by walking those packages (``all_rules``), so adding one means adding its
+module and its fixtures, nothing else.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import inspect
+import pkgutil
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from dockready.facts.index import ProjectIndex, Service
-from dockready.model import Finding, Related, Severity, Span
-
-CHAPTERS = {
-    0: "Housekeeping",
-    1: "Service code",
-    2: "Getting the code container-ready",
-    3: "Building the image",
-    4: "Running it",
-    5: "Delivering and operating",
-    6: "Observed at runtime",
-}
-#: Rules whose findings are security problems (a door left open, a secret leaked):
-#: code-scanning formats file them as security issues.
-SECURITY_RULES = frozenset(
-    {
-        "DR207",  # hardcoded-secret
-        "DR213",  # pprof-exposed
-        "DR304",  # runs-as-root
-        "DR308",  # secret-in-image
-        "DR407",  # runs-as-root-in-pod
-        "DR410",  # privilege-escalation
-        "DR411",  # sensitive-host-mount
-        "DR413",  # secret-in-plain-config
-        "DR415",  # debug-port-exposed
-        "DR416",  # host-namespaces
-        "DR421",  # named-user-with-runasnonroot
-    }
+from dockready.model import (
+    CHAPTERS,
+    Finding,
+    Input,
+    Related,
+    RuleInfo,
+    Severity,
+    Span,
+    Tag,
+    doc_section,
 )
+from dockready.schema import Check, Key, Table
+
+__all__ = [
+    "CHAPTERS",
+    "DOC_SECTIONS",
+    "Context",
+    "Hit",
+    "Input",
+    "NoOptions",
+    "Rule",
+    "Tag",
+    "all_rules",
+    "call_names",
+    "option",
+    "rule",
+    "section",
+]
+
+#: The chapter packages under ``dockready.rules``, by chapter.
+CHAPTER_PACKAGES = {
+    0: "housekeeping",
+    1: "service_code",
+    2: "container_ready",
+    3: "image_build",
+    4: "runtime",
+    5: "delivery",
+}
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "References")
 
 _ID = re.compile(r"^DR[0-9]{3}$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_CALL = re.compile(r"^(?:[a-z0-9][a-z0-9./_-]*)?\.[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +94,29 @@ class Hit:
     service: str | None = None
 
 
-Check = Callable[[ProjectIndex], Iterable[Hit]]
+@dataclass(frozen=True, slots=True)
+class NoOptions:
+    """The options of a rule that takes none."""
+
+
+OptionsT = TypeVar("OptionsT")
+
+
+@dataclass(frozen=True, slots=True)
+class Context(Generic[OptionsT]):
+    """What a rule is given: the frozen project index and its options, typed."""
+
+    index: ProjectIndex
+    options: OptionsT
+
+
+def option(default: Any, check: Check, doc: str) -> Any:
+    """A field of a rule's options class: its default, how a configured value is
+    checked (``dockready.schema``) and what it means (the docs and ``rules --help``)."""
+    return dataclasses.field(default=default, metadata={"check": check, "doc": doc})
+
+
+Check_ = Callable[[Context[Any]], Iterable[Hit]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +124,13 @@ class Rule:
     id: str
     name: str
     severity: Severity
-    check: Check
+    check: Check_
     doc: str
+    reads: tuple[Input, ...] = ()
+    tags: frozenset[Tag] = frozenset()
+    options: type = NoOptions
+    calls: frozenset[str] = frozenset()
+    module: str = ""
 
     @property
     def chapter(self) -> int:
@@ -79,6 +142,41 @@ class Rule:
         body = section(self.doc, "What it does")
         first = body.split("\n\n", 1)[0]
         return " ".join(first.split())
+
+    @property
+    def info(self) -> RuleInfo:
+        """The rule as data, for the result and the reporters."""
+        return RuleInfo(
+            id=self.id,
+            name=self.name,
+            severity=self.severity,
+            chapter=self.chapter,
+            summary=self.summary,
+            doc=self.doc,
+            tags=tuple(sorted(self.tags)),
+            reads=self.reads,
+        )
+
+    def option_keys(self) -> dict[str, Key]:
+        """The ``[rules.<ID>]`` table's keys (``allowed_registries`` is
+        ``allowed-registries``), with their checks, defaults and meanings."""
+        return {
+            f.name.replace("_", "-"): Key(f.metadata["check"], f.default, f.metadata["doc"])
+            for f in dataclasses.fields(self.options)
+        }
+
+    def option_table(self) -> Table:
+        return Table(self.option_keys(), owner=self.id)
+
+    def make_options(self, configured: dict[str, Any] | None = None) -> Any:
+        """The options value: configured keys (already validated) over the defaults."""
+        given = {k.replace("-", "_"): v for k, v in (configured or {}).items()}
+        return self.options(**given)
+
+    def run(self, ix: ProjectIndex, options: Any = None) -> Iterator[Finding]:
+        ctx = Context(ix, options if options is not None else self.make_options())
+        for hit in self.check(ctx):
+            yield self.finding(hit, ix)
 
     def finding(self, hit: Hit, ix: ProjectIndex) -> Finding:
         service = hit.service
@@ -100,10 +198,21 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(id: str, name: str, severity: Severity) -> Callable[[Check], Check]:
-    """Register a rule. Refuses malformed or duplicate ids and names."""
+def rule(
+    *,
+    id: str,
+    name: str,
+    severity: Severity,
+    reads: Iterable[Input],
+    tags: Iterable[Tag] = (),
+    options: type = NoOptions,
+    calls: Iterable[str] = (),
+) -> Callable[[Check_], Check_]:
+    """Register a rule. Refuses malformed or duplicate ids and names, options that are
+    not a frozen dataclass whose every field was made with ``option()``, and calls
+    that are not ``pkg/path.Name`` or ``.Method``."""
 
-    def register(fn: Check) -> Check:
+    def register(fn: Check_) -> Check_:
         if not _ID.match(id):
             raise ValueError(f"malformed rule id {id!r}")
         if not _NAME.match(name):
@@ -112,25 +221,67 @@ def rule(id: str, name: str, severity: Severity) -> Callable[[Check], Check]:
             raise ValueError(f"duplicate rule id {id}")
         if any(r.name == name for r in RULES.values()):
             raise ValueError(f"duplicate rule name {name}")
-        RULES[id] = Rule(id, name, severity, fn, _dedent(fn.__doc__ or ""))
+        _check_options(id, options)
+        bad_calls = [c for c in calls if not _CALL.match(c)]
+        if bad_calls:
+            raise ValueError(f"{id}: calls must be 'pkg/path.Name' or '.Method': {bad_calls}")
+        RULES[id] = Rule(
+            id=id,
+            name=name,
+            severity=severity,
+            check=fn,
+            doc=inspect.cleandoc(fn.__doc__ or ""),
+            reads=tuple(reads),
+            tags=frozenset(tags),
+            options=options,
+            calls=frozenset(calls),
+            module=fn.__module__,
+        )
         return fn
 
     return register
 
 
-def _dedent(doc: str) -> str:
-    import inspect
+def _check_options(rule_id: str, options: type) -> None:
+    params = getattr(options, "__dataclass_params__", None)
+    if params is None or not params.frozen:
+        raise ValueError(f"{rule_id}: options must be a frozen dataclass")
+    for f in dataclasses.fields(options):
+        if "check" not in f.metadata or f.default is dataclasses.MISSING:
+            raise ValueError(f"{rule_id}: option {f.name} must be made with option()")
 
-    return inspect.cleandoc(doc)
+
+section = doc_section
 
 
-def section(doc: str, title: str) -> str:
-    """The text of a ``## title`` section of a rule page."""
-    m = re.search(rf"^## {re.escape(title)}\s*$\n(.*?)(?=^## |\Z)", doc, re.M | re.S)
-    return m.group(1).strip() if m else ""
+_LOADED = False
+
+
+def rule_modules() -> Iterator[str]:
+    """Every rule module's dotted name: the modules of the chapter packages."""
+    for chapter in sorted(CHAPTER_PACKAGES):
+        pkg = f"dockready.rules.{CHAPTER_PACKAGES[chapter]}"
+        try:
+            mod = importlib.import_module(pkg)
+        except ModuleNotFoundError:
+            continue
+        for info in sorted(pkgutil.iter_modules(mod.__path__), key=lambda i: i.name):
+            if not info.name.startswith("_"):
+                yield f"{pkg}.{info.name}"
 
 
 def all_rules() -> list[Rule]:
-    from dockready import rules  # noqa: F401  (imports every chapter module)
+    """Every rule, in id order (the chapter packages are walked on first use)."""
+    global _LOADED
+    if not _LOADED:
+        from dockready import rules  # noqa: F401  (modules not yet in chapter packages)
 
+        for name in rule_modules():
+            importlib.import_module(name)
+        _LOADED = True
     return [RULES[k] for k in sorted(RULES)]
+
+
+def call_names(rules: Iterable[Rule]) -> frozenset[str]:
+    """The method names the rules ask the Go parser to record."""
+    return frozenset(c.rsplit(".", 1)[1] for r in rules for c in r.calls)

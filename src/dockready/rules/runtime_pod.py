@@ -23,7 +23,8 @@ from dockready.facts.images import lookup
 from dockready.facts.index import Deployment, ProjectIndex, Service
 from dockready.facts.k8s import Container, Handler, Probe, Workload
 from dockready.model import Related, Severity, Span
-from dockready.rules.registry import Hit, rule
+from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, option, rule
+from dockready.schema import Number
 
 # Workloads that run to completion: probes and preStop hooks make little sense there.
 _ONE_SHOT = frozenset({"Job", "CronJob"})
@@ -73,8 +74,13 @@ def _limit_ranges(ix: ProjectIndex) -> frozenset[str]:
     return frozenset(o.namespace for o in ix.others if o.kind == "LimitRange")
 
 
-@rule(id="DR401", name="no-resource-limits", severity=Severity.WARNING)
-def no_resource_limits(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR401",
+    name="no-resource-limits",
+    severity=Severity.WARNING,
+    reads=(Input.K8S,),
+)
+def no_resource_limits(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds workload containers (every kind, Jobs included) that do not set a memory
@@ -121,6 +127,7 @@ def no_resource_limits(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: Resource management for pods and containers](https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/)
     - [Kubernetes: Pod quality of service classes](https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/)
     """
+    ix = ctx.index
     defaulted = _limit_ranges(ix)
     for w, c in _containers(ix):
         if w.namespace in defaulted:
@@ -153,8 +160,13 @@ def no_resource_limits(ix: ProjectIndex) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- DR402, DR403
 
 
-@rule(id="DR402", name="no-readiness-probe", severity=Severity.WARNING)
-def no_readiness_probe(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR402",
+    name="no-readiness-probe",
+    severity=Severity.WARNING,
+    reads=(Input.K8S,),
+)
+def no_readiness_probe(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a container that receives traffic and has no `readinessProbe`. A container
@@ -197,6 +209,7 @@ def no_readiness_probe(ix: ProjectIndex) -> Iterator[Hit]:
     ## References
     - [Kubernetes: Configure liveness, readiness and startup probes](https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/)
     """
+    ix = ctx.index
     for w, c in _long_running(ix):
         if c.probe("readiness") is None and _serves(ix, w, c):
             yield Hit(
@@ -206,8 +219,13 @@ def no_readiness_probe(ix: ProjectIndex) -> Iterator[Hit]:
             )
 
 
-@rule(id="DR403", name="no-liveness-probe", severity=Severity.INFO)
-def no_liveness_probe(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR403",
+    name="no-liveness-probe",
+    severity=Severity.INFO,
+    reads=(Input.K8S,),
+)
+def no_liveness_probe(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds containers of long-running workloads (Deployment, StatefulSet, DaemonSet,
@@ -247,6 +265,7 @@ def no_liveness_probe(ix: ProjectIndex) -> Iterator[Hit]:
     ## References
     - [Kubernetes: Configure liveness, readiness and startup probes](https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/)
     """
+    ix = ctx.index
     for _w, c in _long_running(ix):
         if c.probe("liveness") is None:
             yield Hit(
@@ -630,8 +649,13 @@ def _probe_hits(
             yield Hit(span or h.span, problem[0], related=problem[1], service=svc.name)
 
 
-@rule(id="DR404", name="probe-not-served", severity=Severity.ERROR)
-def probe_not_served(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR404",
+    name="probe-not-served",
+    severity=Severity.ERROR,
+    reads=(Input.K8S,),
+)
+def probe_not_served(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Joins every probe of a workload container to the code of the service it runs, and
@@ -694,6 +718,7 @@ def probe_not_served(ix: ProjectIndex) -> Iterator[Hit]:
     - [net/http: ServeMux patterns](https://pkg.go.dev/net/http#hdr-Patterns-ServeMux)
     - [gRPC health checking protocol](https://github.com/grpc/grpc/blob/master/doc/health-checking.md)
     """
+    ix = ctx.index
     for svc in ix.services:
         code: _Served | None = None
         for dep in svc.deployments:
@@ -709,8 +734,13 @@ def probe_not_served(ix: ProjectIndex) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- DR405, DR406
 
 
-@rule(id="DR405", name="no-prestop", severity=Severity.WARNING)
-def no_prestop(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR405",
+    name="no-prestop",
+    severity=Severity.WARNING,
+    reads=(Input.K8S,),
+)
+def no_prestop(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a served container with no `lifecycle.preStop` hook. Served means it
@@ -751,6 +781,7 @@ def no_prestop(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: Container lifecycle hooks](https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/)
     - [Kubernetes: Termination of pods](https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination)
     """
+    ix = ctx.index
     for w, c in _long_running(ix):
         if c.pre_stop is None and is_served(ix, w, c):
             yield Hit(
@@ -778,8 +809,23 @@ def _budget(ix: ProjectIndex, w: Workload, c: Container) -> _Budget:
     return _Budget(c, sleep_seconds(c.pre_stop), drain)
 
 
-@rule(id="DR406", name="grace-period-too-short", severity=Severity.ERROR)
-def grace_period_too_short(ix: ProjectIndex) -> Iterator[Hit]:
+@dataclass(frozen=True, slots=True)
+class GraceMargin:
+    margin: float = option(
+        0,
+        Number(minimum=0),
+        "seconds the grace period must exceed the preStop sleep plus the drain",
+    )
+
+
+@rule(
+    id="DR406",
+    name="grace-period-too-short",
+    severity=Severity.ERROR,
+    reads=(Input.K8S,),
+    options=GraceMargin,
+)
+def grace_period_too_short(ctx: Context[GraceMargin]) -> Iterator[Hit]:
     """
     ## What it does
     Compares a workload's `terminationGracePeriodSeconds` (30 when unset) with what a
@@ -827,6 +873,7 @@ def grace_period_too_short(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: Termination of pods](https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination)
     - [net/http: Server.Shutdown](https://pkg.go.dev/net/http#Server.Shutdown)
     """
+    ix = ctx.index
     for w in ix.workloads:
         budgets = [
             b
@@ -839,7 +886,7 @@ def grace_period_too_short(ix: ProjectIndex) -> Iterator[Hit]:
             continue
         worst = max(budgets, key=lambda b: b.total)
         grace = w.grace_seconds
-        margin = float(ix.option("DR406", "margin", 0))
+        margin = float(ctx.options.margin)
         if grace > worst.total + margin:
             continue
         parts: list[str] = []
@@ -900,8 +947,14 @@ def _image_user(ix: ProjectIndex, w: Workload, c: Container) -> tuple[str, Relat
     return None
 
 
-@rule(id="DR407", name="runs-as-root-in-pod", severity=Severity.WARNING)
-def runs_as_root_in_pod(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR407",
+    name="runs-as-root-in-pod",
+    severity=Severity.WARNING,
+    reads=(Input.K8S,),
+    tags=(Tag.SECURITY,),
+)
+def runs_as_root_in_pod(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds a workload container whose `securityContext` (its own, or the pod's) sets
@@ -943,6 +996,7 @@ def runs_as_root_in_pod(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: Configure a security context](https://kubernetes.io/docs/tasks/configure-pod-container/security-context/)
     - [Kubernetes: Pod Security Standards (restricted)](https://kubernetes.io/docs/concepts/security/pod-security-standards/)
     """
+    ix = ctx.index
     for w, c in _containers(ix):
         sec = c.security
         if sec.run_as_user == 0:

@@ -27,7 +27,7 @@ from dockready.facts.images import parse_ref
 from dockready.facts.index import Build, Deployment, ProjectIndex, Service
 from dockready.facts.k8s import Container, EnvVar, Handler, Workload
 from dockready.model import Related, Severity, Span
-from dockready.rules.registry import Hit, rule
+from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule
 from dockready.secrets import mask, secret_kind
 
 # --------------------------------------------------------------------------- shared helpers
@@ -46,8 +46,13 @@ def _under(path: str, root: str) -> bool:
 # --------------------------------------------------------------------------- DR408
 
 
-@rule(id="DR408", name="writable-root-filesystem", severity=Severity.INFO)
-def writable_root_filesystem(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR408",
+    name="writable-root-filesystem",
+    severity=Severity.INFO,
+    reads=(Input.K8S,),
+)
+def writable_root_filesystem(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds Kubernetes containers (not init containers) whose `securityContext` does
@@ -90,6 +95,7 @@ def writable_root_filesystem(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: Configure a Security Context](https://kubernetes.io/docs/tasks/configure-pod-container/security-context/)
     - [CIS Kubernetes Benchmark 5.7.x: immutable container filesystems](https://www.cisecurity.org/benchmark/kubernetes)
     """
+    ix = ctx.index
     for w in ix.workloads:
         for c in w.containers:
             sec = c.security
@@ -145,8 +151,13 @@ def _workdir(svc: Service) -> str | None:
     return dirs.pop() if len(dirs) == 1 else None
 
 
-@rule(id="DR409", name="readonly-root-but-writes", severity=Severity.ERROR)
-def readonly_root_but_writes(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR409",
+    name="readonly-root-but-writes",
+    severity=Severity.ERROR,
+    reads=(Input.K8S, Input.COMPOSE),
+)
+def readonly_root_but_writes(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Joins a container that sets `readOnlyRootFilesystem: true` with the code of the
@@ -205,6 +216,7 @@ def readonly_root_but_writes(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: emptyDir](https://kubernetes.io/docs/concepts/storage/volumes/#emptydir)
     - [os.TempDir](https://pkg.go.dev/os#TempDir)
     """
+    ix = ctx.index
     for svc in ix.services:
         workdir = _workdir(svc)
         for dep in svc.deployments:
@@ -293,8 +305,14 @@ def _cap(name: str) -> str:
     return n[4:] if n.startswith("CAP_") else n
 
 
-@rule(id="DR410", name="privilege-escalation", severity=Severity.WARNING)
-def privilege_escalation(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR410",
+    name="privilege-escalation",
+    severity=Severity.WARNING,
+    reads=(Input.K8S, Input.COMPOSE),
+    tags=(Tag.SECURITY,),
+)
+def privilege_escalation(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds Kubernetes containers (init containers included) that can gain privileges:
@@ -339,6 +357,7 @@ def privilege_escalation(ix: ProjectIndex) -> Iterator[Hit]:
     - [Pod Security Standards: restricted](https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted)
     - [Configure a security context](https://kubernetes.io/docs/tasks/configure-pod-container/security-context/)
     """
+    ix = ctx.index
     for w in ix.workloads:
         for c in _containers(w):
             sec = c.security
@@ -439,8 +458,14 @@ def _sensitive(host_path: str) -> str | None:
     return None
 
 
-@rule(id="DR411", name="sensitive-host-mount", severity=Severity.ERROR)
-def sensitive_host_mount(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR411",
+    name="sensitive-host-mount",
+    severity=Severity.ERROR,
+    reads=(Input.K8S, Input.COMPOSE),
+    tags=(Tag.SECURITY,),
+)
+def sensitive_host_mount(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds `hostPath` volumes of sensitive host paths: the Docker, containerd or CRI-O
@@ -481,6 +506,7 @@ def sensitive_host_mount(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: hostPath](https://kubernetes.io/docs/concepts/storage/volumes/#hostpath)
     - [Pod Security Standards: baseline (HostPath Volumes)](https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline)
     """
+    ix = ctx.index
     for w in ix.workloads:
         for v in w.volumes:
             if v.kind != "hostPath":
@@ -515,8 +541,13 @@ def sensitive_host_mount(ix: ProjectIndex) -> Iterator[Hit]:
 _CONFIG_VOLUMES = frozenset({"configMap", "secret", "projected"})
 
 
-@rule(id="DR412", name="writable-config-mount", severity=Severity.WARNING)
-def writable_config_mount(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR412",
+    name="writable-config-mount",
+    severity=Severity.WARNING,
+    reads=(Input.K8S,),
+)
+def writable_config_mount(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds `volumeMounts` of a `configMap`, `secret` or `projected` volume without
@@ -555,6 +586,7 @@ def writable_config_mount(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: ConfigMap volumes](https://kubernetes.io/docs/concepts/configuration/configmap/#using-configmaps-as-files-from-a-pod)
     - [Kubernetes: Secret volumes](https://kubernetes.io/docs/concepts/configuration/secret/#using-secrets-as-files-from-a-pod)
     """
+    ix = ctx.index
     for w in ix.workloads:
         for c in _containers(w):
             for m in c.mounts:
@@ -603,8 +635,14 @@ def _env_secret(e: EnvVar) -> str | None:
     return secret_kind(e.name, e.value)
 
 
-@rule(id="DR413", name="secret-in-plain-config", severity=Severity.ERROR)
-def secret_in_plain_config(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR413",
+    name="secret-in-plain-config",
+    severity=Severity.ERROR,
+    reads=(Input.K8S, Input.COMPOSE),
+    tags=(Tag.SECURITY, Tag.SECRET),
+)
+def secret_in_plain_config(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds secret-like values in configuration that is not a Secret: ConfigMap
@@ -648,6 +686,7 @@ def secret_in_plain_config(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: Secrets](https://kubernetes.io/docs/concepts/configuration/secret/)
     - [Good practices for Kubernetes Secrets](https://kubernetes.io/docs/concepts/security/secrets-good-practices/)
     """
+    ix = ctx.index
     for cm in ix.configmaps:
         if cm.secret:
             continue
@@ -706,8 +745,13 @@ def _unpinned(image: str) -> str | None:
     return None
 
 
-@rule(id="DR414", name="unpinned-image-in-manifest", severity=Severity.WARNING)
-def unpinned_image_in_manifest(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR414",
+    name="unpinned-image-in-manifest",
+    severity=Severity.WARNING,
+    reads=(Input.K8S,),
+)
+def unpinned_image_in_manifest(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds Kubernetes workload containers (init containers included) whose `image`
@@ -740,6 +784,7 @@ def unpinned_image_in_manifest(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: images (image names, pull policy)](https://kubernetes.io/docs/concepts/containers/images/)
     - [Kubernetes configuration best practices](https://kubernetes.io/docs/concepts/configuration/overview/#container-images)
     """
+    ix = ctx.index
     for w in ix.workloads:
         for c in _containers(w):
             why = _unpinned(c.image)
@@ -858,8 +903,14 @@ def _exposed_debug(
     return None
 
 
-@rule(id="DR415", name="debug-port-exposed", severity=Severity.ERROR)
-def debug_port_exposed(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR415",
+    name="debug-port-exposed",
+    severity=Severity.ERROR,
+    reads=(Input.K8S, Input.COMPOSE),
+    tags=(Tag.SECURITY,),
+)
+def debug_port_exposed(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Joins a Kubernetes Service (or a compose `ports:` entry) with the code of the
@@ -909,6 +960,7 @@ def debug_port_exposed(ix: ProjectIndex) -> Iterator[Hit]:
     - [net/http/pprof](https://pkg.go.dev/net/http/pprof)
     - [kubectl port-forward](https://kubernetes.io/docs/tasks/access-application-cluster/port-forward-access-application-cluster/)
     """
+    ix = ctx.index
     for svc in ix.services:
         for dep in svc.deployments:
             env = ix.env_for(svc, dep)
@@ -948,8 +1000,14 @@ def debug_port_exposed(ix: ProjectIndex) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- DR416
 
 
-@rule(id="DR416", name="host-namespaces", severity=Severity.WARNING)
-def host_namespaces(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR416",
+    name="host-namespaces",
+    severity=Severity.WARNING,
+    reads=(Input.K8S, Input.COMPOSE),
+    tags=(Tag.SECURITY,),
+)
+def host_namespaces(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds pods that share the node's namespaces: `hostNetwork: true`, `hostPID:
@@ -981,6 +1039,7 @@ def host_namespaces(ix: ProjectIndex) -> Iterator[Hit]:
     - [Pod Security Standards: baseline (Host Namespaces)](https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline)
     - [Compose: network_mode](https://docs.docker.com/reference/compose-file/services/#network_mode)
     """
+    ix = ctx.index
     for w in ix.workloads:
         shared = [
             name
@@ -1014,8 +1073,13 @@ def host_namespaces(ix: ProjectIndex) -> Iterator[Hit]:
 _REPLICATED = frozenset({"Deployment", "StatefulSet"})
 
 
-@rule(id="DR417", name="single-replica-no-pdb", severity=Severity.INFO)
-def single_replica_no_pdb(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR417",
+    name="single-replica-no-pdb",
+    severity=Severity.INFO,
+    reads=(Input.K8S,),
+)
+def single_replica_no_pdb(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds Deployments and StatefulSets that a Service routes to (a served workload)
@@ -1059,6 +1123,7 @@ def single_replica_no_pdb(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: Specifying a Disruption Budget](https://kubernetes.io/docs/tasks/run-application/configure-pdb/)
     - [Kubernetes: Disruptions](https://kubernetes.io/docs/concepts/workloads/pods/disruptions/)
     """
+    ix = ctx.index
     others = list(ix.others)
     for w in ix.workloads:
         if w.kind not in _REPLICATED or not any(ks.selects(w) for ks in ix.kservices):
@@ -1092,8 +1157,13 @@ def single_replica_no_pdb(ix: ProjectIndex) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- DR419
 
 
-@rule(id="DR419", name="compose-no-healthcheck", severity=Severity.INFO)
-def compose_no_healthcheck(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR419",
+    name="compose-no-healthcheck",
+    severity=Severity.INFO,
+    reads=(Input.COMPOSE,),
+)
+def compose_no_healthcheck(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     In compose files, finds:
@@ -1151,6 +1221,7 @@ def compose_no_healthcheck(ix: ProjectIndex) -> Iterator[Hit]:
     - [Compose: depends_on](https://docs.docker.com/reference/compose-file/services/#depends_on)
     - [Compose: healthcheck](https://docs.docker.com/reference/compose-file/services/#healthcheck)
     """
+    ix = ctx.index
     by_file: dict[str, set[str]] = {}
     for cs in ix.compose_services:
         by_file.setdefault(cs.path, set()).add(cs.name)
@@ -1510,8 +1581,13 @@ def _service_of_container(ix: ProjectIndex, w: Workload, c: Container) -> Servic
     return None
 
 
-@rule(id="DR420", name="service-discovery-hardcoded", severity=Severity.WARNING)
-def service_discovery_hardcoded(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR420",
+    name="service-discovery-hardcoded",
+    severity=Severity.WARNING,
+    reads=(Input.CODE,),
+)
+def service_discovery_hardcoded(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Finds other services addressed by fixed IPs, or by `localhost:port`, in Go string
@@ -1562,6 +1638,7 @@ def service_discovery_hardcoded(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: DNS for Services and Pods](https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/)
     - [The twelve-factor app: backing services](https://12factor.net/backing-services)
     """
+    ix = ctx.index
     yield from _go_hits(ix)
     for w in ix.workloads:
         shared = _has_sidecars(w) or w.host_network
@@ -1600,8 +1677,14 @@ def service_discovery_hardcoded(ix: ProjectIndex) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- DR421
 
 
-@rule(id="DR421", name="named-user-with-runasnonroot", severity=Severity.ERROR)
-def named_user_with_runasnonroot(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR421",
+    name="named-user-with-runasnonroot",
+    severity=Severity.ERROR,
+    reads=(Input.K8S,),
+    tags=(Tag.SECURITY,),
+)
+def named_user_with_runasnonroot(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Joins a container that sets `runAsNonRoot: true` without `runAsUser` with the
@@ -1642,6 +1725,7 @@ def named_user_with_runasnonroot(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: SecurityContext runAsNonRoot](https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#security-context-1)
     - [kubernetes/kubernetes#56503](https://github.com/kubernetes/kubernetes/issues/56503)
     """
+    ix = ctx.index
     for svc in ix.services:
         if not svc.builds:
             continue
@@ -1706,8 +1790,13 @@ def _handlers(dep: Deployment) -> Iterator[tuple[str, Handler]]:
         yield "preStop hook", dep.container.pre_stop
 
 
-@rule(id="DR422", name="hook-binary-missing", severity=Severity.ERROR)
-def hook_binary_missing(ix: ProjectIndex) -> Iterator[Hit]:
+@rule(
+    id="DR422",
+    name="hook-binary-missing",
+    severity=Severity.ERROR,
+    reads=(Input.K8S,),
+)
+def hook_binary_missing(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Joins the `exec` probes and `exec` `preStop` hooks of a container with the image
@@ -1751,6 +1840,7 @@ def hook_binary_missing(ix: ProjectIndex) -> Iterator[Hit]:
     - [Kubernetes: container lifecycle hooks](https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/)
     - [Configure liveness, readiness and startup probes](https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/)
     """
+    ix = ctx.index
     for svc in ix.services:
         if not svc.builds:
             continue
