@@ -258,7 +258,13 @@ _LOADED = False
 
 
 def rule_modules() -> Iterator[str]:
-    """Every rule module's dotted name: the modules of the chapter packages."""
+    """Every rule module's dotted name: the modules of the chapter packages (and,
+    while rules move into them, the chapter modules left in ``dockready.rules``)."""
+    import dockready.rules as top
+
+    for info in sorted(pkgutil.iter_modules(top.__path__), key=lambda i: i.name):
+        if not info.ispkg and info.name != "registry":
+            yield f"dockready.rules.{info.name}"
     for chapter in sorted(CHAPTER_PACKAGES):
         pkg = f"dockready.rules.{CHAPTER_PACKAGES[chapter]}"
         try:
@@ -274,8 +280,6 @@ def all_rules() -> list[Rule]:
     """Every rule, in id order (the chapter packages are walked on first use)."""
     global _LOADED
     if not _LOADED:
-        from dockready import rules  # noqa: F401  (modules not yet in chapter packages)
-
         for name in rule_modules():
             importlib.import_module(name)
         _LOADED = True

@@ -1,0 +1,1 @@
+"""Chapter 1 · Service code: one rule per module, ``<id>_<name>.py``."""
