@@ -635,3 +635,42 @@ def test_hpa_only_when_asked(service: Path) -> None:
     )
     (deployment,) = [d for d in docs if d and d["kind"] == "Deployment"]
     assert "replicas" not in deployment["spec"]  # the autoscaler owns the count
+
+
+# -- init reads the project as check does -----------------------------------------------
+
+
+def test_init_reads_the_configuration(service: Path) -> None:
+    """Bug: init rebuilt the front of the pipeline itself and never read
+    .dockready.toml; a broken one went unnoticed."""
+    (service / ".dockready.toml").write_text('[services.api]\ndockerfile = ["x"]\n')
+    res = run("--dry-run", str(service))
+    assert res.exit_code == 2
+    assert "services.api.dockerfile: unknown key (did you mean dockerfiles?)" in res.output
+    assert run("--dry-run", "--no-config", str(service)).exit_code == 0
+
+
+def test_init_sees_the_declared_service_joins(tmp_path: Path) -> None:
+    """A Dockerfile no go build target ties to a service is joined by the config's
+    [services.<name>]: init's index has the same join as check's."""
+    root = write_tree(
+        tmp_path,
+        {
+            "go.mod": GO_MOD,
+            "cmd/api/main.go": API,
+            "cmd/worker/main.go": "package main\n\nfunc main() {}\n",
+            "build/api.Dockerfile": 'FROM scratch\nCOPY app /app\nENTRYPOINT ["/app"]\n',
+        },
+    )
+    _, ix = load_index(str(root))
+    assert [s.name for s in ix.services if s.builds] == []  # nothing names the service
+    (root / ".dockready.toml").write_text(
+        '[services.api]\ndockerfiles = ["build/api.Dockerfile"]\n'
+    )
+    from dockready.config import resolve_config
+
+    _, ix = load_index(str(root), resolve_config([str(root)]))
+    assert {s.name: [b.dockerfile.path for b in s.builds] for s in ix.services} == {
+        "api": ["build/api.Dockerfile"],
+        "worker": [],
+    }

@@ -11,6 +11,7 @@ from typing import NoReturn
 
 import click
 
+from dockready.config import Config, ConfigError, resolve_config
 from dockready.engine import UsageError
 from dockready.facts.index import ProjectIndex
 from dockready.generate.model import InitFacts
@@ -28,26 +29,26 @@ def _note(message: str) -> None:
     click.echo(f"dockready: {message}", err=True)
 
 
-def load_project(path: str) -> tuple[Path, ProjectIndex, list[Notice]]:
-    """The project index of the tree at ``path`` (no rules run), its root on disk, and
-    what reading it noticed (files skipped, Go it could not parse, invalid go.mod):
-    detection is incomplete there, so ``init`` tells the user."""
-    from dockready.discover import discover
-    from dockready.engine import index_from, parse_all, resolve_root
+def load_project(
+    path: str, config: Config | None = None
+) -> tuple[Path, ProjectIndex, list[Notice]]:
+    """The project index of the tree at ``path``, read as ``check`` reads it (the same
+    loader, the configuration's ``[services.<name>]`` joins included; no rule runs),
+    its root on disk, and what reading it noticed (files skipped, Go it could not
+    parse, an invalid go.mod): detection is incomplete there, so ``init`` says so."""
+    from dockready.engine import load_project as load
 
-    root, resolved = resolve_root([path])
-    files, notices = discover(root, resolved)
-    parsed = parse_all(files, jobs=1)
-    for p in parsed:
-        notices.extend(p.notices)
+    project = load([path], config, jobs=1)
+    notices = list(project.notices)
+    for p in project.parsed:
         if p.error is not None and p.error.kind == "go.mod":
             notices.append(Notice(p.error.message, p.error.span))
-    return root, index_from(root, parsed, [f.rel for f in files]), notices
+    return project.root, project.index, notices
 
 
-def load_index(path: str) -> tuple[Path, ProjectIndex]:
+def load_index(path: str, config: Config | None = None) -> tuple[Path, ProjectIndex]:
     """The project index of the tree at ``path`` (no rules run), and its root on disk."""
-    root, ix, _ = load_project(path)
+    root, ix, _ = load_project(path, config)
     return root, ix
 
 
@@ -77,6 +78,14 @@ def load_index(path: str) -> tuple[Path, ProjectIndex]:
     default=None,
     help="Write here instead of the service's module root.",
 )
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Read this configuration file instead of looking for .dockready.toml.",
+)
+@click.option("--no-config", is_flag=True, help="Ignore any .dockready.toml.")
 def init_cmd(
     path: str,
     service: str | None,
@@ -89,14 +98,17 @@ def init_cmd(
     show_diff: bool,
     force: bool,
     output_dir: str | None,
+    config_file: str | None,
+    no_config: bool,
 ) -> None:
     """Generate the container files of the Go service under PATH (default: .).
 
     With none of --dockerfile, --k8s, --compose and --ci: the Dockerfile, its
     .dockerignore and Kubernetes manifests. Existing files are never overwritten
     unless they are identical or --force is given; --diff and --dry-run write nothing.
-    Exit codes: 0 done, 2 usage error (no service, an unknown or missing --service,
-    files that would be overwritten), 3 internal error.
+    Reads .dockready.toml as check does (its [services.<name>] joins). Exit codes: 0
+    done, 2 usage or configuration error (no service, an unknown or missing
+    --service, files that would be overwritten), 3 internal error.
     """
     if dry_run and show_diff:
         _fail("--dry-run and --diff are exclusive")
@@ -114,7 +126,11 @@ def init_cmd(
         output_dir=output_dir,
     )
     try:
-        facts = _run(path, service, asked)
+        config = resolve_config([path], config_file=config_file, no_config=no_config)
+    except ConfigError as e:
+        _fail(str(e))
+    try:
+        facts = _run(path, service, asked, config)
         _notes(facts, asked.k8s)
     except SystemExit:
         raise
@@ -137,7 +153,7 @@ class _Asked:
     output_dir: str | None
 
 
-def _run(path: str, service: str | None, asked: _Asked) -> InitFacts:
+def _run(path: str, service: str | None, asked: _Asked, config: Config) -> InitFacts:
     """Generate (or show) the files; the service's facts, for the notes."""
     from dockready.generate import writer
     from dockready.generate.detect import detect, service_name
@@ -145,7 +161,7 @@ def _run(path: str, service: str | None, asked: _Asked) -> InitFacts:
     if Path(path).exists() and not Path(path).is_dir():
         _fail(f"{path}: not a directory (give the directory of the Go module)")
     try:
-        root, ix, notices = load_project(path)
+        root, ix, notices = load_project(path, config)
     except UsageError as e:
         _fail(str(e))
     for n in sorted(notices, key=lambda n: (n.span.path, n.span.line) if n.span else ("", 0)):
