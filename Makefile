@@ -48,9 +48,9 @@ bench-tools:
 bench: $(BIN)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH:$(CURDIR)/$(BENCH_VENV)/bin" $(BIN)/python bench/run.py $(BENCH_ARGS)
 
-# Rule pages from the rule docstrings (a test fails when they drift).
+# Rule pages and the README rules table, from the rules (a test fails when they drift).
 docs: $(BIN)/.installed
-	$(BIN)/python -m dockready.docs docs/rules
+	$(BIN)/python -m dockready.docs docs/rules README.md
 
 clean:
 	rm -rf $(VENV) $(DEMO_VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
