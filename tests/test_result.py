@@ -39,6 +39,7 @@ def test_junit_has_one_case_per_rule_that_ran() -> None:
     code, out = _cli(
         "check", str(EXAMPLE), "--no-config", "--select", "DR404,DR419", "--format", "junit"
     )
+    assert code == 1
     suite = ET.fromstring(out).find("testsuite")
     assert suite is not None
     names = [c.get("name") for c in suite.iter("testcase")]
@@ -55,7 +56,7 @@ def test_not_applicable_comes_from_what_a_rule_reads() -> None:
 
 
 def test_json_lists_the_rules_that_ran() -> None:
-    code, out = _cli("check", str(EXAMPLE), "--no-config", "--select", "DR3", "--format", "json")
+    _, out = _cli("check", str(EXAMPLE), "--no-config", "--select", "DR3", "--format", "json")
     doc = json.loads(out)
     ran = [r["id"] for r in doc["rules"]]
     assert ran and all(r.startswith("DR3") or r == "DR000" for r in ran)
