@@ -43,9 +43,7 @@ def test_ids_match_checklist() -> None:
     """Rule ids, names and severities are the public contract of CHECKLIST.md: the
     rule says them once (``@rule``) and the catalog agrees."""
     checklist = REPO / "docs" / "CHECKLIST.md"
-    rows = re.findall(
-        r"^\| (DR\d{3}) \| ([a-z0-9-]+) \| ([a-z/]+) \|", checklist.read_text(), re.M
-    )
+    rows = re.findall(r"^\| (DR\d{3}) \| ([a-z0-9-]+) \| ([a-z/]+) \|", checklist.read_text(), re.M)
     table = {rid: (name, sev.split("/")) for rid, name, sev in rows}
     for r in RULES:
         if r.id == "DR000":
