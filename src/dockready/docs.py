@@ -123,5 +123,6 @@ def write(directory: Path, readme: Path | None = None) -> None:
 if __name__ == "__main__":
     args = sys.argv[1:]
     write(
-        Path(args[0] if args else "docs/rules"), Path(args[1]) if len(args) > 1 else Path("README.md")
+        Path(args[0] if args else "docs/rules"),
+        Path(args[1]) if len(args) > 1 else Path("README.md"),
     )
