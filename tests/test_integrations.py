@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,12 @@ FAIL_ON = ("error", "warning", "info", "never")
 
 def load(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def pyproject() -> dict[str, Any]:
+    """The ``[project]`` table of pyproject.toml."""
+    project: dict[str, Any] = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
+    return project
 
 
 def hook() -> dict[str, Any]:
@@ -131,22 +138,26 @@ def test_yaml_parses(path: Path) -> None:
 # --- pre-commit hook ---------------------------------------------------------------
 
 
-def test_hook_definition() -> None:
+def hook_command(staged: list[str]) -> list[str]:
+    """The command pre-commit runs for ``staged``: ``entry``, ``args``, then the file
+    names unless ``pass_filenames`` is false (pre-commit's default is true)."""
     h = hook()
-    assert h["id"] == "dockready"
-    assert h["name"]
-    assert h["language"] == "python"
-    assert h["entry"] == "dockready check"
-    assert h["pass_filenames"] is False  # the audit joins files: always the whole tree
-    assert h["always_run"] is False
-    assert h["require_serial"] is True
-    assert h["files"]
+    names = staged if h.get("pass_filenames", True) else []
+    return [*shlex.split(h["entry"]), *h.get("args", []), *names]
+
+
+def test_hook_checks_the_whole_tree_whatever_is_staged() -> None:
+    # The audit joins files (a manifest to the code it runs): given only the staged
+    # files, `dockready check` would check those alone and miss every join.
+    staged = ["k8s/deploy.yaml", "cmd/app/main.go"]
+    assert all(hook_runs_for(path) for path in staged)
+    command = hook_command(staged)
+    assert command == hook_command([])
+    assert not set(staged) & set(command)
 
 
 def test_hook_entry_is_the_console_script() -> None:
-    scripts = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-        "scripts"
-    ]
+    scripts = pyproject()["scripts"]
     program, command = hook()["entry"].split()
     assert program in scripts
     from dockready.cli import cli
@@ -233,12 +244,12 @@ def test_action_is_composite_with_documented_inputs() -> None:
     assert a["runs"]["using"] == "composite"
     inputs = a["inputs"]
     assert {"path", "fail-on", "sarif-file", "upload-sarif", "args"} <= set(inputs)
+    # The repository root: the reports' paths are relative to it, as GitHub's are.
     assert inputs["path"]["default"] == "."
     # Empty: the flag is passed only when set, so .dockready.toml's fail-on applies.
     assert inputs["fail-on"]["default"] == ""
-    assert inputs["sarif-file"]["default"] == "dockready.sarif"
+    # The upload step runs on the string "true": uploading is the default.
     assert inputs["upload-sarif"]["default"] == "true"
-    assert inputs["args"]["default"] == ""
     for name, spec in inputs.items():
         assert spec.get("description"), name
     assert a["outputs"]["sarif-file"]["value"] == "${{ inputs.sarif-file }}"
@@ -385,7 +396,13 @@ def gitlab_script() -> list[str]:
 def test_gitlab_hidden_job() -> None:
     config = gitlab()
     hidden = config[".dockready"]
-    assert hidden["image"] == "python:3.11-slim"
+    # The image's Python is one dockready supports (pyproject's requires-python).
+    image = re.fullmatch(r"python:(\d+)\.(\d+)(-[\w.-]+)?", hidden["image"])
+    assert image, hidden["image"]
+    project = pyproject()
+    minimum = re.fullmatch(r">=\s*(\d+)\.(\d+)", project["requires-python"])
+    assert minimum, project["requires-python"]
+    assert (int(image[1]), int(image[2])) >= (int(minimum[1]), int(minimum[2]))
     assert any('"$DOCKREADY_PIP_SPEC"' in line and "pip install" in line
                for line in hidden["before_script"])  # fmt: skip
     assert config["dockready"]["extends"] == ".dockready"
@@ -393,8 +410,12 @@ def test_gitlab_hidden_job() -> None:
 
 def test_gitlab_variables_have_defaults() -> None:
     variables = gitlab()["variables"]
-    assert variables["DOCKREADY_PIP_SPEC"] == "dockready"
+    # By default pip installs this project, under the name it is published as.
+    project = pyproject()
+    assert variables["DOCKREADY_PIP_SPEC"] == project["name"]
+    # The repository root: the reports' paths are relative to it, as GitLab's are.
     assert variables["DOCKREADY_PATH"] == "."
+    # Empty: --fail-on is passed only when set, so .dockready.toml's fail-on applies.
     assert variables["DOCKREADY_FAIL_ON"] == ""
     job = gitlab_job(gitlab(), "dockready")
     used = set(re.findall(r"\$\{?(DOCKREADY_\w+)", json.dumps(job)))

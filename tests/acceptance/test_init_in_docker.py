@@ -50,7 +50,8 @@ from dockready.model import Severity
 from .docker_engine import Docker, StandIns
 from .kubelet import HttpProbe, PodPlan, deployment_of, plan
 
-pytestmark = pytest.mark.docker
+# The tests that use the engine (the ``docker`` fixture, here through ``built``) are
+# marked ``docker`` by conftest.py; test_generated_files_pass_check needs none.
 
 SERVICES = Path(__file__).parent / "services"
 READY_TIMEOUT = 30.0  # seconds for the container to answer its readiness route

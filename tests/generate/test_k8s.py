@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import re
 import shutil
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from golden_file import assert_golden
 
 from dockready.engine import check
 from dockready.generate.jinja import yaml_scalar
@@ -125,13 +125,7 @@ GOLDENS = {
 
 @pytest.mark.parametrize("name", sorted(GOLDENS))
 def test_golden(name: str) -> None:
-    got = GOLDENS[name]()
-    path = GOLDEN / name
-    if os.environ.get("DOCKREADY_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(got, encoding="utf-8")
-    assert path.exists(), f"{path} is missing: run with DOCKREADY_UPDATE_GOLDEN=1"
-    assert got == path.read_text(encoding="utf-8"), f"{name} changed; see the module docstring"
+    assert_golden(GOLDEN / name, GOLDENS[name]())
 
 
 def test_file_names() -> None:

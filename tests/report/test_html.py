@@ -205,8 +205,7 @@ def test_registered_as_a_format(example: Result) -> None:
     assert render_format("html", example) == html_report.render(example)
 
 
-def test_deterministic_and_no_absolute_path(example: Result, page_html: str) -> None:
-    assert html_report.render(example) == page_html
+def test_no_absolute_path(example: Result, page_html: str) -> None:
     assert example.root not in page_html
     assert "<h1>orderservice</h1>" in page_html
 
