@@ -547,6 +547,9 @@ FACT_CALLS = (
             "SetConfigName",
             "AddConfigPath",
             "ReadInConfig",
+            "AutomaticEnv",  # viper reading the environment: a config file is optional
+            "BindEnv",
+            "SetEnvPrefix",
             "SetMemoryLimit",
             "SetGCPercent",
             "GOMAXPROCS",
