@@ -97,3 +97,77 @@ def test_rule_docs_are_generated_from_the_docstrings() -> None:
         )
     extra = {p.name for p in docs.glob("*.md")} - set(pages())
     assert not extra, f"stale pages in docs/rules: {sorted(extra)}"
+
+
+# -- the Go calls a rule asks about are recorded ---------------------------------------
+
+_QUALIFIED = re.compile(r"^[a-z0-9][a-z0-9./_-]*\.([A-Z][A-Za-z0-9_]*)$")
+_METHOD = re.compile(r"^\.?([A-Z][a-z][A-Za-z0-9]*)$")
+#: Capitalised words in rule modules that are not Go calls: types and variables
+#: (``os.Kill``, ``time.Local``), struct fields (DR420 reads ``Addr:`` and friends,
+#: DR211 zap's ``OutputPaths``), Kubernetes kinds, Go booleans in build settings.
+NOT_CALLS = frozenset(
+    {"Server", "Client", "Config", "Logger", "DefaultClient", "DefaultServeMux"}
+    | {"Stdout", "Stderr", "Kill", "Local", "OutputPaths", "ErrorOutputPaths"}
+    | {"Addr", "Address", "Addresses", "Addrs", "BaseURL", "Brokers", "Endpoint"}
+    | {"Endpoints", "Host", "Hosts", "Servers"}
+    | {"Deployment", "StatefulSet", "Job", "CronJob", "True", "False", "ImageMagick"}
+)
+
+
+def _asked(path: Path) -> set[str]:
+    """Call names a module asks about: qualified callees (``"net/http.Get"``) and
+    method names listed in its sets, tuples and dicts (``{"FormFile", ...}``)."""
+    import ast
+
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            m = _QUALIFIED.match(node.value)
+            if m:
+                out.add(m.group(1))
+        if isinstance(node, ast.Set | ast.Tuple | ast.List | ast.Dict):
+            elts = node.values if isinstance(node, ast.Dict) else node.elts
+            for e in elts:
+                if isinstance(e, ast.Constant) and isinstance(e.value, str):
+                    m = _METHOD.match(e.value)
+                    if m:
+                        out.add(m.group(1))
+    return out - NOT_CALLS
+
+
+@pytest.mark.parametrize("r", RULES, ids=lambda r: r.id)
+def test_rule_declares_the_calls_it_asks_about(r) -> None:  # type: ignore[no-untyped-def]
+    """The parser records a call only when its name is asked for (speed): a rule
+    that matches a call it did not declare (and the facts do not record) would
+    silently never fire, as DR221 did on gin's ``c.MultipartForm()``."""
+    import importlib
+
+    from dockready.facts.go import FACT_CALLS
+    from dockready.rules.registry import call_names
+
+    module = importlib.import_module(r.module)
+    assert module.__file__ is not None
+    missing = _asked(Path(module.__file__)) - FACT_CALLS - call_names([r])
+    assert not missing, f"{r.id} asks about calls it does not declare: {sorted(missing)}"
+
+
+def test_shared_facts_ask_only_for_recorded_calls() -> None:
+    """Derived facts and the generator read calls too: what they ask about is in the
+    parser's table (the facts' own, or declared by the rules that use them)."""
+    from dockready.engine import call_table
+
+    src = REPO / "src" / "dockready"
+    table = call_table()
+    for path in [*src.glob("facts/derived/*.py"), src / "facts" / "effective.py"]:
+        missing = _asked(path) - table
+        assert not missing, f"{path.name} asks about unrecorded calls: {sorted(missing)}"
+
+
+def test_call_table_is_the_facts_and_the_rules() -> None:
+    """The parser's table is derived: the facts' names plus every rule's."""
+    from dockready.engine import call_table
+    from dockready.facts.go import FACT_CALLS
+    from dockready.rules.registry import call_names
+
+    assert call_table() == FACT_CALLS | call_names(RULES)

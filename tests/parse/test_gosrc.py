@@ -3,11 +3,6 @@ routes, lifecycle, and robustness on partial trees."""
 
 from __future__ import annotations
 
-import ast
-import re
-from pathlib import Path
-
-from dockready.engine import call_table
 from dockready.facts.go import EnvRef, FlagRef, GoFile
 from dockready.parse.gosrc import parse_go
 
@@ -207,23 +202,6 @@ def test_cgo_and_imports() -> None:
     )
     assert g.cgo is not None and g.cgo.line == 3
     assert g.import_of("time/tzdata") is not None
-
-
-def test_every_callee_a_rule_names_is_recorded() -> None:
-    """Calls are recorded only when their name is in the parser's table (speed); a
-    rule that asks about another call would silently never fire."""
-    src = Path(__file__).resolve().parents[2] / "src" / "dockready"
-    qualified = re.compile(r"^[a-z0-9][a-z0-9./_-]*\.([A-Z][A-Za-z0-9_]*)$")
-    not_calls = {"Server", "Client", "Config", "Logger", "DefaultClient", "DefaultServeMux"}
-    not_calls |= {"Stdout", "Stderr"}
-    missing = set()
-    for path in [*(src / "rules").rglob("*.py"), src / "facts" / "effective.py"]:
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                m = qualified.match(node.value)
-                if m and m.group(1) not in call_table() | not_calls:
-                    missing.add(f"{path.name}: {node.value}")
-    assert not missing, sorted(missing)
 
 
 def test_columns_count_characters_not_bytes() -> None:

@@ -8,11 +8,10 @@ from pathlib import Path
 import click
 
 from dockready import baseline, report
+from dockready.commands.options import REPORT_BUG, config_options
 from dockready.config import ConfigError, resolve_config
 from dockready.engine import UsageError, check
 from dockready.model import Severity
-
-REPORT_BUG = "please report it at the dockready issue tracker with the command you ran"
 
 
 def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
@@ -55,14 +54,7 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     help="Exit 1 when a finding is at or above this severity "
     "[default: the config's fail-on, else error].",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Read this configuration file instead of looking for .dockready.toml.",
-)
-@click.option("--no-config", is_flag=True, help="Ignore any .dockready.toml.")
+@config_options
 @click.option(
     "--select",
     multiple=True,

@@ -11,13 +11,12 @@ from typing import NoReturn
 
 import click
 
+from dockready.commands.options import REPORT_BUG, config_options
 from dockready.config import Config, ConfigError, resolve_config
 from dockready.engine import UsageError
 from dockready.facts.index import ProjectIndex
 from dockready.generate.model import InitFacts
 from dockready.model import Notice
-
-REPORT_BUG = "please report it at the dockready issue tracker with the command you ran"
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -78,14 +77,7 @@ def load_index(path: str, config: Config | None = None) -> tuple[Path, ProjectIn
     default=None,
     help="Write here instead of the service's module root.",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Read this configuration file instead of looking for .dockready.toml.",
-)
-@click.option("--no-config", is_flag=True, help="Ignore any .dockready.toml.")
+@config_options
 def init_cmd(
     path: str,
     service: str | None,
