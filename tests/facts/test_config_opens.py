@@ -3,7 +3,7 @@ environment binding has no file it must find."""
 
 from __future__ import annotations
 
-from dockready.facts.effective import config_opens
+from dockready.facts.derived.files import config_opens
 from dockready.parse.gosrc import parse_go
 
 VIPER = """package main

@@ -31,7 +31,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockready.facts import effective as eff
+from dockready.facts.derived.build import (
+    CLOUD_SDKS,
+    TLS_SCHEMES,
+    cgo_module,
+    imports_under,
+    linked_files,
+    vendor_diff,
+)
+from dockready.facts.derived.files import FileWrite, config_opens, file_writes
+from dockready.facts.derived.http import host_of, is_loopback, port_of, route_matches, serves_pprof
+from dockready.facts.derived.runtime import drain_timeout
 from dockready.facts.go import EnvRef, GoFile, GoMod, Route, Value
 from dockready.facts.index import ProjectIndex, Service
 from dockready.generate.model import InitFacts, dns_label
@@ -125,14 +135,14 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
     main = svc.main
     assert mod is not None and main is not None
     name = service_name(svc.name)
-    linked = eff.linked_files(ix, svc)
+    linked = linked_files(ix, svc)
     files = tuple(svc.files)
     routes = _routes(files)
     listen = _choose(files, routes)
     health, ready = _health_routes(files, routes, listen)
     configs, missing = _configs(ix, svc, base)
-    writes = eff.file_writes(svc)
-    drain = eff.drain_timeout(svc)
+    writes = file_writes(svc)
+    drain = drain_timeout(svc)
     slow = slow_start(linked)
     vendored = svc.root in ix.vendors
     context, local_modules, outside = build_context(ix, mod, vendored)
@@ -195,7 +205,7 @@ def _warnings(
         listen.loopback is None
         and server is not None
         and server.kind in _HTTP_KINDS
-        and eff.serves_pprof(svc, server.handler) is not None
+        and serves_pprof(svc, server.handler) is not None
     ):
         out.append(
             f"the listener on :{listen.port} serves net/http/pprof (heap dumps, CPU "
@@ -210,7 +220,7 @@ def _warnings(
             "build fails until you run go mod tidy and commit go.sum (DR205)"
         )
     vendor = ix.vendors.get(mod.dir)
-    diff = eff.vendor_diff(mod, vendor) if vendor is not None else []
+    diff = vendor_diff(mod, vendor) if vendor is not None else []
     if diff:
         more = f" (+{len(diff) - 1} more)" if len(diff) > 1 else ""
         out.append(
@@ -332,7 +342,7 @@ def slow_start(files: Iterable[GoFile]) -> str | None:
     nothing says so."""
     files = tuple(files)
     for prefix, why in SLOW_START_IMPORTS:
-        if eff.imports_under(files, (prefix,)):
+        if imports_under(files, (prefix,)):
             return why
     for g in files:
         for c in g.calls:
@@ -343,7 +353,7 @@ def slow_start(files: Iterable[GoFile]) -> str | None:
 
 def _needs_cgo(files: Iterable[GoFile]) -> bool:
     return any(
-        g.cgo is not None or any(eff.cgo_module(imp.path) is not None for imp in g.imports)
+        g.cgo is not None or any(cgo_module(imp.path) is not None for imp in g.imports)
         for g in files
     )
 
@@ -414,7 +424,7 @@ def _listen(server: _Server) -> _Listen | None:
     parts = v.parts
     env: list[tuple[str, str]] = []
     resolved = v.resolve({})
-    port = eff.port_of(resolved)
+    port = port_of(resolved)
     last = parts[-1] if parts else None
     port_env = addr_env = None
     if isinstance(last, EnvRef):
@@ -430,7 +440,7 @@ def _listen(server: _Server) -> _Listen | None:
     if port is None:
         return None
     loopback = None
-    if eff.is_loopback(eff.host_of(resolved)) and addr_env is None:
+    if is_loopback(host_of(resolved)) and addr_env is None:
         # (With ``addr_env`` the image sets the whole address, ``:<port>``: the
         # loopback default never applies.)
         first = parts[0]
@@ -506,7 +516,7 @@ def _probe_path(r: Route) -> str | None:
         path = path[:-3]
     if not path.startswith("/") or any(ch in path for ch in "{}*:"):
         return None
-    return path if eff.route_matches(r, path) else None
+    return path if route_matches(r, path) else None
 
 
 def _health_routes(
@@ -539,10 +549,10 @@ def _health_routes(
 
 
 def _needs_tls(files: tuple[GoFile, ...]) -> bool:
-    if eff.imports_under(files, eff.CLOUD_SDKS):
+    if imports_under(files, CLOUD_SDKS):
         return True
     for g in files:
-        if any(s.value.lower().startswith(eff.TLS_SCHEMES) for s in g.strings):
+        if any(s.value.lower().startswith(TLS_SCHEMES) for s in g.strings):
             return True
         if any(c.callee in _TLS_CALLS for c in g.calls):
             return True
@@ -568,7 +578,7 @@ def _multipart(files: tuple[GoFile, ...]) -> bool:
     return any(c.callee.startswith(".") and c.name in _MULTIPART for g in files for c in g.calls)
 
 
-def _write_dirs(writes: list[eff.FileWrite]) -> tuple[str, ...]:
+def _write_dirs(writes: list[FileWrite]) -> tuple[str, ...]:
     out: set[str] = set()
     for w in writes:
         if w.temp or w.path is None or _under_tmp(w.path) or "$" in w.path:
@@ -586,7 +596,7 @@ def _configs(
     shipped: list[str] = []
     missing: list[str] = []
     for g in svc.files:
-        for _call, paths, _shown in eff.config_opens(g):
+        for _call, paths, _shown in config_opens(g):
             found = next(
                 (p for p in map(_relative, paths) if p and _exists(ix, svc, base, p)), None
             )

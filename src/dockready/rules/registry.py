@@ -258,13 +258,7 @@ _LOADED = False
 
 
 def rule_modules() -> Iterator[str]:
-    """Every rule module's dotted name: the modules of the chapter packages (and,
-    while rules move into them, the chapter modules left in ``dockready.rules``)."""
-    import dockready.rules as top
-
-    for info in sorted(pkgutil.iter_modules(top.__path__), key=lambda i: i.name):
-        if not info.ispkg and info.name != "registry":
-            yield f"dockready.rules.{info.name}"
+    """Every rule module's dotted name: the modules of the chapter packages."""
     for chapter in sorted(CHAPTER_PACKAGES):
         pkg = f"dockready.rules.{CHAPTER_PACKAGES[chapter]}"
         try:

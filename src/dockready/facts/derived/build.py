@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import posixpath
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from dockready.facts.derived.image import copies_path, installed_packages, shell_words
 from dockready.facts.docker import Copy, Dockerfile, DockerIgnore, GoBuild, Instruction, Stage
-from dockready.facts.effective import (
-    CGO_MODULES,
-    cgo_enabled,
-    cgo_module,
-    copies_path,
-    linked_files,
-    shell_words,
+from dockready.facts.go import (
+    GoFile,
+    GoMod,
+    VendorModules,
+    version_tuple,
 )
-from dockready.facts.go import GoMod
 from dockready.facts.ignorematch import matches
-from dockready.facts.images import ImageInfo
+from dockready.facts.images import ImageInfo, lookup
 from dockready.facts.index import Build, ProjectIndex, Service
 from dockready.model import Span
 
@@ -285,3 +283,170 @@ def join(*parts: str) -> str:
     """``posixpath.join`` normalized (``.`` for the empty path)."""
     n = posixpath.normpath(posixpath.join(*parts))
     return "." if n in ("", ".") else n
+
+
+#: Packages that put a C compiler on a builder (``apk add gcc``, ``build-base``...).
+C_COMPILER_PACKAGES = frozenset(
+    {"gcc", "clang", "build-base", "build-essential", "g++", "gcc-c++", "musl-gcc"}
+)
+
+
+def stage_image(df: Dockerfile, stage: Stage) -> ImageInfo | None:
+    """What we know about the external image a stage is built ``FROM`` (None if
+    unknown); for a builder, ``go_version`` is the Go of its ``golang`` tag."""
+    return lookup(df.external_base(stage))
+
+
+def stage_installs(df: Dockerfile, stage: Stage) -> frozenset[str]:
+    """Packages the RUNs of a stage and of the stages it is built FROM install."""
+    return frozenset(
+        pkg
+        for st in df.lineage(stage)
+        for i in st.instructions
+        if i.cmd == "RUN"
+        for pkg in installed_packages(i)
+    )
+
+
+def has_c_compiler(df: Dockerfile, stage: Stage) -> bool | None:
+    """Is there a C compiler in the stage: the base image's (Debian ``golang`` images
+    have gcc) or one a RUN installs (``apk add gcc musl-dev``)? None if unknown."""
+    if stage_installs(df, stage) & C_COMPILER_PACKAGES:
+        return True
+    info = stage_image(df, stage)
+    return None if info is None else info.image.gcc
+
+
+def has_git(df: Dockerfile, stage: Stage) -> bool | None:
+    """Is ``git`` in the stage (the base image's, or installed by a RUN)?"""
+    if "git" in stage_installs(df, stage):
+        return True
+    info = stage_image(df, stage)
+    return None if info is None else info.image.git
+
+
+def cgo_enabled(df: Dockerfile, stage: Stage, build: GoBuild) -> bool | None:
+    """The effective ``CGO_ENABLED`` of a ``go build``: the value the command sees
+    (``ENV``, inline, ``export``), else Go's default: on when a C compiler is present,
+    off without one (Go >= 1.20; ``golang:*-alpine`` has no gcc). None when unknown
+    (an unknown builder image, a Go older than 1.20 without a compiler, a value that
+    is neither 0 nor 1)."""
+    if build.cgo is not None:
+        value = build.cgo.strip()
+        return True if value == "1" else False if value == "0" else None
+    cc = has_c_compiler(df, stage)
+    if cc is None or cc:
+        return cc
+    info = stage_image(df, stage)
+    version = version_tuple(info.go_version) if info is not None else None
+    if version is not None and version < (1, 20):
+        return None  # before Go 1.20 cgo defaulted on, compiler or not
+    return False
+
+
+def linked_files(ix: ProjectIndex, svc: Service) -> tuple[GoFile, ...]:
+    """The Go files that end up in the service's binary, as far as the tree shows: the
+    main package and the packages of the service's own module that it imports,
+    transitively (imports of other modules are not followed). All of the service's
+    files when its main package or module path is unknown. Unlike ``svc.files`` this
+    leaves out packages of the module that only other services (or tests) use."""
+    mod = svc.module
+    if svc.main is None or mod is None or not mod.module:
+        return tuple(svc.files)
+    seen = {svc.main.dir}
+    queue = [svc.main]
+    out: list[GoFile] = []
+    while queue:
+        pkg = queue.pop()
+        out.extend(pkg.files)
+        for g in pkg.files:
+            for imp in g.imports:
+                if imp.path != mod.module and not imp.path.startswith(mod.module + "/"):
+                    continue
+                rel = imp.path[len(mod.module) :].lstrip("/")
+                d = posixpath.normpath(posixpath.join(mod.dir, rel))
+                d = "." if d in ("", ".") else d
+                dep = ix.packages.get(d)
+                if dep is not None and d not in seen:
+                    seen.add(d)
+                    queue.append(dep)
+    return tuple(out)
+
+
+def imports_under(files: Iterable[GoFile], prefixes: Iterable[str]) -> bool:
+    """Does any file import one of ``prefixes`` or a package below it
+    (``go.uber.org/fx`` covers ``go.uber.org/fx/fxevent``)?"""
+    wanted = {p.rstrip("/") for p in prefixes}
+    for g in files:
+        for imp in g.imports:
+            path = imp.path
+            if path in wanted:
+                return True
+            i = path.find("/")
+            while i > 0:
+                if path[:i] in wanted:
+                    return True
+                i = path.find("/", i + 1)
+    return False
+
+
+#: Modules that only work with cgo (they wrap a C library), with what they wrap.
+#: A module matches itself and its sub-paths (``.../confluent-kafka-go/v2/kafka``).
+CGO_MODULES: dict[str, str] = {
+    "github.com/mattn/go-sqlite3": "SQLite, a C library",
+    "gorm.io/driver/sqlite": "mattn/go-sqlite3 (SQLite in C)",
+    "github.com/confluentinc/confluent-kafka-go": "librdkafka, a C library",
+    "gopkg.in/confluentinc/confluent-kafka-go.v1": "librdkafka, a C library",
+    "github.com/miekg/pkcs11": "PKCS#11 modules through C",
+    "github.com/godror/godror": "Oracle's ODPI-C",
+    "github.com/mattn/go-oci8": "Oracle's OCI client",
+    "github.com/ibmdb/go_ibm_db": "the IBM Db2 CLI driver",
+    "github.com/linxGnu/grocksdb": "RocksDB, a C++ library",
+    "github.com/tecbot/gorocksdb": "RocksDB, a C++ library",
+    "github.com/h2non/bimg": "libvips",
+    "github.com/davidbyttow/govips": "libvips",
+    "gopkg.in/gographics/imagick.v2": "ImageMagick",
+    "gopkg.in/gographics/imagick.v3": "ImageMagick",
+    "github.com/libgit2/git2go": "libgit2",
+    "github.com/ceph/go-ceph": "Ceph's librados",
+    "github.com/DataDog/zstd": "zstd in C",
+    "github.com/valyala/gozstd": "zstd in C",
+}
+
+
+def vendor_diff(mod: GoMod, vendor: VendorModules) -> list[str]:
+    """How ``vendor/modules.txt`` disagrees with go.mod (a required module missing, or
+    at another version): ``go build`` in vendor mode then stops with "inconsistent
+    vendoring". Empty when they agree."""
+    vendored = dict(vendor.modules)
+    out: list[str] = []
+    for r in mod.requires:
+        v = vendored.get(r.path)
+        if v is None:
+            out.append(f"{r.path} {r.version} is not in vendor/modules.txt")
+        elif v != r.version and v != "=>":
+            out.append(f"{r.path} is {r.version} in go.mod but {v} in vendor/")
+    return out
+
+
+def cgo_module(path: str) -> str | None:
+    """The cgo-only module (a key of :data:`CGO_MODULES`) an import path belongs to."""
+    for mod in CGO_MODULES:
+        if path == mod or path.startswith(mod + "/"):
+            return mod
+    return None
+
+
+#: URL schemes that connect with TLS (verified against the system roots).
+TLS_SCHEMES = ("https://", "wss://", "rediss://", "amqps://", "mongodb+srv://", "mqtts://")
+
+
+#: Cloud SDKs: every call is HTTPS to the provider's API.
+CLOUD_SDKS = (
+    "cloud.google.com/go",
+    "google.golang.org/api",
+    "firebase.google.com/go",
+    "github.com/aws/aws-sdk-go",
+    "github.com/aws/aws-sdk-go-v2",
+    "github.com/Azure/azure-sdk-for-go",
+)

@@ -4,11 +4,14 @@ and a ``FROM`` are shown, development images, shells and whole-context copies.""
 from __future__ import annotations
 
 import posixpath
+import shlex
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
-from dockready.facts.docker import Dockerfile, Instruction, Stage
-from dockready.facts.effective import build_of
+from dockready.facts.docker import Copy, Dockerfile, Instruction, Stage
+from dockready.facts.images import BaseImage, lookup
 from dockready.facts.index import Build, ProjectIndex
+from dockready.model import Span
 
 
 def builds(ix: ProjectIndex) -> Iterator[Build]:
@@ -53,3 +56,229 @@ def shell_wrapper(inst: Instruction) -> tuple[str, str] | None:
 
 #: ``COPY`` sources that mean the whole build context (``COPY . .``).
 WHOLE_CONTEXT = frozenset({".", "./", "*", "./*", "/", "./."})
+
+
+# What a final image needs for a capability, as paths a COPY may bring in.
+CA_PATHS = (
+    "/etc/ssl/certs",
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs",
+    "/etc/ssl/cert.pem",
+    "/etc/ssl",
+)
+
+
+TZ_PATHS = ("/usr/share/zoneinfo", "/usr/share/zoneinfo/")
+
+
+PASSWD_PATHS = ("/etc/passwd",)
+
+
+TMP_PATHS = ("/tmp", "/tmp/")
+
+
+def base_image(build: Build) -> BaseImage | None:
+    """Knowledge about the external base of the final stage (None if unknown)."""
+    info = lookup(build.dockerfile.external_base(build.final))
+    return info.image if info is not None else None
+
+
+def final_copies(build: Build) -> Iterator[Copy]:
+    """COPY/ADD instructions that write into the final image (its whole lineage)."""
+    for st in build.dockerfile.lineage(build.final):
+        yield from st.copies
+
+
+def _dest_covers(copy: Copy, path: str) -> bool:
+    dest = copy.dest.rstrip("/") or "/"
+    target = path.rstrip("/") or "/"
+    if dest == target or target.startswith(dest + "/") or dest.startswith(target + "/"):
+        return True
+    # ``COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/``
+    return any(
+        posixpath.join(dest, posixpath.basename(s.rstrip("/"))) == target or s.rstrip("/") == target
+        for s in copy.sources
+    )
+
+
+def copies_path(build: Build, *paths: str) -> Copy | None:
+    """The COPY that puts one of ``paths`` into the final image, if any."""
+    for c in final_copies(build):
+        if any(_dest_covers(c, p) for p in paths):
+            return c
+    return None
+
+
+def has_capability(build: Build, capability: str) -> bool | None:
+    """``ca_certs``, ``tzdata``, ``passwd`` or ``tmp`` in the final image?"""
+    paths = {
+        "ca_certs": CA_PATHS,
+        "tzdata": TZ_PATHS,
+        "passwd": PASSWD_PATHS,
+        "tmp": TMP_PATHS,
+    }[capability]
+    if copies_path(build, *paths) is not None:
+        return True
+    if capability == "tmp" and any(
+        i.cmd == "WORKDIR" and i.value and i.value[0].rstrip("/") == "/tmp"
+        for st in build.dockerfile.lineage(build.final)
+        for i in st.instructions
+    ):
+        return True
+    img = base_image(build)
+    if img is None:
+        return None
+    return bool(getattr(img, capability))
+
+
+def has_tool(build: Build, tool: str) -> bool | None:
+    """Is ``tool`` (sh, curl, wget, sleep...) on the final image?"""
+    for c in final_copies(build):
+        if any(posixpath.basename(s.rstrip("/")) == tool for s in c.sources) or (
+            posixpath.basename(c.dest.rstrip("/")) == tool
+        ):
+            return True
+    img = base_image(build)
+    if img is None:
+        return None
+    if tool in ("sh", "/bin/sh"):
+        return img.bin_sh
+    return img.has_tool(tool)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """The effective user of the final image: ``name`` as written (``"65532"``,
+    ``"app"``, ``"root"``); ``span`` is the USER instruction (None: the base's default)."""
+
+    name: str
+    span: Span | None
+    from_base: bool
+
+    @property
+    def uid(self) -> int | None:
+        head = self.name.split(":", 1)[0]
+        if head == "root":
+            return 0
+        return int(head) if head.isdigit() else None
+
+    @property
+    def is_root(self) -> bool | None:
+        uid = self.uid
+        if uid is not None:
+            return uid == 0
+        return None if self.from_base else False
+
+    @property
+    def numeric(self) -> bool:
+        return self.uid is not None
+
+
+def effective_user(build: Build) -> User | None:
+    """Who the container runs as, or None when nobody sets it and the base is unknown."""
+    final: Stage = build.final
+    if final.user is not None:
+        return User(final.user, final.user_span, False)
+    img = base_image(build)
+    if img is None:
+        return None
+    return User(img.user, None, True)
+
+
+def build_of(ix: ProjectIndex, df: Dockerfile) -> Build | None:
+    """The :class:`Build` of any Dockerfile: the one joined to a service when there is
+    one, else one made the way the index makes it (build context, ``.dockerignore``)
+    but with no ``go build`` edge. None for a Dockerfile without stages. Lets
+    per-Dockerfile rules use ``has_tool``/``effective_user`` on unjoined Dockerfiles."""
+    for svc in ix.services:
+        for b in svc.builds:
+            if b.dockerfile.path == df.path:
+                return b
+    made = ix.builds.get(df.path)
+    if made is None:
+        return None
+    return replace(made, go_build=None, build_stage=None)
+
+
+def final_runs(build: Build) -> Iterator[Instruction]:
+    """RUN instructions that write into the final image (its whole lineage)."""
+    for st in build.dockerfile.lineage(build.final):
+        for i in st.instructions:
+            if i.cmd == "RUN":
+                yield i
+
+
+def shell_words(script: str) -> list[str]:
+    """``script`` split into shell words, operators (``&&``, ``|``, ``;``) as their
+    own words (a newline becomes ``;``); unbalanced quotes fall back to a whitespace
+    split."""
+    lexer = shlex.shlex(
+        script.replace("\\\n", " ").replace("\n", " ; "), posix=True, punctuation_chars=True
+    )
+    lexer.whitespace_split = True
+    try:
+        return list(lexer)
+    except ValueError:
+        return script.split()
+
+
+_PKG_INSTALL = {
+    "apk": ("add",),
+    "apt-get": ("install",),
+    "apt": ("install",),
+    "dnf": ("install",),
+    "yum": ("install",),
+    "microdnf": ("install",),
+}
+
+
+_SH_OPERATORS = frozenset({"&&", "||", ";", "|", "&", "(", ")", ";;"})
+
+
+def installed_packages(run: Instruction) -> tuple[str, ...]:
+    """Packages a RUN installs with apk/apt-get/apt/dnf/yum/microdnf (versions and
+    flags dropped): ``apk add --no-cache curl=8.5.0-r0`` -> ``("curl",)``."""
+    out: list[str] = []
+    for script in (*run.value[:1], *run.heredocs) if not run.json else (" ".join(run.value),):
+        words = shell_words(script)
+        i = 0
+        while i < len(words):
+            w = posixpath.basename(words[i])
+            verbs = _PKG_INSTALL.get(w)
+            if verbs is None:
+                i += 1
+                continue
+            j = i + 1
+            while j < len(words) and words[j].startswith("-"):
+                j += 1
+            if j < len(words) and words[j] in verbs:
+                j += 1
+                while j < len(words) and words[j] not in _SH_OPERATORS:
+                    if not words[j].startswith("-"):
+                        out.append(words[j].split("=", 1)[0])
+                    j += 1
+            i = j
+    return tuple(out)
+
+
+def installs_tool(build: Build, tool: str) -> bool:
+    """Does a RUN of the final image install or fetch ``tool``: a package of that name
+    (``apk add curl``) or a word naming it (``wget -O /bin/grpc_health_probe ...``)?
+    ``has_tool`` only knows the base image and COPYs; use both."""
+    name = posixpath.basename(tool)
+    for run in final_runs(build):
+        if name in installed_packages(run):
+            return True
+        text = " ".join((*run.value, *run.heredocs))
+        if any(posixpath.basename(w) == name for w in shell_words(text)):
+            return True
+    return False
+
+
+def image_of(build: Build) -> str:
+    return build.dockerfile.external_base(build.final)
+
+
+def installs(build: Build, package: str) -> bool:
+    """Does a RUN of the final image install the OS package ``package``?"""
+    return any(package in installed_packages(r) for r in final_runs(build))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dockready.facts.effective import Runtime
+from dockready.facts.derived.runtime import Runtime
 from dockready.facts.go import Call, EnvRef, FlagRef, GoFile, Value
 from dockready.facts.index import ProjectIndex, Service
 from dockready.model import Related, Span

@@ -17,10 +17,11 @@ from dockready.facts.derived.build import (
     ldflag,
     libc_mismatch,
     libc_text,
+    linked_files,
     setting,
+    stage_image,
 )
 from dockready.facts.docker import GoBuild
-from dockready.facts.effective import linked_files, stage_image
 from dockready.facts.go import GoFile
 from dockready.facts.images import ImageInfo
 from dockready.facts.index import ProjectIndex

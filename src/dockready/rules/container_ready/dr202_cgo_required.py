@@ -15,9 +15,9 @@ from dockready.facts.derived.build import (
     libc_mismatch,
     libc_text,
     setting,
+    stage_image,
 )
 from dockready.facts.docker import Dockerfile, Stage
-from dockready.facts.effective import stage_image
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 

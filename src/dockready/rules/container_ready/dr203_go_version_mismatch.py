@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockready.facts.derived.build import Job, from_span, jobs, setting
-from dockready.facts.effective import stage_image
+from dockready.facts.derived.build import Job, from_span, jobs, setting, stage_image
 from dockready.facts.go import version_tuple
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule

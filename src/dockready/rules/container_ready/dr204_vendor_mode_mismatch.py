@@ -12,9 +12,10 @@ from dockready.facts.derived.build import (
     ignoring_pattern,
     jobs,
     plural,
+    vendor_diff,
 )
+from dockready.facts.derived.image import shell_words
 from dockready.facts.docker import Dockerfile, Stage
-from dockready.facts.effective import shell_words, vendor_diff
 from dockready.facts.go import version_tuple
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule

@@ -16,8 +16,8 @@ from dockready.facts.derived.build import (
     join,
     run_at,
 )
+from dockready.facts.derived.image import build_of
 from dockready.facts.docker import GoBuild, Stage
-from dockready.facts.effective import build_of
 from dockready.facts.index import Build, ProjectIndex, Service
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule

@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from dockready.facts.effective import shell_words
+from dockready.facts.derived.image import shell_words
 from dockready.facts.go import EnvRef
 from dockready.model import Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule

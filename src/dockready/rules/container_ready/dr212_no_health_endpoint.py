@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockready.facts import effective as eff
+from dockready.facts.derived.build import imports_under
 from dockready.facts.derived.http import HTTP_KINDS, describe, service_go_files
 from dockready.facts.go import (
     Route,
@@ -147,7 +147,7 @@ def no_health_endpoint(ctx: Context[NoOptions]) -> Iterator[Hit]:
         servers = [lst for g in files for lst in g.listeners if lst.kind in _SERVER_KINDS]
         if not servers:
             continue
-        if any(g.grpc_health for g in files) or eff.imports_under(files, _HEALTH_LIBS):
+        if any(g.grpc_health for g in files) or imports_under(files, _HEALTH_LIBS):
             continue
         routes = [r for g in files for r in g.routes]
         if any(is_health_path(r.path) for r in routes):

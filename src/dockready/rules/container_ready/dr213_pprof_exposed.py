@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dockready.facts import effective as eff
-from dockready.facts.derived.http import HTTP_KINDS, describe, places_run, service_go_files
+from dockready.facts.derived.http import (
+    HTTP_KINDS,
+    describe,
+    host_of,
+    is_loopback,
+    route_matches,
+    service_go_files,
+)
+from dockready.facts.derived.runtime import bound_listeners, places_run
 from dockready.facts.go import (
     CompositeLit,
     GoFile,
@@ -41,8 +48,8 @@ def _serves(handler: str, router: str) -> bool:
 
 
 def _public_addr(addr: str | None) -> bool:
-    host = eff.host_of(addr)
-    return host is not None and not eff.is_loopback(host)
+    host = host_of(addr)
+    return host is not None and not is_loopback(host)
 
 
 def _exposed(ix: ProjectIndex, svc: Service, router: str, file: GoFile) -> _Exposure | None:
@@ -63,7 +70,7 @@ def _exposed(ix: ProjectIndex, svc: Service, router: str, file: GoFile) -> _Expo
     ]
     same_lits = [x for x in lits if x[0].path == file.path]
     for rt in places_run(ix, svc):
-        bound = [b for b in eff.bound_listeners(svc, rt) if _serves(b.listener.handler, router)]
+        bound = [b for b in bound_listeners(svc, rt) if _serves(b.listener.handler, router)]
         same = [b for b in bound if b.file.path == file.path]
         for b in same or bound:
             if _public_addr(b.addr):
@@ -106,7 +113,7 @@ def _pprof_routes(g: GoFile) -> list[Route]:
         mounted = (
             imp is not None
             and any("DefaultServeMux" in t for t in texts)
-            and eff.route_matches(r, "/debug/pprof/")
+            and route_matches(r, "/debug/pprof/")
         )
         if named or mounted:
             out.append(r)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockready.facts import effective as eff
+from dockready.facts.derived.build import imports_under
 from dockready.facts.derived.http import describe, service_go_files
 from dockready.facts.go import (
     GoFile,
@@ -245,7 +245,7 @@ def no_graceful_shutdown(ctx: Context[NoOptions]) -> Iterator[Hit]:
             continue
         files = service_go_files(svc)
         main = _main_listener(svc, files)
-        if main is None or eff.imports_under(files, _LIFECYCLE_LIBS):
+        if main is None or imports_under(files, _LIFECYCLE_LIBS):
             continue
         handlers = [(g, h) for g in files for h in g.signals]
         live = [

@@ -5,15 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dockready.facts import effective as eff
-from dockready.facts.derived.http import (
-    image_of,
-    installs,
-    places_run,
-    quoted,
-    service_go_files,
-    sets_any,
-)
+from dockready.facts.derived.build import CLOUD_SDKS, TLS_SCHEMES, imports_under
+from dockready.facts.derived.http import quoted, service_go_files
+from dockready.facts.derived.image import has_capability, image_of, installs
+from dockready.facts.derived.runtime import Runtime, places_run, sets_any
 from dockready.facts.go import (
     Call,
     EnvRef,
@@ -26,7 +21,7 @@ from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
 
-def _prefix(v: Value, rt: eff.Runtime) -> str:
+def _prefix(v: Value, rt: Runtime) -> str:
     """The leading part of a value that is known where it runs (``"https://api" +
     path`` -> the URL base): environment lookups resolved in ``rt`` (their fallback
     when ``rt`` surely does not set them), flags by their default."""
@@ -63,13 +58,13 @@ _HTTP_URL_ARG = {
 _HTTP_CLIENT_METHODS = frozenset({"Get", "Head", "Post", "PostForm"})
 
 
-_TLS_SCHEMES = eff.TLS_SCHEMES
+_TLS_SCHEMES = TLS_SCHEMES
 
 
 _TLS_DSN = ("sslmode=verify-full", "sslmode=verify-ca", "tls=true")
 
 
-_CLOUD_SDKS = eff.CLOUD_SDKS
+_CLOUD_SDKS = CLOUD_SDKS
 
 
 # Packages that carry their own root certificates.
@@ -112,7 +107,7 @@ def _custom_roots(g: GoFile) -> bool:
     )
 
 
-def tls_evidence(svc: Service, rts: list[eff.Runtime]) -> list[_Evidence]:
+def tls_evidence(svc: Service, rts: list[Runtime]) -> list[_Evidence]:
     """Where the service makes TLS connections that verify with the system roots."""
     out: list[_Evidence] = []
     for g in service_go_files(svc):
@@ -158,7 +153,7 @@ def tls_evidence(svc: Service, rts: list[eff.Runtime]) -> list[_Evidence]:
     return uniq
 
 
-def _tls_arg(c: Call, rts: list[eff.Runtime]) -> str | None:
+def _tls_arg(c: Call, rts: list[Runtime]) -> str | None:
     """A connection string argument that asks for verified TLS (``rediss://``,
     ``sslmode=verify-full``...), resolved where the service runs."""
     if c.callee.startswith("net/http"):
@@ -246,11 +241,11 @@ def missing_ca_certificates(ctx: Context[NoOptions]) -> Iterator[Hit]:
             continue
         files = service_go_files(svc)
         rts = places_run(ix, svc)
-        if eff.imports_under(files, _OWN_ROOTS) or sets_any(rts, _CERT_ENV):
+        if imports_under(files, _OWN_ROOTS) or sets_any(rts, _CERT_ENV):
             continue
         evidence: list[_Evidence] | None = None
         for build in svc.builds:
-            if eff.has_capability(build, "ca_certs") is not False:
+            if has_capability(build, "ca_certs") is not False:
                 continue
             if installs(build, "ca-certificates"):
                 continue

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockready.facts import effective as eff
-from dockready.facts.derived.http import (
-    image_of,
-    installs,
-    places_run,
-    quoted,
-    service_go_files,
-    sets_any,
-)
+from dockready.facts.derived.http import quoted, service_go_files
+from dockready.facts.derived.image import has_capability, image_of, installs
+from dockready.facts.derived.runtime import Runtime, places_run, sets_any
 from dockready.facts.go import (
     Call,
 )
@@ -32,7 +26,7 @@ def _tz_tags(build: Build) -> bool:
     return any("timetzdata" in t.replace(",", " ").replace("=", " ").split() for t in texts)
 
 
-def _load_calls(svc: Service, rts: list[eff.Runtime]) -> list[tuple[Call, str]]:
+def _load_calls(svc: Service, rts: list[Runtime]) -> list[tuple[Call, str]]:
     """``time.LoadLocation`` calls that need zoneinfo, with the zone they load."""
     out = []
     for g in service_go_files(svc):
@@ -128,7 +122,7 @@ def missing_tzdata(ctx: Context[NoOptions]) -> Iterator[Hit]:
         if not loads and not tzs:
             continue
         for build in svc.builds:
-            if eff.has_capability(build, "tzdata") is not False or _tz_tags(build):
+            if has_capability(build, "tzdata") is not False or _tz_tags(build):
                 continue
             if installs(build, "tzdata"):
                 continue

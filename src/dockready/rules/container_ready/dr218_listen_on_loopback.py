@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockready.facts.derived.build import imports_under
+from dockready.facts.derived.http import BoundListener, is_loopback
 from dockready.facts.derived.process import SELF_LISTENING, declared_ports, explain, where_in
-from dockready.facts.effective import (
-    BoundListener,
-    bound_listeners,
-    imports_under,
-    is_loopback,
-    runtimes,
-)
+from dockready.facts.derived.runtime import bound_listeners, runtimes
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 

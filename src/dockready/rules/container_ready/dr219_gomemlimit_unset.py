@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockready.facts.derived.build import imports_under
 from dockready.facts.derived.process import calls, where_in
-from dockready.facts.effective import Runtime, imports_under, runtimes
+from dockready.facts.derived.runtime import Runtime, runtimes
 from dockready.facts.index import Service
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule

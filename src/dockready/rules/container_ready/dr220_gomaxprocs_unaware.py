@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockready.facts.derived.build import imports_under
 from dockready.facts.derived.process import calls
-from dockready.facts.effective import imports_under, runtimes
+from dockready.facts.derived.runtime import runtimes
 from dockready.facts.go import version_tuple
 from dockready.facts.index import Service
 from dockready.model import Related, Severity, Span

@@ -5,15 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dockready.facts.derived.files import file_writes, temp_dir
+from dockready.facts.derived.image import has_capability
 from dockready.facts.derived.process import calls
-from dockready.facts.effective import (
-    Runtime,
-    file_writes,
-    has_capability,
-    image_runtime,
-    runtimes,
-    temp_dir,
-)
+from dockready.facts.derived.runtime import Runtime, image_runtime, runtimes
 from dockready.facts.index import Build, ProjectIndex, Service
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule

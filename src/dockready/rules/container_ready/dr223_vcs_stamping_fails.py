@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockready.facts.derived.build import copies_whole_context, goflag, jobs
+from dockready.facts.derived.build import copies_whole_context, goflag, has_git, jobs, stage_image
 from dockready.facts.docker import Dockerfile, Stage
-from dockready.facts.effective import has_git, stage_image
 from dockready.facts.go import version_tuple
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule

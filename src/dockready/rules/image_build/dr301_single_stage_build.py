@@ -5,9 +5,14 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from dockready.facts.derived.image import builds, final_base, from_text, is_devcontainer
+from dockready.facts.derived.image import (
+    builds,
+    final_base,
+    from_text,
+    is_devcontainer,
+    shell_words,
+)
 from dockready.facts.docker import Dockerfile, Stage
-from dockready.facts.effective import shell_words
 from dockready.facts.images import lookup
 from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule

@@ -5,8 +5,8 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from dockready.facts.derived.image import SHELLS, shell_wrapper
-from dockready.facts.effective import cgo_enabled, final_runs
+from dockready.facts.derived.build import cgo_enabled
+from dockready.facts.derived.image import SHELLS, final_runs, shell_wrapper
 from dockready.facts.index import Build
 from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule

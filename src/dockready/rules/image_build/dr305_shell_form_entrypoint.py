@@ -6,9 +6,8 @@ import json
 import posixpath
 from collections.abc import Iterator
 
-from dockready.facts.derived.image import builds, final_base, shell_wrapper
+from dockready.facts.derived.image import builds, final_base, has_tool, shell_words, shell_wrapper
 from dockready.facts.docker import Instruction
-from dockready.facts.effective import has_tool, shell_words
 from dockready.facts.index import Build
 from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule

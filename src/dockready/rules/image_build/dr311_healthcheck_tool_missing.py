@@ -5,8 +5,14 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from dockready.facts.derived.image import SHELLS, builds, final_base
-from dockready.facts.effective import has_tool, installs_tool, shell_words
+from dockready.facts.derived.image import (
+    SHELLS,
+    builds,
+    final_base,
+    has_tool,
+    installs_tool,
+    shell_words,
+)
 from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 

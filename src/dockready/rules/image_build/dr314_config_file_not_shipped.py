@@ -5,7 +5,8 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from dockready.facts.effective import config_opens, copies_path
+from dockready.facts.derived.files import config_opens
+from dockready.facts.derived.image import copies_path
 from dockready.facts.go import Call
 from dockready.facts.index import Service
 from dockready.model import Related, Severity

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockready.facts.derived.image import builds, final_base
-from dockready.facts.effective import effective_user, has_capability
+from dockready.facts.derived.image import builds, effective_user, final_base, has_capability
 from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockready.facts.derived.probes import long_running
-from dockready.facts.effective import (
+from dockready.facts.derived.runtime import (
     bound_listeners,
     is_served,
     services_of,

@@ -5,15 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from dockready.facts.derived.http import BoundListener, is_loopback, route_matches, routes
 from dockready.facts.derived.probes import join_words
-from dockready.facts.effective import (
-    BoundListener,
-    bound_listeners,
-    is_loopback,
-    route_matches,
-    routes,
-    workload_runtime,
-)
+from dockready.facts.derived.runtime import bound_listeners, workload_runtime
 from dockready.facts.go import ROUTE_VERBS, Call, GoFile, Route, Value
 from dockready.facts.index import Deployment, Service
 from dockready.facts.k8s import Handler, Probe

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockready.facts.derived.probes import long_running
-from dockready.facts.effective import (
-    is_served,
-)
+from dockready.facts.derived.runtime import is_served
 from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 

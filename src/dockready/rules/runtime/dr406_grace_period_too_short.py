@@ -5,11 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dockready.facts.effective import (
-    drain_timeout,
-    services_of,
-    sleep_seconds,
-)
+from dockready.facts.derived.runtime import drain_timeout, services_of, sleep_seconds
 from dockready.facts.go import Shutdown
 from dockready.facts.index import ProjectIndex
 from dockready.facts.k8s import Container, Workload

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockready.facts.derived.image import effective_user
 from dockready.facts.derived.probes import app_containers
-from dockready.facts.effective import (
-    effective_user,
-    services_of,
-)
+from dockready.facts.derived.runtime import services_of
 from dockready.facts.images import lookup
 from dockready.facts.index import ProjectIndex
 from dockready.facts.k8s import Container, Workload

@@ -5,8 +5,10 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator, Mapping
 
+from dockready.facts.derived.files import file_writes
+from dockready.facts.derived.image import final_copies
 from dockready.facts.derived.pod import under
-from dockready.facts.effective import compose_runtime, file_writes, final_copies
+from dockready.facts.derived.runtime import compose_runtime
 from dockready.facts.index import Build, Service
 from dockready.model import Related, Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from dockready.facts.derived.http import PPROF_IMPORT, host_of, is_loopback, port_of, serves_pprof
 from dockready.facts.derived.pod import SERVER_TYPES
-from dockready.facts.effective import PPROF_IMPORT, host_of, is_loopback, port_of, serves_pprof
 from dockready.facts.go import Value
 from dockready.facts.index import Service
 from dockready.model import Related, Severity, Span

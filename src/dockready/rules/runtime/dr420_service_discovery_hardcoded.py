@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from dockready.facts.derived.http import port_of
 from dockready.facts.derived.pod import SERVER_TYPES, containers
-from dockready.facts.effective import port_of
 from dockready.facts.go import EnvRef, FlagRef, GoFile, Value
 from dockready.facts.index import ProjectIndex, Service
 from dockready.facts.k8s import Container, EnvVar, Workload

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockready.facts.effective import effective_user
+from dockready.facts.derived.image import effective_user
 from dockready.model import Related, Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from dockready.facts.effective import has_tool, installs_tool, shell_words
+from dockready.facts.derived.image import has_tool, installs_tool, shell_words
 from dockready.facts.index import Build, Deployment
 from dockready.facts.k8s import Handler
 from dockready.model import Related, Severity
