@@ -10,8 +10,10 @@ from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
 #: Local files ``ADD`` unpacks into the destination (Docker's documented formats).
-_ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz")
-_ARCHIVES += (".tar.zst", ".tzst", ".gz", ".bz2", ".xz", ".zst")
+_ARCHIVES = (
+    *(".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz"),
+    *(".tar.zst", ".tzst", ".gz", ".bz2", ".xz", ".zst"),
+)
 #: Flags only ``ADD`` has: using one is a reason to use ``ADD``.
 _ADD_ONLY_FLAGS = ("checksum", "keep-git-dir", "unpack")
 
