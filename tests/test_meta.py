@@ -183,3 +183,19 @@ def test_call_table_is_the_facts_and_the_rules() -> None:
     from dockready.rules.registry import call_names
 
     assert call_table() == FACT_CALLS | call_names(RULES)
+
+
+def test_package_data_ships_the_report_assets_and_templates() -> None:
+    """The HTML report's CSS/JS and init's templates are package data: a wheel that
+    lacked one would fail at run time, not at install."""
+    import fnmatch
+    import tomllib
+
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["dockready"]
+    pkg = REPO / "src" / "dockready"
+    data = [*(pkg / "report" / "assets").iterdir(), *(pkg / "generate" / "templates").rglob("*.j2")]
+    assert data
+    for f in data:
+        rel = f.relative_to(pkg).as_posix()
+        assert any(fnmatch.fnmatch(rel, p) for p in patterns), f"{rel} is not package data"
