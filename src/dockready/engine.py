@@ -71,9 +71,12 @@ def parse_one(src: SourceFile, calls: frozenset[str] = FACT_CALLS) -> Parsed:
         out.notices.append(Notice(f"skipped: cannot read ({e.strerror or e})", Span(src.rel)))
         return out
     try:
-        if src.kind.value in suppress.KINDS:
-            out.suppressions, out.problems = suppress.scan_all(src.rel, data, src.kind.value)
         _parse_into(out, src, data, calls)
+        if src.kind.value in suppress.KINDS and (out.facts is not None or src.kind is Kind.YAML):
+            # Suppressions read the parser's comments and instruction extents.
+            out.suppressions, out.problems = suppress.scan_all(
+                src.rel, data, src.kind.value, facts=out.facts
+            )
     except RecursionError:
         out.notices.append(Notice("skipped: nested too deeply to analyse", Span(src.rel)))
     except Exception as e:  # a parser bug must not take the run down

@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -141,11 +141,23 @@ class RuleInfo(Compact):
 
 @dataclass(frozen=True, slots=True, order=True)
 class Span(Compact):
-    """A place in a file: ``path`` is POSIX, relative to the checked root; 1-based."""
+    """A place in a file: ``path`` is POSIX, relative to the checked root; 1-based.
+
+    ``end_line``/``end_col`` say where the thing ends (the last line of a Dockerfile
+    instruction with its continuation lines and heredocs, the end of a YAML value or
+    a Go expression); 0 when the parser did not say. They are not part of a span's
+    identity: two spans that start at the same place are equal."""
 
     path: str
     line: int = 1
     col: int = 1
+    end_line: int = field(default=0, compare=False)
+    end_col: int = field(default=0, compare=False)
+
+    @property
+    def last_line(self) -> int:
+        """The last line the span covers (its first when the end is unknown)."""
+        return max(self.end_line, self.line)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}"

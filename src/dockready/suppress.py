@@ -80,6 +80,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
+from dockready.facts.docker import Dockerfile
+from dockready.facts.go import Comment, GoFile
 from dockready.facts.k8s import Manifests, Workload
 from dockready.model import Compact, Finding, Span
 
@@ -97,12 +99,9 @@ _ID = re.compile(r"DR\d{3}")
 _VERB = re.compile(r"dockready:[ \t]*([A-Za-z_-]*)(.*)", re.S)
 _ARGS = re.compile(r"[ \t]*(?:=[ \t]*|(?=\S)|$)([^\s,]+(?:[ \t]*,[ \t]*[^\s,]+)*)?(.*)", re.S)
 _REASON_LEAD = " \t-–—:;"
-_GO_LEX = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`[^`]*`|/\*.*?\*/|//[^\n]*", re.S)
 _GO_CHAIN = re.compile(r"(?:^|//)[ \t]*(?=dockready:)")
 _HASH_CHAIN = re.compile(r"(?:^|[ \t]#)[ \t]*(?=dockready:)")
 _DOCKER_DIRECTIVE = re.compile(r"#\s*([A-Za-z]+)\s*=\s*(\S+)\s*")
-_HEREDOC = re.compile(r"(?:^|\s)<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
-_HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 _YAML_BLOCK = re.compile(r"(?:^|:)[ \t]+(?:[!&]\S*[ \t]+)*[|>][0-9+-]{0,2}$")
 _YAML_BARE_BLOCK = re.compile(r"[|>][0-9+-]{0,2}")
 _YAML_LEAD = re.compile(r"( *)((?:-[ \t]+)*)")
@@ -155,15 +154,22 @@ def scan_problems(
 
 
 def scan_all(
-    path: str, text: str | bytes, kind: str, known: Collection[str] | None = None
+    path: str,
+    text: str | bytes,
+    kind: str,
+    known: Collection[str] | None = None,
+    facts: object = None,
 ) -> tuple[list[Suppression], list[Problem]]:
     """Suppressions and problems of one file in a single pass.
 
     ``kind`` is a :class:`~dockready.discover.Kind` value (``"dockerfile"``, ``"yaml"``,
     ``"go"``, ``"gomod"``; any other kind has no suppressions). ``text`` may be the raw
     bytes (undecodable bytes are replaced). ``known``, when given, is the set of rule
-    ids that exist: other well-formed ids are reported as problems. Costs one substring
-    search for files that do not mention ``dockready``.
+    ids that exist: other well-formed ids are reported as problems. ``facts`` is what
+    the parser made of the file (a ``GoFile``, a ``Dockerfile``): its comments and
+    instruction extents are used rather than tokenising the file again; without them
+    the file is parsed here. Costs one substring search for files that do not mention
+    ``dockready``.
     """
     if isinstance(text, bytes):
         if b"dockready" not in text:
@@ -174,13 +180,29 @@ def scan_all(
     if kind not in KINDS:
         return [], []
     scanner = _Scanner(path, known)
-    if kind in ("go", "gomod"):
-        scanner.go(text)
+    if kind == "go":
+        go = facts if isinstance(facts, GoFile) else _parse_go(path, text)
+        scanner.go(text, go.directives)
+    elif kind == "gomod":
+        scanner.gomod(text)
     elif kind == "dockerfile":
-        scanner.dockerfile(text)
+        df = facts if isinstance(facts, Dockerfile) else _parse_dockerfile(path, text)
+        scanner.dockerfile(text, df.extents)
     else:
         scanner.yaml(text)
     return scanner.sups, scanner.problems
+
+
+def _parse_go(path: str, text: str) -> GoFile:
+    from dockready.parse.gosrc import parse_go
+
+    return parse_go(path, text.encode("utf-8", "surrogateescape"))
+
+
+def _parse_dockerfile(path: str, text: str) -> Dockerfile:
+    from dockready.parse.dockerfile import parse_dockerfile
+
+    return parse_dockerfile(path, text)
 
 
 def parse_ids(
@@ -266,50 +288,60 @@ class _Scanner:
 
     # -- Go
 
-    def go(self, text: str) -> None:
-        lines: list[str] | None = None
-        for tok in _GO_LEX.finditer(text):
-            s = tok.group()
-            if not s.startswith("//") or "dockready:" not in s:
-                continue
-            start = tok.start()
-            idx = text.count("\n", 0, start)  # 0-based line index
-            line_start = text.rfind("\n", 0, start) + 1
-            d = self.directive(s[2:], idx + 1, start - line_start + 1, "//")
+    def go(self, text: str, comments: Sequence[Comment]) -> None:
+        """``//`` comments as the Go parser found them."""
+        lines = text.split("\n")
+        for c in comments:
+            line, col = c.span.line, c.span.col
+            d = self.directive(c.text[2:], line, col, "//")
             if d is None:
                 continue
-            if text[line_start:start].strip():
-                self.add(d, idx + 1, idx + 1)
+            if lines[line - 1][: col - 1].strip():  # code before it: a trailing comment
+                self.add(d, line, line)
                 continue
-            if lines is None:
-                lines = text.split("\n")
-            target = idx + 1
+            target = line
+            while target < len(lines) and lines[target].lstrip().startswith("//"):
+                target += 1
+            self.add(d, target + 1, target + 1)
+
+    def gomod(self, text: str) -> None:
+        """go.mod: a comment runs from ``//`` to the end of the line (its quoted
+        strings never hold one)."""
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            at = line.find("//")
+            if at < 0 or "dockready:" not in line[at:]:
+                continue
+            d = self.directive(line[at + 2 :], i + 1, at + 1, "//")
+            if d is None:
+                continue
+            if line[:at].strip():
+                self.add(d, i + 1, i + 1)
+                continue
+            target = i + 1
             while target < len(lines) and lines[target].lstrip().startswith("//"):
                 target += 1
             self.add(d, target + 1, target + 1)
 
     # -- Dockerfile
 
-    def dockerfile(self, text: str) -> None:
+    def dockerfile(self, text: str, extents: Sequence[tuple[int, int, bool]]) -> None:
+        """Comments of a Dockerfile, with the instructions' extents as the Dockerfile
+        parser read them (continuation lines and heredoc bodies included): a heredoc
+        body is content, never a comment. An unparsable file has no extents: a
+        directive then covers its target line only."""
         lines = [ln.rstrip("\r") for ln in text.split("\n")]
         escape = _docker_escape(lines)
+        ranges = sorted((first, last) for first, last, _ in extents)
+        body = {
+            n for first, last, heredoc in extents if heredoc for n in range(first + 1, last + 1)
+        }
         comment_lines: set[int] = set()
-        ranges: list[tuple[int, int]] = []  # logical instructions, 1-based inclusive
         own: list[tuple[_Directive, int]] = []
         trailing: list[tuple[_Directive, int]] = []
-        start = 0
-        keyword = ""
-        continuing = False
-        markers: list[tuple[str, bool]] = []
-        heredocs: list[tuple[str, bool]] = []
         for i, line in enumerate(lines):
             ln = i + 1
-            if heredocs:
-                word, strip_tabs = heredocs[0]
-                if (line.lstrip("\t") if strip_tabs else line).rstrip() == word:
-                    heredocs.pop(0)
-                    if not heredocs:
-                        ranges.append((start, ln))
+            if ln in body:
                 continue
             stripped = line.lstrip()
             if stripped.startswith("#"):
@@ -319,27 +351,11 @@ class _Scanner:
                     if d is not None:
                         own.append((d, ln))
                 continue
-            if not stripped:
-                continue
-            if not continuing:
-                start = ln
-                keyword = stripped.split(None, 1)[0].upper()
             at = _comment_start(line, yaml=False, escape=escape) if "#" in line else -1
-            code = line if at < 0 else line[:at]
             if at >= 0 and "dockready:" in line:
                 d = self.directive(line[at + 1 :], ln, at + 1, "#")
                 if d is not None:
                     trailing.append((d, ln))
-            if keyword in _HEREDOC_INSTRUCTIONS and "<<" in code:
-                markers.extend((m.group(3), m.group(1) == "-") for m in _HEREDOC.finditer(code))
-            continuing = line.rstrip().endswith(escape)
-            if not continuing:
-                if markers:
-                    heredocs, markers = markers, []
-                else:
-                    ranges.append((start, ln))
-        if continuing or heredocs:
-            ranges.append((start, len(lines)))
         starts = [r[0] for r in ranges]
 
         def instruction(ln: int) -> tuple[int, int]:

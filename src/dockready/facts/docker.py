@@ -133,6 +133,9 @@ class Dockerfile(Compact):
     path: str
     stages: tuple[Stage, ...] = ()
     global_args: tuple[tuple[str, str | None], ...] = ()
+    #: Every instruction's lines as the parser read them: ``(first, last, heredoc)``,
+    #: continuation lines and heredoc bodies included (inline suppressions use them).
+    extents: tuple[tuple[int, int, bool], ...] = ()
     error: Span | None = None
     error_message: str = ""
 

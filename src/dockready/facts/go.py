@@ -151,6 +151,16 @@ class Value(Compact):
 
 
 @dataclass(frozen=True, slots=True)
+class Comment(Compact):
+    """A ``//`` comment the parser found (strings and block comments are not
+    comments): only those that hold ``dockready:`` are kept, for inline
+    suppressions. ``text`` starts with ``//``."""
+
+    span: Span
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Import(Compact):
     path: str
     alias: str | None
@@ -332,6 +342,8 @@ class GoFile(Compact):
     grpc_health: tuple[Span, ...] = ()
     cgo: Span | None = None
     error: Span | None = None
+    #: ``//`` comments holding ``dockready:`` (inline suppressions).
+    directives: tuple[Comment, ...] = ()
 
     @property
     def dir(self) -> str:

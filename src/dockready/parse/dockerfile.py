@@ -109,12 +109,21 @@ def parse_dockerfile(path: str, text: str) -> Dockerfile:
         return _failed(path, _error_line(text, message), f"Dockerfile syntax error: {message}")
     problem = _validate(commands)
     if problem is not None:
-        return _failed(path, problem[0], problem[1])
+        return _failed(path, problem[0], problem[1], _extents(commands))
     return _Builder(path, text, _escape_token(text)).build(commands)
 
 
-def _failed(path: str, line: int, message: str) -> Dockerfile:
-    return Dockerfile(path=path, error=Span(path, max(line, 1), 1), error_message=message)
+def _extents(commands: Sequence[Any]) -> tuple[tuple[int, int, bool], ...]:
+    """Each instruction's ``(first line, last line, has a heredoc)``."""
+    return tuple((int(c.start_line), int(c.end_line), bool(c.heredocs)) for c in commands)
+
+
+def _failed(
+    path: str, line: int, message: str, extents: tuple[tuple[int, int, bool], ...] = ()
+) -> Dockerfile:
+    return Dockerfile(
+        path=path, error=Span(path, max(line, 1), 1), error_message=message, extents=extents
+    )
 
 
 def _validate(commands: Sequence[Any]) -> tuple[int, str] | None:
@@ -669,6 +678,7 @@ class _Builder:
         self.cur: _StageState | None = None
 
     def build(self, commands: Sequence[Any]) -> Dockerfile:
+        extents = tuple((int(c.start_line), int(c.end_line), bool(c.heredocs)) for c in commands)
         for c in commands:
             inst = self._instruction(c)
             if inst.cmd == "FROM":
@@ -683,7 +693,10 @@ class _Builder:
                     handler(self, self.cur, c, inst)
         self._close()
         return Dockerfile(
-            path=self.path, stages=tuple(self.stages), global_args=tuple(self.global_args.items())
+            path=self.path,
+            stages=tuple(self.stages),
+            global_args=tuple(self.global_args.items()),
+            extents=extents,
         )
 
     def _instruction(self, c: Any) -> Instruction:
@@ -696,7 +709,7 @@ class _Builder:
             value=value,
             flags=tuple(c.flags),
             original=str(c.original),
-            span=Span(self.path, int(c.start_line), 1),
+            span=Span(self.path, int(c.start_line), 1, int(c.end_line)),
             json=bool(c.json),
             heredocs=tuple(h.content for h in c.heredocs) if c.heredocs else (),
         )

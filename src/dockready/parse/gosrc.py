@@ -24,6 +24,7 @@ from dockready.facts.go import (
     ROUTE_VERBS,
     TX_CALLS,
     Call,
+    Comment,
     CompositeLit,
     EnvRef,
     FlagRef,
@@ -642,7 +643,29 @@ def parse_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> Go
         grpc_health=tuple(out.grpc_health),
         cgo=cgo,
         error=error,
+        directives=_directives(root, path, source),
     )
+
+
+def _directives(root: Node, path: str, source: bytes) -> tuple[Comment, ...]:
+    """The ``//`` comments that hold ``dockready:``, as the tree has them: the text in
+    a string or a ``/* */`` block is not one."""
+    out: list[Comment] = []
+    seen: set[int] = set()
+    at = source.find(b"dockready:")
+    while at >= 0:
+        node = root.descendant_for_byte_range(at, at + 10)
+        if (
+            node is not None
+            and node.type == "comment"
+            and node.start_byte not in seen
+            and source.startswith(b"//", node.start_byte)
+        ):
+            seen.add(node.start_byte)
+            text = source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+            out.append(Comment(_span(path, source, node), text))
+        at = source.find(b"dockready:", at + 1)
+    return tuple(out)
 
 
 @dataclass(slots=True)
@@ -690,15 +713,26 @@ def _specs(decl: Node, kind: str) -> list[Node]:
 
 
 def _span(path: str, source: bytes, node: Node) -> Span:
-    """Where ``node`` starts: its line, and its column in code points (tree-sitter
+    """Where ``node`` starts and ends: lines, and columns in code points (tree-sitter
     counts bytes; SARIF, editors and the text report count characters)."""
     r, c = node.start_point
-    if c:
-        start = node.start_byte
-        before = source[start - c : start]
+    er, ec = node.end_point
+    return Span(
+        path,
+        r + 1,
+        _chars(source, node.start_byte, c) + 1,
+        er + 1,
+        _chars(source, node.end_byte, ec) + 1,
+    )
+
+
+def _chars(source: bytes, at: int, col: int) -> int:
+    """Column ``col`` (bytes since the line start, ending at byte ``at``) in code points."""
+    if col:
+        before = source[at - col : at]
         if not before.isascii():
-            c = len(before.decode("utf-8", "replace"))
-    return Span(path, r + 1, c + 1)
+            return len(before.decode("utf-8", "replace"))
+    return col
 
 
 def _first_error(root: Node, path: str, source: bytes) -> Span:

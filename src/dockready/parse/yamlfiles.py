@@ -143,7 +143,10 @@ def _span(path: str, node: Node) -> Span:
     mark = node.start_mark
     if mark is None:
         return Span(path)
-    return Span(path, mark.line + 1, mark.column + 1)
+    end = node.end_mark
+    if end is None:
+        return Span(path, mark.line + 1, mark.column + 1)
+    return Span(path, mark.line + 1, mark.column + 1, end.line + 1, end.column + 1)
 
 
 # --------------------------------------------------------------------------- scalars
