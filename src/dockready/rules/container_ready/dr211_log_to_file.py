@@ -160,6 +160,15 @@ def _log_literal(lit: CompositeLit) -> Iterator[Hit]:
     name="log-to-file",
     severity=Severity.WARNING,
     reads=(Input.CODE,),
+    calls=(
+        "os.OpenFile",
+        "os.Create",
+        "log.SetOutput",
+        "log/slog.NewJSONHandler",
+        "log/slog.NewTextHandler",
+        "github.com/sirupsen/logrus.SetOutput",
+        ".SetOutput",
+    ),
 )
 def log_to_file(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """

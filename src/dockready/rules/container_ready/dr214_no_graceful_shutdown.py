@@ -176,6 +176,10 @@ def _no_sigterm(
     name="no-graceful-shutdown",
     severity=Severity.ERROR,
     reads=(Input.CODE,),
+    calls=(
+        "os/signal.Notify",
+        "os/signal.NotifyContext",
+    ),
 )
 def no_graceful_shutdown(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """

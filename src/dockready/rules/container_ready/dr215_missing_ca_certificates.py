@@ -183,6 +183,21 @@ def _redact(text: str) -> str:
     name="missing-ca-certificates",
     severity=Severity.ERROR,
     reads=(Input.IMAGE,),
+    calls=(
+        "net/http.Get",
+        "net/http.Head",
+        "net/http.Post",
+        "net/http.PostForm",
+        "net/http.NewRequest",
+        "net/http.NewRequestWithContext",
+        ".Get",
+        ".Head",
+        ".Post",
+        ".PostForm",
+        "google.golang.org/grpc/credentials.NewClientTLSFromCert",
+        "google.golang.org/grpc/credentials.NewTLS",
+        "crypto/tls.Dial",
+    ),
 )
 def missing_ca_certificates(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """

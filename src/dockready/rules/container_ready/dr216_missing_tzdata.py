@@ -68,6 +68,7 @@ def _zone_name(tz: str) -> bool:
     name="missing-tzdata",
     severity=Severity.ERROR,
     reads=(Input.IMAGE,),
+    calls=("time.LoadLocation",),
 )
 def missing_tzdata(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
