@@ -178,6 +178,8 @@ def test_yaml_own_line_trailing_and_chained() -> None:
 
 
 def test_yaml_quoted_scalars_and_block_scalars_are_not_comments() -> None:
+    """What is text and what is a comment is the YAML parser's call: block scalar
+    bodies and continued quoted scalars are text."""
     text = dedent("""\
         kind: ConfigMap
         data:
@@ -186,12 +188,16 @@ def test_yaml_quoted_scalars_and_block_scalars_are_not_comments() -> None:
           script: |
             # dockready: ignore=DR403
             echo hi
+          long: "first line
+            # dockready: ignore=DR406
+            last line"
+          c: it's fine # dockready: ignore=DR405
+        args:
           - |
             # dockready: ignore=DR404
-          c: it's fine # dockready: ignore=DR405
         """)
     sups, problems = scan_all("k8s/cm.yaml", text, "yaml")
-    assert covered(sups) == [(("DR405",), 10, 10)]
+    assert covered(sups) == [(("DR405",), 11, 11)]
     assert problems == []
 
 

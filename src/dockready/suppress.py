@@ -35,8 +35,9 @@ Where comments are recognised
 *Dockerfile* (and ``kind="dockerfile"``): a line whose first non-blank character is
 ``#`` is a comment (Docker's rule). A *trailing* comment is a ``#`` preceded by a blank
 and outside shell quotes (``'…'``, ``"…"`` with backslash escapes, ``\\#``), so
-``RUN echo "# dockready: ignore=DR304"`` is not a directive. Lines inside a heredoc
-body (``RUN <<EOF`` … ``EOF``, after RUN/COPY/ADD) are never comments. Note that
+``RUN echo "# dockready: ignore=DR304"`` is not a directive. Which lines belong to an
+instruction, and which are the body of a heredoc (never comments), is what the
+Dockerfile parser read (``Dockerfile.extents``), not a second tokeniser. Note that
 Docker itself does **not** strip trailing comments: the trailing form is only safe
 where a shell reads the rest of the line (``RUN``, shell-form ``CMD``/``ENTRYPOINT``);
 above ``FROM``, ``USER``, ``EXPOSE`` … put the directive on its own line. A Dockerfile
@@ -45,13 +46,13 @@ lines and heredoc bodies), since findings point at an instruction's first line.
 
 *YAML*: a line whose first non-blank character is ``#``, or a ``#`` preceded by a blank
 outside a quoted scalar (a quote opens a scalar only at its start: ``it's`` is plain).
-Lines inside a block scalar (``key: |`` / ``- >-`` and every following line indented
-deeper than its key) are content, never comments. Multi-line flow or quoted scalars
-are not tracked (a ``#`` line inside one is taken as a comment).
+Lines the YAML parser read as the inside of a multi-line scalar (a block ``|``/``>``
+body, a continued quoted value) are content, never comments
+(``Manifests.content_lines``). A file that does not parse has no such lines.
 
-*Go* (and ``go.mod``, ``kind="gomod"``): ``//`` line comments, found with a lexer that
-skips ``"…"``, ``'…'``, raw ```…``` strings and ``/* … */`` block comments (a directive
-inside any of these is ignored).
+*Go*: ``//`` line comments as tree-sitter-go parsed them (``GoFile.directives``): a
+directive inside a string or a ``/* … */`` block comment is ignored. *go.mod*
+(``kind="gomod"``): ``//`` to the end of the line.
 
 Scope
 -----
@@ -102,9 +103,6 @@ _REASON_LEAD = " \t-–—:;"
 _GO_CHAIN = re.compile(r"(?:^|//)[ \t]*(?=dockready:)")
 _HASH_CHAIN = re.compile(r"(?:^|[ \t]#)[ \t]*(?=dockready:)")
 _DOCKER_DIRECTIVE = re.compile(r"#\s*([A-Za-z]+)\s*=\s*(\S+)\s*")
-_YAML_BLOCK = re.compile(r"(?:^|:)[ \t]+(?:[!&]\S*[ \t]+)*[|>][0-9+-]{0,2}$")
-_YAML_BARE_BLOCK = re.compile(r"[|>][0-9+-]{0,2}")
-_YAML_LEAD = re.compile(r"( *)((?:-[ \t]+)*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +187,15 @@ def scan_all(
         df = facts if isinstance(facts, Dockerfile) else _parse_dockerfile(path, text)
         scanner.dockerfile(text, df.extents)
     else:
-        scanner.yaml(text)
+        content = facts.content_lines if isinstance(facts, Manifests) else _yaml_content(text)
+        scanner.yaml(text, content)
     return scanner.sups, scanner.problems
+
+
+def _yaml_content(text: str) -> frozenset[int]:
+    from dockready.parse.yamlfiles import content_lines
+
+    return content_lines(text)
 
 
 def _parse_go(path: str, text: str) -> GoFile:
@@ -375,18 +380,17 @@ class _Scanner:
 
     # -- YAML
 
-    def yaml(self, text: str) -> None:
+    def yaml(self, text: str, content: frozenset[int]) -> None:
+        """Comments of a YAML file; ``content`` are the lines the YAML parser read as
+        the inside of multi-line scalars (a ``#`` there is text, not a comment)."""
         lines = [ln.rstrip("\r") for ln in text.split("\n")]
-        block: int | None = None  # indentation a block scalar's content must exceed
         comment_lines: set[int] = set()
         own: list[tuple[_Directive, int]] = []
         for i, line in enumerate(lines):
             ln = i + 1
+            if ln in content:
+                continue
             stripped = line.lstrip()
-            if block is not None:
-                if not stripped or len(line) - len(line.lstrip(" ")) > block:
-                    continue
-                block = None
             if stripped.startswith("#"):
                 comment_lines.add(ln)
                 if "dockready:" in stripped:
@@ -394,16 +398,11 @@ class _Scanner:
                     if d is not None:
                         own.append((d, ln))
                 continue
-            if not stripped:
-                continue
             at = _comment_start(line, yaml=True) if "#" in line else -1
-            code = line if at < 0 else line[:at]
             if at >= 0 and "dockready:" in line:
                 d = self.directive(line[at + 1 :], ln, at + 1, "#")
                 if d is not None:
                     self.add(d, ln, ln)
-            if "|" in code or ">" in code:
-                block = _yaml_block_parent(code.rstrip())
         for d, ln in own:
             target = ln + 1
             while target in comment_lines:
@@ -457,22 +456,6 @@ def _comment_start(line: str, yaml: bool, escape: str = "\\") -> int:
         prev = c
         i += 1
     return -1
-
-
-def _yaml_block_parent(code: str) -> int | None:
-    """If ``code`` (a line without its comment) opens a block scalar, the indentation
-    its content lines must exceed."""
-    m = _YAML_LEAD.match(code)
-    assert m is not None
-    lead, dashes = m.group(1), m.group(2)
-    rest = code[m.end() :]
-    if _YAML_BARE_BLOCK.fullmatch(rest):  # "- |": content is deeper than the dash
-        if dashes:
-            return len(lead) + dashes.rstrip().rfind("-")
-        return max(len(lead) - 1, -1)
-    if _YAML_BLOCK.search(rest) and ":" in rest:
-        return len(lead) + len(dashes)
-    return None
 
 
 # --------------------------------------------------------------------------- workloads

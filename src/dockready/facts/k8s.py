@@ -341,3 +341,7 @@ class Manifests(Compact):
     is_compose: bool = False
     error: Span | None = None
     error_message: str = ""
+    #: Lines inside multi-line scalars (block ``|``/``>`` bodies, continued quoted or
+    #: plain values): content, never comments. Kept only for files that mention
+    #: ``dockready:`` (inline suppressions read them).
+    content_lines: frozenset[int] = frozenset()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import TypedDict, TypeVar
 
 import yaml
@@ -433,12 +434,48 @@ def parse_yaml(path: str, text: str) -> Manifests | None:
         return _error(path, 1, 1, "YAML nested too deeply")
     roots = [_Map(d, path) for d in docs if isinstance(d, MappingNode)]
     objects = list(_objects(roots))
+    found: Manifests | None = None
     if objects:
-        return _k8s_manifests(path, objects)
-    compose = _compose_root(path, roots)
-    if compose is not None:
-        return _compose_manifests(path, compose)
-    return None
+        found = _k8s_manifests(path, objects)
+    else:
+        compose = _compose_root(path, roots)
+        if compose is not None:
+            found = _compose_manifests(path, compose)
+    if found is not None and "dockready:" in text:
+        found = replace(found, content_lines=_content_lines(docs))
+    return found
+
+
+def content_lines(text: str) -> frozenset[int]:
+    """The 1-based lines of ``text`` inside multi-line scalars (empty when it does
+    not parse): for inline suppressions in YAML files that hold no manifest."""
+    try:
+        return _content_lines(_compose(text))
+    except (yaml.YAMLError, RecursionError):
+        return frozenset()
+
+
+def _content_lines(docs: list[Node]) -> frozenset[int]:
+    out: set[int] = set()
+    todo: list[Node] = list(docs)
+    seen: set[int] = set()
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:  # an alias: the same node again
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            start, end = node.start_mark, node.end_mark
+            if start is None or end is None or end.line <= start.line:
+                continue
+            last = end.line if end.column > 0 else end.line - 1  # 0-based, inclusive
+            out.update(range(start.line + 2, last + 2))
+        elif isinstance(node, MappingNode):
+            for k, v in node.value:
+                todo += (k, v)
+        elif isinstance(node, SequenceNode):
+            todo.extend(node.value)
+    return frozenset(out)
 
 
 # --------------------------------------------------------------------------- kubernetes
