@@ -23,7 +23,7 @@ from dockready.facts.docker import Dockerfile, DockerIgnore
 from dockready.facts.go import FACT_CALLS, GoFile, GoMod, VendorModules
 from dockready.facts.index import Declared, ParseError, ProjectIndex, Service, build_index
 from dockready.facts.k8s import Manifests
-from dockready.model import Finding, Notice, Result, ServiceSummary, Span
+from dockready.model import Finding, Notice, Result, RuleInfo, ServiceSummary, Span
 from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod, parse_vendor_modules
 from dockready.parse.gosrc import parse_go
@@ -405,18 +405,19 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
     )
     findings = sorted(set(findings), key=lambda f: (*f.sort_key, f.message))
     suppressed = sorted(set(suppressed), key=lambda f: (*f.sort_key, f.message))
+    infos = tuple(r.info for r in rules)
     baselined = 0
     if known is not None:
         findings, baselined = baseline.new_only(findings, known)
     result = Result(
         root=str(root),
         findings=tuple(findings),
-        services=tuple(_summary(s, rules) for s in ix.services),
+        services=tuple(_summary(s, infos) for s in ix.services),
         notices=tuple(sorted(project.notices, key=lambda n: (n.span or Span(""), n.message))),
         files_checked=len(project.files),
         suppressed=tuple(suppressed),
         baselined=baselined,
-        rules=tuple(r.info for r in rules),
+        rules=infos,
     )
     clock.lap("result")
     return RunOutcome(result, tuple(errors), tuple(clock.laps))
@@ -431,7 +432,7 @@ def _load_baseline(config: Config) -> baseline.Baseline | None:
         raise UsageError(str(e)) from None
 
 
-def _summary(s: Service, rules: Sequence[Rule]) -> ServiceSummary:
+def _summary(s: Service, rules: Sequence[RuleInfo]) -> ServiceSummary:
     summary = ServiceSummary(
         name=s.name,
         root=s.root,
@@ -442,7 +443,7 @@ def _summary(s: Service, rules: Sequence[Rule]) -> ServiceSummary:
         ),
         compose_services=tuple(f"{c.path}#{c.name}" for c in s.compose),
     )
-    return summary.judged_by(r.info for r in rules)
+    return summary.judged_by(rules)
 
 
 def _declared(config: Config, root: Path) -> tuple[Declared, ...]:
