@@ -68,8 +68,9 @@ def issue(f: Finding, fp: str, rule: RuleInfo | None = None) -> dict[str, Any]:
 
 
 def render(result: Result) -> str:
+    rules = {r.id: r for r in result.rules}
     issues = [
-        issue(f, fp, result.rule(f.rule_id))
+        issue(f, fp, rules.get(f.rule_id))
         for f, fp in zip(result.findings, unique_fingerprints(result.findings), strict=True)
     ]
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
