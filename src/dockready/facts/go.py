@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -262,6 +263,38 @@ class StringLit(Compact):
     span: Span
     func: str
     key: str = ""
+
+
+#: Handler expressions that mean ``http.DefaultServeMux``.
+DEFAULT_MUX = frozenset({"nil", "http.DefaultServeMux"})
+_IDENT_CHAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+
+
+def server_handler(v: Value | None) -> str:
+    """What a server serves, from its handler expression (a ``ListenAndServe``
+    argument or an ``http.Server`` literal's ``Handler``): ``"default"`` for the
+    default mux (unset, ``nil`` or ``http.DefaultServeMux``), else the expression."""
+    if v is None:
+        return "default"
+    t = v.text.strip()
+    return "default" if t in DEFAULT_MUX else t
+
+
+def handler_routers(handler: str) -> frozenset[str]:
+    """The routers a handler expression may serve: its identifier chains, so that a
+    router wrapped in middleware counts (``otelhttp.NewHandler(s.mux, "x")`` ->
+    ``otelhttp.NewHandler``, ``s.mux``), with ``"default"`` for the default mux."""
+    if handler == "default":
+        return frozenset({"default"})
+    out = set(_IDENT_CHAIN.findall(handler))
+    if "http.DefaultServeMux" in out:
+        out.add("default")
+    return frozenset(out)
+
+
+def serves_router(handler: str, router: str) -> bool:
+    """Does a server whose handler is ``handler`` serve the routes of ``router``?"""
+    return router in handler_routers(handler)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,9 +40,16 @@ from dockready.facts.derived.build import (
     vendor_diff,
 )
 from dockready.facts.derived.files import FileWrite, config_opens, file_writes
-from dockready.facts.derived.http import host_of, is_loopback, port_of, route_matches, serves_pprof
+from dockready.facts.derived.http import (
+    HTTP_KINDS,
+    host_of,
+    is_loopback,
+    port_of,
+    route_matches,
+    serves_pprof,
+)
 from dockready.facts.derived.runtime import drain_timeout
-from dockready.facts.go import EnvRef, GoFile, GoMod, Route, Value
+from dockready.facts.go import EnvRef, GoFile, GoMod, Route, Value, server_handler, serves_router
 from dockready.facts.index import ProjectIndex, Service
 from dockready.generate.model import InitFacts, dns_label
 
@@ -90,7 +97,6 @@ PUBLIC_HOSTS = frozenset(
 #: Hosts reserved for examples and tests (RFC 2606): never private modules.
 _EXAMPLE_HOSTS = ("example.com", "example.org", "example.net")
 
-_HTTP_KINDS = ("http", "https", "gin", "echo", "fiber")
 #: Last path segments of liveness and readiness routes, best first.
 _HEALTH_WORDS = ("healthz", "livez", "health", "live", "liveness", "healthcheck", "alive", "ping")
 _READY_WORDS = ("readyz", "ready", "readiness")
@@ -108,7 +114,6 @@ _MULTIPART = frozenset({"ParseMultipartForm", "FormFile", "MultipartForm"})
 _DEFAULT_PORT = 8080
 #: Versions of requires that a ``replace`` points at a local directory (nothing to fetch).
 _LOCAL_VERSIONS = frozenset({"v0.0.0", "v0.0.0-00010101000000-000000000000"})
-_DEFAULT_MUX = frozenset({"nil", "http.DefaultServeMux"})
 #: Names that can only hold the HTTP listen port (not ``<SVC>_SERVICE_PORT``: Kubernetes
 #: service links set those).
 _PORT_VARIABLE = re.compile(r"PORT|(?:[A-Z0-9]+_)*(?:HTTP|SERVER|LISTEN|APP)_PORT")
@@ -204,7 +209,7 @@ def _warnings(
     if (
         listen.loopback is None
         and server is not None
-        and server.kind in _HTTP_KINDS
+        and server.kind in HTTP_KINDS
         and serves_pprof(svc, server.handler) is not None
     ):
         out.append(
@@ -371,9 +376,7 @@ class _Server:
     handler: str  # "default" (http.DefaultServeMux), a router expression, or "" unknown
 
     def serves(self, route: Route) -> bool:
-        if self.handler == "default":
-            return route.router == "default"
-        return route.router in _tokens(self.handler)
+        return serves_router(self.handler, route.router)
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,10 +392,6 @@ class _Listen:
     unresolved: str | None = None  # the address expression when it cannot be read
 
 
-def _tokens(text: str) -> set[str]:
-    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text))
-
-
 def _servers(files: tuple[GoFile, ...]) -> list[_Server]:
     out: list[_Server] = []
     for g in files:
@@ -401,9 +400,7 @@ def _servers(files: tuple[GoFile, ...]) -> list[_Server]:
         for lit in g.literals:
             if lit.type != "net/http.Server":
                 continue
-            h = lit.field("Handler")
-            handler = "default" if h is None or h.text.strip() in _DEFAULT_MUX else h.text
-            out.append(_Server(lit.field("Addr"), "http", handler))
+            out.append(_Server(lit.field("Addr"), "http", server_handler(lit.field("Handler"))))
     return out
 
 
@@ -461,14 +458,14 @@ def _choose(files: tuple[GoFile, ...], routes: list[Route]) -> _Listen:
         health = any(server.serves(r) and _health_word(r.path) for r in routes)
         lst = _listen(server)
         if lst is None:
-            urank: tuple[int, ...] = (health, bool(server.handler), server.kind in _HTTP_KINDS, -i)
+            urank: tuple[int, ...] = (health, bool(server.handler), server.kind in HTTP_KINDS, -i)
             if unknown is None or urank > unknown[0]:
                 unknown = (urank, server)
             continue
         rank: tuple[int, ...] = (
             lst.loopback is None,
             health,
-            server.kind in _HTTP_KINDS,
+            server.kind in HTTP_KINDS,
             not (pprof and server.handler == "default"),
             -i,
         )

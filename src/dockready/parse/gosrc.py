@@ -39,6 +39,7 @@ from dockready.facts.go import (
     SignalHandler,
     StringLit,
     Value,
+    server_handler,
 )
 from dockready.model import Span
 
@@ -1124,15 +1125,6 @@ def _var_pkg(name: str, func: str, ctx: _Ctx, res: _Resolver, depth: int) -> str
     return ctx.type_in(func, name) if func else ctx.types.get(name, "")
 
 
-def _handler_of(v: Value | None) -> str:
-    if v is None:
-        return "default"
-    t = v.text.strip()
-    if t in ("nil", "http.DefaultServeMux"):
-        return "default"
-    return t
-
-
 def _listener(call: Call, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
     def add(kind: str, addr: Value | None, handler: str) -> None:
         out.listeners.append(
@@ -1151,11 +1143,11 @@ def _listener(call: Call, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
     c = call.callee
     if c in ("net/http.ListenAndServe", "net/http.ListenAndServeTLS"):
         handler = call.arg(1 if c.endswith("ListenAndServe") else 3)
-        add("https" if c.endswith("TLS") else "http", call.arg(0), _handler_of(handler))
+        add("https" if c.endswith("TLS") else "http", call.arg(0), server_handler(handler))
         return
     if c in ("net/http.Serve", "net/http.ServeTLS") and call.args:
         addr = _listen_addr(call.args[0], call.func, ctx, res)
-        add("https" if c.endswith("TLS") else "http", addr, _handler_of(call.arg(1)))
+        add("https" if c.endswith("TLS") else "http", addr, server_handler(call.arg(1)))
         return
     if c in ("net.Listen", "net.ListenTCP", "crypto/tls.Listen"):
         add("tcp", call.arg(1), "")
@@ -1173,7 +1165,7 @@ def _listener(call: Call, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
         addr = lit.field("Addr") if lit is not None else None
         if name.startswith("Serve") and call.args:
             addr = _listen_addr(call.args[0], call.func, ctx, res) or addr
-        hname = _handler_of(lit.field("Handler")) if lit is not None else ""
+        hname = server_handler(lit.field("Handler")) if lit is not None else ""
         add("https" if name.endswith("TLS") else "http", addr, hname)
     elif name == "Serve" and opkg == "google.golang.org/grpc":
         gaddr = _listen_addr(call.args[0], call.func, ctx, res) if call.args else None

@@ -24,7 +24,10 @@ def quoted(text: str) -> str:
     return f'"{text}"'
 
 
+#: Listener kinds that serve HTTP (net/http and the frameworks the parser knows).
 HTTP_KINDS = frozenset({"http", "https", "gin", "echo", "fiber"})
+#: Listener kinds of a long-running server: HTTP and gRPC.
+SERVER_KINDS = HTTP_KINDS | {"grpc"}
 
 
 def describe(lst: Listener, addr: str | None = None) -> str:

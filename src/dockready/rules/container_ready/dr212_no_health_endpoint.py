@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockready.facts.derived.build import imports_under
-from dockready.facts.derived.http import HTTP_KINDS, describe, service_go_files
+from dockready.facts.derived.http import HTTP_KINDS, SERVER_KINDS, describe, service_go_files
 from dockready.facts.go import (
     Route,
 )
@@ -54,9 +54,6 @@ _HEALTH_LIBS = (
     "sigs.k8s.io/controller-runtime/pkg/healthz",
     "k8s.io/apiserver/pkg/server/healthz",
 )
-
-
-_SERVER_KINDS = HTTP_KINDS | {"grpc"}
 
 
 def is_health_path(path: str) -> bool:
@@ -144,7 +141,7 @@ def no_health_endpoint(ctx: Context[NoOptions]) -> Iterator[Hit]:
         if at is None:
             continue
         files = service_go_files(svc)
-        servers = [lst for g in files for lst in g.listeners if lst.kind in _SERVER_KINDS]
+        servers = [lst for g in files for lst in g.listeners if lst.kind in SERVER_KINDS]
         if not servers:
             continue
         if any(g.grpc_health for g in files) or imports_under(files, _HEALTH_LIBS):

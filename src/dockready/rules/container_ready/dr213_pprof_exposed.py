@@ -15,9 +15,10 @@ from dockready.facts.derived.http import (
 )
 from dockready.facts.derived.runtime import bound_listeners, places_run
 from dockready.facts.go import (
-    CompositeLit,
     GoFile,
     Route,
+    server_handler,
+    serves_router,
 )
 from dockready.facts.index import ProjectIndex, Service
 from dockready.model import Related, Severity, Span
@@ -31,20 +32,6 @@ class _Exposure:
     span: Span
     addr: str
     what: str
-
-
-def _ident_tokens(text: str) -> set[str]:
-    for ch in "()[]{},&*":
-        text = text.replace(ch, " ")
-    return set(text.split())
-
-
-def _serves(handler: str, router: str) -> bool:
-    """Does a listener's handler expression serve ``router`` (possibly wrapped in
-    middleware: ``otelhttp.NewHandler(mux, "x")``)?"""
-    if router == "default":
-        return handler == "default" or "DefaultServeMux" in handler
-    return handler == router or router in _ident_tokens(handler)
 
 
 def _public_addr(addr: str | None) -> bool:
@@ -66,11 +53,13 @@ def _exposed(ix: ProjectIndex, svc: Service, router: str, file: GoFile) -> _Expo
         (g, lit)
         for g in files
         for lit in g.literals
-        if helper_started and lit.type == "net/http.Server" and _serves(_handler_of(lit), router)
+        if helper_started
+        and lit.type == "net/http.Server"
+        and serves_router(server_handler(lit.field("Handler")), router)
     ]
     same_lits = [x for x in lits if x[0].path == file.path]
     for rt in places_run(ix, svc):
-        bound = [b for b in bound_listeners(svc, rt) if _serves(b.listener.handler, router)]
+        bound = [b for b in bound_listeners(svc, rt) if serves_router(b.listener.handler, router)]
         same = [b for b in bound if b.file.path == file.path]
         for b in same or bound:
             if _public_addr(b.addr):
@@ -81,14 +70,6 @@ def _exposed(ix: ProjectIndex, svc: Service, router: str, file: GoFile) -> _Expo
             if _public_addr(addr):
                 return _Exposure(lit.span, addr or "", f"http.Server on {addr}")
     return None
-
-
-def _handler_of(lit: CompositeLit) -> str:
-    """The handler an ``http.Server`` literal serves (``"default"`` when unset/nil)."""
-    h = lit.field("Handler")
-    if h is None or h.text.strip() in ("nil", "http.DefaultServeMux"):
-        return "default"
-    return h.text.strip()
 
 
 def _pprof_routes(g: GoFile) -> list[Route]:

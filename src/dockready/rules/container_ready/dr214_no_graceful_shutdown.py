@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockready.facts.derived.build import imports_under
-from dockready.facts.derived.http import describe, service_go_files
+from dockready.facts.derived.http import SERVER_KINDS, describe, service_go_files
 from dockready.facts.go import (
     GoFile,
     Listener,
@@ -47,9 +47,6 @@ _LIFECYCLE_LIBS = (
 )
 
 
-_BLOCKING = frozenset({"http", "https", "grpc", "gin", "echo", "fiber"})
-
-
 _SIGNAL_NAMES = {
     "SIGTERM": "SIGTERM",
     "SIGINT": "SIGINT",
@@ -87,7 +84,7 @@ def blocking_before(g: GoFile, func: str, order: int) -> Listener | None:
     ``g.Go(func() error { return srv.ListenAndServe() })``) earlier in the same
     function: whatever comes after it there runs only once the server has stopped."""
     for lst in g.listeners:
-        if lst.func == func and lst.kind in _BLOCKING and lst.blocking and lst.order < order:
+        if lst.func == func and lst.kind in SERVER_KINDS and lst.blocking and lst.order < order:
             return lst
     return None
 
@@ -107,7 +104,7 @@ def _notify_name(h: SignalHandler, g: GoFile) -> str:
 
 def _main_listener(svc: Service, files: list[GoFile]) -> tuple[GoFile, Listener] | None:
     main_paths = {g.path for g in svc.main.files} if svc.main is not None else set()
-    cands = [(g, lst) for g in files for lst in g.listeners if lst.kind in _BLOCKING]
+    cands = [(g, lst) for g in files for lst in g.listeners if lst.kind in SERVER_KINDS]
     cands.sort(key=lambda x: (x[0].path not in main_paths, x[1].in_goroutine))
     return cands[0] if cands else None
 

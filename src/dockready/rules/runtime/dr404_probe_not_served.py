@@ -5,10 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from dockready.facts.derived.http import BoundListener, is_loopback, route_matches, routes
+from dockready.facts.derived.http import (
+    HTTP_KINDS,
+    BoundListener,
+    is_loopback,
+    route_matches,
+    routes,
+)
 from dockready.facts.derived.probes import join_words
 from dockready.facts.derived.runtime import bound_listeners, workload_runtime
-from dockready.facts.go import ROUTE_VERBS, Call, GoFile, Route, Value
+from dockready.facts.go import (
+    ROUTE_VERBS,
+    Call,
+    GoFile,
+    Route,
+    handler_routers,
+    server_handler,
+)
 from dockready.facts.index import Deployment, Service
 from dockready.facts.k8s import Handler, Probe
 from dockready.model import Related, Severity, Span
@@ -20,7 +33,6 @@ def _at(span: Span) -> str:
 
 
 # Listener kinds that answer HTTP.
-_HTTP_KINDS = frozenset({"http", "https", "gin", "echo", "fiber"})
 
 
 # Calls that register a route (the parser's route verbs).
@@ -72,22 +84,6 @@ _GRPC_PREFIX = "google.golang.org/grpc"
 _HEALTHY_WORDS = ("health", "ready", "live", "ping", "status")
 
 
-def _tokens(text: str) -> set[str]:
-    """Identifier chains in a handler expression: ``otelhttp.NewHandler(s.mux, "x")``
-    -> ``{"otelhttp.NewHandler", "s.mux", "x"}``."""
-    out: set[str] = set()
-    cur: list[str] = []
-    for ch in text + " ":
-        if ch.isalnum() or ch in "_.":
-            cur.append(ch)
-        elif cur:
-            out.add("".join(cur))
-            cur = []
-    if "http.DefaultServeMux" in out:
-        out.add("default")
-    return out
-
-
 def _func_at(g: GoFile, line: int) -> str:
     for f in g.funcs:
         if f.span.line <= line <= f.end_line:
@@ -131,35 +127,27 @@ class _Served:
 
     def ties(self, bl: BoundListener) -> frozenset[str] | None:
         """The routers a listener serves; None when it serves something we cannot see."""
+        known = self.routers | {"default"}
         handler = bl.listener.handler
-        if handler == "default":
-            return frozenset({"default"})
         if handler:
-            found = _tokens(handler) & (self.routers | {"default"})
-            return frozenset(found) if found else None
+            found = handler_routers(handler) & known
+            return found or None
         if bl.listener.kind not in ("http", "https") or not self.servers:
             return None
         out: set[str] = set()
         for h in self.servers:
-            found = _tokens(h) & (self.routers | {"default"}) if h != "default" else {"default"}
+            found = handler_routers(h) & known
             if not found:
                 return None
             out |= found
         return frozenset(out)
 
 
-def _handler_text(v: Value | None) -> str:
-    """An ``http.Server`` literal's ``Handler``: ``"default"`` when unset or nil."""
-    if v is None or v.text.strip() in ("nil", "http.DefaultServeMux"):
-        return "default"
-    return v.text
-
-
 def _served(svc: Service) -> _Served:
     explicit = tuple(routes(svc))
     routers = frozenset(r.router for r, _ in explicit)
     servers = tuple(
-        _handler_text(lit.field("Handler"))
+        server_handler(lit.field("Handler"))
         for g in svc.files
         for lit in g.literals
         if lit.type == "net/http.Server"
@@ -312,12 +300,12 @@ def _path_problem(
     public = [bl for bl in bls if bl.port == p and not is_loopback(bl.host)]
     # The listeners that may answer on the probed port (an unresolved one may).
     maybe = public or [bl for bl in bls if bl.port is None]
-    web = [bl for bl in maybe if bl.listener.kind in _HTTP_KINDS]
+    web = [bl for bl in maybe if bl.listener.kind in HTTP_KINDS]
     here = [code.ties(bl) for bl in web]
     if not web or any(t is None for t in here):
         return None
     candidates = list(code.routes)
-    every = [code.ties(bl) for bl in bls if bl.listener.kind in _HTTP_KINDS]
+    every = [code.ties(bl) for bl in bls if bl.listener.kind in HTTP_KINDS]
     tied = {r for t in every for r in t or ()}
     if (
         public

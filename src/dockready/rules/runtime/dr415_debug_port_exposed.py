@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from dockready.facts.derived.http import PPROF_IMPORT, host_of, is_loopback, port_of, serves_pprof
+from dockready.facts.derived.http import (
+    HTTP_KINDS,
+    PPROF_IMPORT,
+    host_of,
+    is_loopback,
+    port_of,
+    serves_pprof,
+)
 from dockready.facts.derived.pod import SERVER_TYPES
-from dockready.facts.go import Value
+from dockready.facts.go import Value, server_handler
 from dockready.facts.index import Service
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule
@@ -33,9 +40,6 @@ _ADMIN_PATHS = (
 )
 
 
-_HTTP_KINDS = frozenset({"http", "https", "gin", "echo", "fiber"})
-
-
 @dataclass(frozen=True, slots=True)
 class _Listen:
     """A listen address of the service: a Listener fact, or an ``http.Server{Addr:}``
@@ -54,12 +58,7 @@ def _listens(svc: Service) -> list[_Listen]:
     for g in svc.files:
         for lit in g.literals:
             if lit.type in SERVER_TYPES:
-                h = lit.field("Handler")
-                handler = (
-                    "default"
-                    if h is None or h.text.strip() in ("nil", "http.DefaultServeMux")
-                    else h.text.strip()
-                )
+                handler = server_handler(lit.field("Handler"))
                 out.append(_Listen(lit.field("Addr"), handler, lit.span, "http"))
     return out
 
@@ -99,7 +98,7 @@ def _exposed_debug(
     # The service's only reachable listener is the application's, whatever its routes.
     only_listener = public_ports == {port}
     for lst in on_port:
-        if lst.kind not in _HTTP_KINDS:
+        if lst.kind not in HTTP_KINDS:
             continue
         where = serves_pprof(svc, lst.handler)
         if where is None:
