@@ -341,26 +341,7 @@ class _Scanner:
         body = {
             n for first, last, heredoc in extents if heredoc for n in range(first + 1, last + 1)
         }
-        comment_lines: set[int] = set()
-        own: list[tuple[_Directive, int]] = []
-        trailing: list[tuple[_Directive, int]] = []
-        for i, line in enumerate(lines):
-            ln = i + 1
-            if ln in body:
-                continue
-            stripped = line.lstrip()
-            if stripped.startswith("#"):
-                comment_lines.add(ln)
-                if "dockready:" in stripped:
-                    d = self.directive(stripped[1:], ln, len(line) - len(stripped) + 1, "#")
-                    if d is not None:
-                        own.append((d, ln))
-                continue
-            at = _comment_start(line, yaml=False, escape=escape) if "#" in line else -1
-            if at >= 0 and "dockready:" in line:
-                d = self.directive(line[at + 1 :], ln, at + 1, "#")
-                if d is not None:
-                    trailing.append((d, ln))
+        comment_lines, own, trailing = self._hash_comments(lines, body, yaml=False, escape=escape)
         starts = [r[0] for r in ranges]
 
         def instruction(ln: int) -> tuple[int, int]:
@@ -370,10 +351,7 @@ class _Scanner:
             return (ln, ln)
 
         for d, ln in own:
-            target = ln + 1
-            while target in comment_lines:
-                target += 1
-            self.add(d, *instruction(target))
+            self.add(d, *instruction(_next_code_line(ln, comment_lines)))
         for d, ln in trailing:
             self.add(d, *instruction(ln))
         self.sups.sort(key=lambda s: (s.span.line, s.span.col))
@@ -384,11 +362,26 @@ class _Scanner:
         """Comments of a YAML file; ``content`` are the lines the YAML parser read as
         the inside of multi-line scalars (a ``#`` there is text, not a comment)."""
         lines = [ln.rstrip("\r") for ln in text.split("\n")]
+        comment_lines, own, trailing = self._hash_comments(lines, content, yaml=True)
+        for d, ln in trailing:
+            self.add(d, ln, ln)
+        for d, ln in own:
+            target = _next_code_line(ln, comment_lines)
+            self.add(d, target, target)
+        self.sups.sort(key=lambda s: (s.span.line, s.span.col))
+
+    def _hash_comments(
+        self, lines: Sequence[str], skip: Collection[int], yaml: bool, escape: str = "\\"
+    ) -> tuple[set[int], list[tuple[_Directive, int]], list[tuple[_Directive, int]]]:
+        """The ``#`` comments of a Dockerfile or YAML file, lines in ``skip`` (content
+        the parser read as text) left out: ``(comment lines, directives on lines of
+        their own, trailing directives)``, directives with their line."""
         comment_lines: set[int] = set()
         own: list[tuple[_Directive, int]] = []
+        trailing: list[tuple[_Directive, int]] = []
         for i, line in enumerate(lines):
             ln = i + 1
-            if ln in content:
+            if ln in skip:
                 continue
             stripped = line.lstrip()
             if stripped.startswith("#"):
@@ -398,17 +391,21 @@ class _Scanner:
                     if d is not None:
                         own.append((d, ln))
                 continue
-            at = _comment_start(line, yaml=True) if "#" in line else -1
+            at = _comment_start(line, yaml=yaml, escape=escape) if "#" in line else -1
             if at >= 0 and "dockready:" in line:
                 d = self.directive(line[at + 1 :], ln, at + 1, "#")
                 if d is not None:
-                    self.add(d, ln, ln)
-        for d, ln in own:
-            target = ln + 1
-            while target in comment_lines:
-                target += 1
-            self.add(d, target, target)
-        self.sups.sort(key=lambda s: (s.span.line, s.span.col))
+                    trailing.append((d, ln))
+        return comment_lines, own, trailing
+
+
+def _next_code_line(ln: int, comment_lines: Collection[int]) -> int:
+    """The first line after ``ln`` that is not a comment: what a directive on a line
+    of its own covers."""
+    target = ln + 1
+    while target in comment_lines:
+        target += 1
+    return target
 
 
 def _docker_escape(lines: Sequence[str]) -> str:

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from dockready.model import Compact, Span
 
+#: The shells a container runs scripts with (``CMD``/``RUN``/hook ``sh -c ...``), by basename.
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+
 
 @dataclass(frozen=True, slots=True)
 class Instruction(Compact):

@@ -35,11 +35,19 @@ from dockready.facts.derived.build import (
     CLOUD_SDKS,
     TLS_SCHEMES,
     cgo_module,
+    embeds_tzdata,
     imports_under,
     linked_files,
     vendor_diff,
+    zoneinfo_loads,
 )
-from dockready.facts.derived.files import FileWrite, config_opens, file_writes
+from dockready.facts.derived.files import (
+    FileWrite,
+    config_opens,
+    file_writes,
+    spills_multipart,
+    under_tmp,
+)
 from dockready.facts.derived.http import (
     HTTP_KINDS,
     host_of,
@@ -100,7 +108,6 @@ _EXAMPLE_HOSTS = ("example.com", "example.org", "example.net")
 #: Last path segments of liveness and readiness routes, best first.
 _HEALTH_WORDS = ("healthz", "livez", "health", "live", "liveness", "healthcheck", "alive", "ping")
 _READY_WORDS = ("readyz", "ready", "readiness")
-_TZ_FREE = frozenset({"", "UTC", "Local"})
 _TLS_CALLS = frozenset(
     {
         "google.golang.org/grpc/credentials.NewTLS",
@@ -109,8 +116,6 @@ _TLS_CALLS = frozenset(
         "crypto/tls.Dial",
     }
 )
-#: Methods that spill large multipart uploads to temp files.
-_MULTIPART = frozenset({"ParseMultipartForm", "FormFile", "MultipartForm"})
 _DEFAULT_PORT = 8080
 #: Versions of requires that a ``replace`` points at a local directory (nothing to fetch).
 _LOCAL_VERSIONS = frozenset({"v0.0.0", "v0.0.0-00010101000000-000000000000"})
@@ -176,7 +181,8 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
         grpc_health=any(g.grpc_health for g in files),
         grpc=any(lst.kind == "grpc" for g in files for lst in g.listeners),
         shutdown_timeout=drain.timeout if drain is not None else None,
-        writes_tmp=any(w.temp or _under_tmp(w.path) for w in writes) or _multipart(files),
+        writes_tmp=any(w.temp or under_tmp(w.path) for w in writes)
+        or any(spills_multipart(c) for g in files for c in g.calls),
         needs_tls=_needs_tls(files),
         needs_tz=_needs_tz(linked),
         config_files=configs,
@@ -557,28 +563,15 @@ def _needs_tls(files: tuple[GoFile, ...]) -> bool:
 
 
 def _needs_tz(files: tuple[GoFile, ...]) -> bool:
-    if any(g.import_of("time/tzdata") is not None for g in files):
-        return False
-    for g in files:
-        for c in g.calls_to("time.LoadLocation"):
-            v = c.arg(0)
-            if v is not None and (v.literal is None or v.literal not in _TZ_FREE):
-                return True
-    return False
-
-
-def _under_tmp(path: str | None) -> bool:
-    return path is not None and (path == "/tmp" or path.startswith("/tmp/"))
-
-
-def _multipart(files: tuple[GoFile, ...]) -> bool:
-    return any(c.callee.startswith(".") and c.name in _MULTIPART for g in files for c in g.calls)
+    """Does the binary load zones from the image (DR216's question, asked of code that
+    has no image yet)?"""
+    return not embeds_tzdata(files) and bool(zoneinfo_loads(files, lambda v: [v.literal]))
 
 
 def _write_dirs(writes: list[FileWrite]) -> tuple[str, ...]:
     out: set[str] = set()
     for w in writes:
-        if w.temp or w.path is None or _under_tmp(w.path) or "$" in w.path:
+        if w.temp or w.path is None or under_tmp(w.path) or "$" in w.path:
             continue
         p = posixpath.normpath(posixpath.join("/", w.path))
         out.add(p if w.what.startswith("os.Mkdir") else posixpath.dirname(p))

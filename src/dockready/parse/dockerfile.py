@@ -27,7 +27,7 @@ from typing import Any
 
 import dockerfile
 
-from dockready.facts.docker import Copy, Dockerfile, Expose, GoBuild, Instruction, Stage
+from dockready.facts.docker import SHELLS, Copy, Dockerfile, Expose, GoBuild, Instruction, Stage
 from dockready.model import Span
 
 # --------------------------------------------------------------------------- constants
@@ -46,7 +46,8 @@ _MIN_ARGS: Mapping[str, int] = {
     "STOPSIGNAL": 1, "ONBUILD": 1, "HEALTHCHECK": 1,
 }  # fmt: skip
 
-_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"})
+#: ``busybox sh -c ...`` runs a script too.
+_SHELLS = SHELLS | {"busybox"}
 _WRAPPERS = frozenset({"exec", "time", "nohup", "command", "nice"})
 _MAX_SHELL_DEPTH = 3
 _MAX_ERROR_PROBES = 400

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import posixpath
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from dockready.facts.derived.image import copies_path, installed_packages, shell_words
 from dockready.facts.docker import Copy, Dockerfile, DockerIgnore, GoBuild, Instruction, Stage
 from dockready.facts.go import (
+    Call,
     GoFile,
     GoMod,
+    Value,
     VendorModules,
     version_tuple,
 )
@@ -450,3 +452,42 @@ CLOUD_SDKS = (
     "github.com/aws/aws-sdk-go-v2",
     "github.com/Azure/azure-sdk-for-go",
 )
+
+
+#: Zones ``time.LoadLocation`` serves without the zoneinfo database.
+ZONES_BUILT_IN = frozenset({"", "UTC", "Local"})
+
+
+def embeds_tzdata(files: Iterable[GoFile], build: Build | None = None) -> bool:
+    """Does the binary carry its own zoneinfo: one of its ``files`` imports
+    ``time/tzdata``, or ``build``'s ``go build`` sets ``-tags timetzdata`` (in
+    ``-tags`` or ``GOFLAGS``)?"""
+    if any(g.import_of("time/tzdata") is not None for g in files):
+        return True
+    gb = build.go_build if build is not None else None
+    if gb is None:
+        return False
+    texts = [gb.tags or "", gb.getenv("GOFLAGS") or ""]
+    return any("timetzdata" in t.replace(",", " ").replace("=", " ").split() for t in texts)
+
+
+def zoneinfo_loads(
+    files: Iterable[GoFile], resolve: Callable[[Value], Iterable[str | None]]
+) -> list[tuple[Call, str | None]]:
+    """``time.LoadLocation`` calls in ``files`` that need the zoneinfo database, with
+    the zone they load when known. ``resolve`` gives the values the argument takes
+    (one per place the service runs; None where unknown): a call whose every value
+    is a built-in zone (``UTC``, ``Local``, ``""``) needs no database."""
+    out: list[tuple[Call, str | None]] = []
+    for g in files:
+        for c in g.calls_to("time.LoadLocation"):
+            v = c.arg(0)
+            if v is None:
+                continue
+            names = set(resolve(v))
+            if all(n is not None and n in ZONES_BUILT_IN for n in names):
+                continue
+            out.append(
+                (c, next((n for n in names if n is not None and n not in ZONES_BUILT_IN), None))
+            )
+    return out

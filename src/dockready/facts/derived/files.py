@@ -54,6 +54,27 @@ _FILE_WRITES = {
 _LUMBERJACK = ("gopkg.in/natefinch/lumberjack.v2.Logger", "github.com/natefinch/lumberjack.Logger")
 
 
+def under_tmp(path: str | None) -> bool:
+    """Is ``path`` ``/tmp`` or inside it?"""
+    return path is not None and (path.rstrip("/") == "/tmp" or path.startswith("/tmp/"))
+
+
+#: Methods (by receiver package) that parse multipart uploads and spill the files
+#: over the in-memory limit to the temp directory.
+MULTIPART_SPILLS: Mapping[str, frozenset[str]] = {
+    "net/http": frozenset({"ParseMultipartForm", "FormFile"}),
+    "github.com/gin-gonic/gin": frozenset({"FormFile", "MultipartForm"}),
+    "github.com/labstack/echo/v4": frozenset({"FormFile", "MultipartForm"}),
+    "github.com/labstack/echo": frozenset({"FormFile", "MultipartForm"}),
+    "mime/multipart": frozenset({"ReadForm"}),
+}
+
+
+def spills_multipart(c: Call) -> bool:
+    """Is ``c`` a method call that may write uploaded files to the temp directory?"""
+    return c.callee.startswith(".") and c.name in MULTIPART_SPILLS.get(c.receiver_pkg, ())
+
+
 def temp_dir(env: Mapping[str, str] | None = None) -> str:
     """``os.TempDir()`` in a container: ``$TMPDIR``, else ``/tmp``."""
     return (env or {}).get("TMPDIR") or "/tmp"

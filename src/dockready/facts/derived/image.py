@@ -8,8 +8,8 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from dockready.facts.docker import Copy, Dockerfile, Instruction, Stage
-from dockready.facts.images import BaseImage, lookup
+from dockready.facts.docker import SHELLS, Copy, Dockerfile, Instruction, Stage
+from dockready.facts.images import BaseImage, lookup, parse_ref
 from dockready.facts.index import Build, ProjectIndex
 from dockready.model import Span
 
@@ -37,10 +37,6 @@ def from_text(st: Stage) -> str:
 def is_devcontainer(df: Dockerfile) -> bool:
     """Is the Dockerfile a development image (under ``.devcontainer/``)?"""
     return ".devcontainer/" in f"/{df.path}"
-
-
-#: The shells a CMD, ENTRYPOINT or HEALTHCHECK may run (by basename).
-SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
 
 
 def shell_wrapper(inst: Instruction) -> tuple[str, str] | None:
@@ -282,3 +278,18 @@ def image_of(build: Build) -> str:
 def installs(build: Build, package: str) -> bool:
     """Does a RUN of the final image install the OS package ``package``?"""
     return any(package in installed_packages(r) for r in final_runs(build))
+
+
+def unpinned(ref: str) -> str | None:
+    """Why the image reference ``ref`` is not pinned: ``"no tag"`` (it means
+    ``latest``) or ``":latest"``; None when it has a version tag or a digest, is
+    ``scratch``, or cannot be judged because it is templated (``$VAR``, ``{{ }}``)."""
+    r = ref.strip()
+    if not r or "$" in r or "{{" in r or any(c.isspace() for c in r) or r.lower() == "scratch":
+        return None
+    _, _, tag, digest = parse_ref(r)
+    if digest is not None:
+        return None
+    if tag is None:
+        return "no tag"
+    return ":latest" if tag == "latest" else None

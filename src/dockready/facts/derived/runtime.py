@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from dockready.facts.derived.http import BoundListener, listeners
 from dockready.facts.derived.image import shell_words
-from dockready.facts.docker import Instruction
+from dockready.facts.docker import SHELLS, Instruction
 from dockready.facts.go import (
     Shutdown,
     Value,
@@ -221,9 +221,6 @@ def bound_listeners(svc: Service, rt: Runtime) -> list[BoundListener]:
     ]
 
 
-_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
-
-
 _SLEEP_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -251,7 +248,7 @@ def sleep_seconds(hook: Handler | None) -> float | None:
     if hook.kind != "exec" or not cmd:
         return None
     prog = posixpath.basename(cmd[0])
-    if prog in _SHELLS and "-c" in cmd[1:-1]:
+    if prog in SHELLS and "-c" in cmd[1:-1]:
         words = shell_words(cmd[cmd.index("-c", 1) + 1])
     elif prog == "busybox" and len(cmd) > 1:
         words = list(cmd[1:])

@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from dockready.facts.derived.http import quoted, service_go_files
+from dockready.facts.derived.build import embeds_tzdata, linked_files, zoneinfo_loads
+from dockready.facts.derived.http import quoted
 from dockready.facts.derived.image import has_capability, image_of, installs
 from dockready.facts.derived.runtime import Runtime, places_run, sets_any
-from dockready.facts.go import (
-    Call,
-)
-from dockready.facts.index import Build, Service
+from dockready.facts.go import Call, GoFile
+from dockready.facts.index import Service
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
-_NO_ZONEINFO_NEEDED = frozenset({"", "UTC", "Local"})
 
-
-def _tz_tags(build: Build) -> bool:
-    """Does the ``go build`` embed zoneinfo with ``-tags timetzdata``?"""
-    gb = build.go_build
-    if gb is None:
-        return False
-    texts = [gb.tags or "", gb.getenv("GOFLAGS") or ""]
-    return any("timetzdata" in t.replace(",", " ").replace("=", " ").split() for t in texts)
-
-
-def _load_calls(svc: Service, rts: list[Runtime]) -> list[tuple[Call, str]]:
+def _load_calls(files: Sequence[GoFile], rts: list[Runtime]) -> list[tuple[Call, str]]:
     """``time.LoadLocation`` calls that need zoneinfo, with the zone they load."""
-    out = []
-    for g in service_go_files(svc):
-        for c in g.calls_to("time.LoadLocation"):
-            v = c.arg(0)
-            if v is None:
-                continue
-            names = {rt.resolve(v) for rt in rts}
-            if all(n is not None and n in _NO_ZONEINFO_NEEDED for n in names):
-                continue
-            shown = next((n for n in names if n is not None and n not in _NO_ZONEINFO_NEEDED), None)
-            out.append((c, quoted(shown) if shown else v.text))
-    return out
+    loads = zoneinfo_loads(files, lambda v: [rt.resolve(v) for rt in rts])
+    return [(c, quoted(zone) if zone else (c.args[0].text if c.args else "")) for c, zone in loads]
 
 
 def _tz_settings(svc: Service) -> list[tuple[Span, str]]:
@@ -113,17 +91,20 @@ def missing_tzdata(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ix = ctx.index
     for svc in ix.services:
-        if not svc.builds or svc.imports("time/tzdata"):
+        if not svc.builds:
+            continue
+        linked = linked_files(ix, svc)
+        if embeds_tzdata(linked):
             continue
         rts = places_run(ix, svc)
         if sets_any(rts, ("ZONEINFO",)):
             continue
-        loads = _load_calls(svc, rts)
+        loads = _load_calls(linked, rts)
         tzs = _tz_settings(svc)
         if not loads and not tzs:
             continue
         for build in svc.builds:
-            if has_capability(build, "tzdata") is not False or _tz_tags(build):
+            if has_capability(build, "tzdata") is not False or embeds_tzdata((), build):
                 continue
             if installs(build, "tzdata"):
                 continue

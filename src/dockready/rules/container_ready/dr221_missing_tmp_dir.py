@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dockready.facts.derived.files import file_writes, temp_dir
+from dockready.facts.derived.files import file_writes, spills_multipart, temp_dir, under_tmp
 from dockready.facts.derived.image import has_capability
 from dockready.facts.derived.process import calls
 from dockready.facts.derived.runtime import Runtime, image_runtime, runtimes
@@ -13,15 +13,6 @@ from dockready.facts.index import Build, ProjectIndex, Service
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
-# Calls that use the temp directory without writing a path file_writes() sees:
-# multipart parsing spills large uploads to temp files.
-_MULTIPART = {
-    "net/http": frozenset({"ParseMultipartForm", "FormFile"}),
-    "github.com/gin-gonic/gin": frozenset({"FormFile", "MultipartForm"}),
-    "github.com/labstack/echo/v4": frozenset({"FormFile", "MultipartForm"}),
-    "github.com/labstack/echo": frozenset({"FormFile", "MultipartForm"}),
-    "mime/multipart": frozenset({"ReadForm"}),
-}
 _MULTIPART_NOTE = "multipart files over the in-memory limit spill to temp files"
 
 
@@ -34,25 +25,21 @@ class _TempUse:
     note: str
 
 
-def _under_tmp(path: str | None) -> bool:
-    return path is not None and (path.rstrip("/") == "/tmp" or path.startswith("/tmp/"))
-
-
 def _tmp_uses(svc: Service, rt: Runtime) -> list[_TempUse]:
     """What writes under ``/tmp`` with ``rt``'s environment (``$TMPDIR`` moves the
     temp directory, not literal ``/tmp/...`` paths)."""
     out: list[_TempUse] = []
     for w in file_writes(svc, rt.env):
-        if _under_tmp(w.path):
+        if under_tmp(w.path):
             note = "creates it in $TMPDIR, else /tmp" if w.temp else "writes under /tmp"
             out.append(_TempUse(w.span, w.what, note))
-    if not _under_tmp(temp_dir(rt.env)):
+    if not under_tmp(temp_dir(rt.env)):
         return out
     lines = {(u.span.path, u.span.line) for u in out}
     for c, _ in calls(svc):
         if c.callee == "os.TempDir" and (c.span.path, c.span.line) not in lines:
             out.append(_TempUse(c.span, "os.TempDir()", "$TMPDIR, else /tmp"))
-        elif c.callee.startswith(".") and c.name in _MULTIPART.get(c.receiver_pkg, ()):
+        elif spills_multipart(c):
             out.append(_TempUse(c.span, f"{c.receiver}.{c.name}", _MULTIPART_NOTE))
     return sorted(out, key=lambda u: (u.span.path, u.span.line, u.span.col))
 

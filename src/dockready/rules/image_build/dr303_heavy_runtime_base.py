@@ -6,7 +6,8 @@ import posixpath
 from collections.abc import Iterator
 
 from dockready.facts.derived.build import cgo_enabled
-from dockready.facts.derived.image import SHELLS, final_runs, shell_wrapper
+from dockready.facts.derived.image import final_runs, shell_wrapper
+from dockready.facts.docker import SHELLS
 from dockready.facts.index import Build
 from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule

@@ -6,13 +6,13 @@ import posixpath
 from collections.abc import Iterator
 
 from dockready.facts.derived.image import (
-    SHELLS,
     builds,
     final_base,
     has_tool,
     installs_tool,
     shell_words,
 )
+from dockready.facts.docker import SHELLS
 from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 

@@ -4,24 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockready.facts.derived.image import unpinned
 from dockready.facts.derived.pod import containers
-from dockready.facts.images import parse_ref
 from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
-
-
-def _unpinned(image: str) -> str | None:
-    ref = image.strip()
-    if not ref or "$" in ref or "{{" in ref:
-        return None
-    _, _, tag, digest = parse_ref(ref)
-    if digest is not None:
-        return None
-    if tag is None:
-        return "has no tag (it pulls :latest)"
-    if tag == "latest":
-        return "uses the mutable tag :latest"
-    return None
 
 
 @rule(
@@ -66,6 +52,11 @@ def unpinned_image_in_manifest(ctx: Context[NoOptions]) -> Iterator[Hit]:
     ix = ctx.index
     for w in ix.workloads:
         for c in containers(w):
-            why = _unpinned(c.image)
+            why = unpinned(c.image)
             if why is not None:
-                yield Hit(c.image_span, f"image {c.image} of container {c.name} {why}")
+                what = (
+                    "has no tag (it pulls :latest)"
+                    if why == "no tag"
+                    else "uses the mutable tag :latest"
+                )
+                yield Hit(c.image_span, f"image {c.image} of container {c.name} {what}")

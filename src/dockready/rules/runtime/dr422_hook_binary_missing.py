@@ -6,17 +6,13 @@ import posixpath
 from collections.abc import Iterator
 
 from dockready.facts.derived.image import has_tool, installs_tool, shell_words
+from dockready.facts.docker import SHELLS
 from dockready.facts.index import Build, Deployment
 from dockready.facts.k8s import Handler
 from dockready.model import Related, Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
-_HOOK_TOOLS = frozenset(
-    {"sh", "bash", "ash", "dash", "sleep", "curl", "wget", "grpc_health_probe", "cat", "nc"}
-)
-
-
-_SHELLS = frozenset({"sh", "bash", "ash", "dash"})
+_HOOK_TOOLS = SHELLS | {"sleep", "curl", "wget", "grpc_health_probe", "cat", "nc"}
 
 
 _SH_OPS = frozenset({"&&", "||", ";", "|", "&", "(", ")"})
@@ -29,7 +25,7 @@ def _needed_tools(command: tuple[str, ...]) -> list[str]:
         return []
     prog = posixpath.basename(command[0])
     out = [prog]
-    if prog in _SHELLS and len(command) >= 3 and command[1] == "-c":
+    if prog in SHELLS and len(command) >= 3 and command[1] == "-c":
         words = [w for w in shell_words(command[2]) if w not in _SH_OPS]
         while words and "=" in words[0] and not words[0].startswith("="):
             words.pop(0)  # VAR=value prefix
