@@ -11,6 +11,14 @@ from dockready.model import Compact, Span
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
 
 
+def lookup(pairs: tuple[tuple[str, str], ...], name: str) -> str | None:
+    """The value of ``name`` in ``(name, value)`` pairs (an environment), or None."""
+    for k, v in pairs:
+        if k == name:
+            return v
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Instruction(Compact):
     """One instruction. ``cmd`` is upper-case; ``value`` are the parser's arguments
@@ -58,10 +66,7 @@ class GoBuild(Compact):
     install: bool = False
 
     def getenv(self, name: str) -> str | None:
-        for k, v in self.env:
-            if k == name:
-                return v
-        return None
+        return lookup(self.env, name)
 
     @property
     def cgo(self) -> str | None:
@@ -121,10 +126,7 @@ class Stage(Compact):
     healthcheck: Instruction | None = None
 
     def getenv(self, name: str) -> str | None:
-        for k, v in self.env:
-            if k == name:
-                return v
-        return None
+        return lookup(self.env, name)
 
     @property
     def label(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from dockready.model import Compact, Span
@@ -15,6 +15,11 @@ ROUTE_VERBS: dict[str, str | None] = {
     **{v: v for v in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")},
     **dict.fromkeys(("Any", "All", "HandleFunc", "Handle", "HandlerFunc"), None),
 }
+
+
+def methods(names: Iterable[str]) -> tuple[str, ...]:
+    """Method names as a rule's ``calls=`` entries: ``{"Publish"}`` -> ``(".Publish",)``."""
+    return tuple(sorted("." + n for n in names))
 
 
 #: Method names of writes through a database handle (database/sql, gorm, sqlx, mongo...).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockready.facts.derived.messaging import is_db_write, is_publish
-from dockready.facts.go import TX_CALLS, Call, GoFile
+from dockready.facts.go import DB_WRITE_CALLS, PUBLISH_CALLS, TX_CALLS, Call, GoFile, methods
 from dockready.model import Related, Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
@@ -35,48 +35,7 @@ def _mentions_outbox(g: GoFile, func: str) -> bool:
     name="dual-write-without-outbox",
     severity=Severity.WARNING,
     reads=(Input.CODE,),
-    calls=(
-        ".CopyFrom",
-        ".Create",
-        ".CreateInBatches",
-        ".Delete",
-        ".DeleteMany",
-        ".DeleteOne",
-        ".Exec",
-        ".ExecContext",
-        ".Insert",
-        ".InsertMany",
-        ".InsertOne",
-        ".NamedExec",
-        ".NamedExecContext",
-        ".ReplaceOne",
-        ".Save",
-        ".Update",
-        ".UpdateMany",
-        ".UpdateOne",
-        ".Updates",
-        ".Upsert",
-        ".Begin",
-        ".BeginTx",
-        ".BeginTxx",
-        ".Beginx",
-        ".InTx",
-        ".RunInTx",
-        ".StartSession",
-        ".Transaction",
-        ".WithTransaction",
-        ".WithTx",
-        ".Produce",
-        ".Publish",
-        ".PublishAsync",
-        ".PublishMsg",
-        ".PublishRequest",
-        ".PublishWithContext",
-        ".Send",
-        ".SendMessage",
-        ".SendMessages",
-        ".WriteMessages",
-    ),
+    calls=methods(DB_WRITE_CALLS | TX_CALLS | PUBLISH_CALLS),
 )
 def dual_write_without_outbox(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """

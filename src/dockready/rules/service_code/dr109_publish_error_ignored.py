@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockready.facts.derived.messaging import is_publish
+from dockready.facts.go import PUBLISH_CALLS, methods
 from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
@@ -14,18 +15,7 @@ from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
     name="publish-error-ignored",
     severity=Severity.WARNING,
     reads=(Input.CODE,),
-    calls=(
-        ".Produce",
-        ".Publish",
-        ".PublishAsync",
-        ".PublishMsg",
-        ".PublishRequest",
-        ".PublishWithContext",
-        ".Send",
-        ".SendMessage",
-        ".SendMessages",
-        ".WriteMessages",
-    ),
+    calls=methods(PUBLISH_CALLS),
 )
 def publish_error_ignored(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
