@@ -403,8 +403,8 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
     findings, suppressed = _suppress(
         ix, project.parsed, findings, {r.id for r in rules}, config, root
     )
-    findings = sorted(set(findings), key=lambda f: (*f.sort_key, f.message))
-    suppressed = sorted(set(suppressed), key=lambda f: (*f.sort_key, f.message))
+    findings = sorted(_once(findings), key=lambda f: (*f.sort_key, f.message))
+    suppressed = sorted(_once(suppressed), key=lambda f: (*f.sort_key, f.message))
     infos = tuple(r.info for r in rules)
     baselined = 0
     if known is not None:
@@ -421,6 +421,19 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
     )
     clock.lap("result")
     return RunOutcome(result, tuple(errors), tuple(clock.laps))
+
+
+def _once(findings: Iterable[Finding]) -> set[Finding]:
+    """Each finding once. The same defect at the same place found for two services
+    (a Dockerfile both build, a manifest both use) is one finding of neither: which
+    one it belongs to is not certain."""
+    owners: dict[Finding, set[str | None]] = {}
+    for f in findings:
+        owners.setdefault(dataclasses.replace(f, service=None), set()).add(f.service)
+    return {
+        f if len(names) > 1 else dataclasses.replace(f, service=next(iter(names)))
+        for f, names in owners.items()
+    }
 
 
 def _load_baseline(config: Config) -> baseline.Baseline | None:

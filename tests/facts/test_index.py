@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dockready.engine import check
+from dockready.engine import check, load_project
 
 GO_MOD = "module example.com/shop\n\ngo 1.22\n"
 MAIN = 'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println("%s")\n}\n'
@@ -55,3 +55,79 @@ def test_monorepo_dockerfile_is_built_from_the_top(tmp_path: Path) -> None:
     (svc,) = outcome.result.services
     assert svc.dockerfiles == ("services/api/Dockerfile",)
     assert not [f for f in outcome.result.findings if f.rule_id == "DR206"]
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+def test_a_file_two_services_share_names_no_service(tmp_path: Path) -> None:
+    # api and worker share a module root: a manifest whose image is neither of them,
+    # and a package both import, belong to no service; none is guessed.
+    lib = 'package store\n\nimport "os"\n\nfunc Dir() (string, error) { return os.MkdirTemp("", "x") }\n'
+    main = 'package main\n\nimport "example.com/shop/internal/store"\n\nfunc main() { _, _ = store.Dir() }\n'
+    _write(
+        tmp_path,
+        {
+            "go.mod": GO_MOD,
+            "cmd/api/main.go": main,
+            "cmd/worker/main.go": main,
+            "internal/store/store.go": lib,
+            "k8s/cache.yaml": WORKLOAD.format(name="cache"),
+        },
+    )
+    project = load_project([str(tmp_path)])
+    ix = project.index
+    assert ix.service_of("cmd/api/main.go").name == "api"  # type: ignore[union-attr]
+    assert ix.service_of("internal/store/store.go") is None
+    assert ix.service_of("k8s/cache.yaml") is None
+    assert ix.service_of("go.mod") is None
+    result = check([str(tmp_path)], jobs=1).result
+    assert {f.service for f in result.findings if f.span.path == "k8s/cache.yaml"} == {None}
+
+
+def test_a_service_s_code_is_what_its_main_imports(tmp_path: Path) -> None:
+    # cmd/api imports internal/api, not internal/batch: the batch package is not
+    # api's code, and a package only worker imports is worker's.
+    _write(
+        tmp_path,
+        {
+            "go.mod": GO_MOD,
+            "cmd/api/main.go": 'package main\n\nimport "example.com/shop/internal/api"\n\nfunc main() { api.Run() }\n',
+            "cmd/worker/main.go": 'package main\n\nimport "example.com/shop/internal/batch"\n\nfunc main() { batch.Run() }\n',
+            "internal/api/api.go": "package api\n\nfunc Run() {}\n",
+            "internal/batch/batch.go": 'package batch\n\nimport _ "example.com/shop/internal/batch/sub"\n\nfunc Run() {}\n',
+            "internal/batch/sub/sub.go": "package sub\n",
+        },
+    )
+    ix = load_project([str(tmp_path)]).index
+    code = {s.name: sorted(p.dir for p in s.packages) for s in ix.services}
+    assert code == {
+        "api": ["cmd/api", "internal/api"],
+        "worker": ["cmd/worker", "internal/batch", "internal/batch/sub"],
+    }
+    assert ix.service_of("internal/batch/sub/sub.go").name == "worker"  # type: ignore[union-attr]
+
+
+def test_one_defect_two_services_found_is_one_finding_of_neither(tmp_path: Path) -> None:
+    # api and admin both start the server of internal/server, which never drains:
+    # DR214 finds it for each; it is reported once, attributed to neither.
+    server = (
+        'package server\n\nimport "net/http"\n\n'
+        'func Run() error {\n\treturn http.ListenAndServe(":8080", nil)\n}\n'
+    )
+    main = 'package main\n\nimport "example.com/shop/internal/server"\n\nfunc main() { _ = server.Run() }\n'
+    _write(
+        tmp_path,
+        {
+            "go.mod": GO_MOD,
+            "cmd/api/main.go": main,
+            "cmd/admin/main.go": main,
+            "internal/server/server.go": server,
+        },
+    )
+    result = check([str(tmp_path)], jobs=1).result
+    dr214 = [f for f in result.findings if f.rule_id == "DR214"]
+    assert [(f.span.path, f.service) for f in dr214] == [("internal/server/server.go", None)]

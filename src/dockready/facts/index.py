@@ -133,8 +133,8 @@ class ProjectIndex:
     #: and directory above one; the service of a joined file and of a directory.
     mod_by_dir: Mapping[str, GoMod] = field(default_factory=dict, repr=False)
     tree: frozenset[str] = field(default=frozenset(), repr=False)
-    svc_by_file: Mapping[str, Service] = field(default_factory=dict, repr=False)
-    svc_by_dir: Mapping[str, Service] = field(default_factory=dict, repr=False)
+    svc_by_file: Mapping[str, Service | None] = field(default_factory=dict, repr=False)
+    svc_by_dir: Mapping[str, Service | None] = field(default_factory=dict, repr=False)
 
     # -- manifests -----------------------------------------------------------
     @property
@@ -190,19 +190,18 @@ class ProjectIndex:
         return self.tree
 
     def service_of(self, path: str) -> Service | None:
-        """The service a file belongs to: the one a Dockerfile, manifest or compose
-        file is joined to (when it is joined to exactly one), else the one whose main
-        package or other packages hold it, else the one whose root is nearest above it
-        (two services of one module share a root: only the joins tell their
-        Dockerfiles and manifests apart)."""
-        by_file = self.svc_by_file.get(path)
-        if by_file is not None:
-            return by_file
+        """The service a file certainly belongs to, or None: the one a Dockerfile,
+        manifest or compose file is joined to, else the nearest folder above it that
+        one service's main package, code or root holds. A file or folder two services
+        share (a Dockerfile building both, a package both import, a module root with
+        two commands) belongs to neither: the nearest claim decides, and an ambiguous
+        claim is not passed up to a parent folder."""
+        if path in self.svc_by_file:
+            return self.svc_by_file[path]
         d = _dir(path)
         while True:
-            s = self.svc_by_dir.get(d)
-            if s is not None:
-                return s
+            if d in self.svc_by_dir:
+                return self.svc_by_dir[d]
             if d == ".":
                 return None
             d = _dir(d)
@@ -322,10 +321,13 @@ def _tree(all_paths: list[str]) -> frozenset[str]:
 
 def _service_tables(
     services: list[Service],
-) -> tuple[dict[str, Service], dict[str, Service]]:
-    """The service of a Dockerfile, manifest or compose file joined to exactly one;
-    and of a directory: a main package's, else the first service whose packages hold
-    it, else the first whose root it is."""
+) -> tuple[dict[str, Service | None], dict[str, Service | None]]:
+    """Which service a file certainly belongs to. A Dockerfile, manifest or compose
+    file joined to services maps to the one it is joined to; a folder to the service
+    whose main package it is, else to the one service whose code (the packages its
+    main imports) it holds, else to the one service rooted there. A file or folder
+    that two services claim maps to None: the finding names no service rather than
+    a guessed one."""
     joined: dict[str, set[str]] = {}
     for svc in services:
         paths = [b.dockerfile.path for b in svc.builds]
@@ -333,17 +335,25 @@ def _service_tables(
         paths += [c.path for c in svc.compose]
         for jp in paths:
             joined.setdefault(jp, set()).add(svc.name)
-    by_name = {s.name: s for s in reversed(services)}
-    by_file = {jp: by_name[next(iter(n))] for jp, n in joined.items() if len(n) == 1}
-    by_dir: dict[str, Service] = {}
+    by_name = {s.name: s for s in services}
+    by_file: dict[str, Service | None] = {
+        jp: by_name[next(iter(n))] if len(n) == 1 else None for jp, n in joined.items()
+    }
+    by_dir: dict[str, Service | None] = {}
+    claims: dict[str, set[str]] = {}
     for svc in services:
         for p in svc.packages:
-            by_dir.setdefault(p.dir, svc)
+            claims.setdefault(p.dir, set()).add(svc.name)
+    roots: dict[str, set[str]] = {}
+    for svc in services:
+        roots.setdefault(svc.root, set()).add(svc.name)
+    for d, names in roots.items():
+        by_dir[d] = by_name[next(iter(names))] if len(names) == 1 else None
+    for d, names in claims.items():
+        by_dir[d] = by_name[next(iter(names))] if len(names) == 1 else None
     for svc in services:
         if svc.main is not None:
             by_dir[svc.main.dir] = svc
-    for svc in services:
-        by_dir.setdefault(svc.root, svc)
     return by_file, by_dir
 
 
@@ -525,6 +535,10 @@ def _services(ix: ProjectIndex, builds: list[tuple[Build, str | None]]) -> list[
     for p in ix.packages.values():
         m = ix.module_of(posixpath.join(p.dir, "x.go"))
         by_module.setdefault(m.dir if m is not None else None, []).append(p)
+    mods_by_path: dict[str, list[GoMod]] = {}
+    for m in ix.modules:
+        if m.module:
+            mods_by_path.setdefault(m.module, []).append(m)
     for pkg in mains:
         mod = ix.module_of(posixpath.join(pkg.dir, "main.go"))
         name = _service_name(pkg, mod, root_name)
@@ -532,11 +546,12 @@ def _services(ix: ProjectIndex, builds: list[tuple[Build, str | None]]) -> list[
             name = pkg.dir
         used_names.add(name)
         mod_dir = mod.dir if mod is not None else pkg.dir
-        packages = tuple(
-            p
-            for p in by_module.get(mod.dir if mod is not None else None, [pkg])
-            if not p.is_main or p.dir == pkg.dir
-        )
+        if mod is not None:
+            packages = _reachable(ix, pkg, mods_by_path)
+        else:  # GOPATH mode: import paths cannot be mapped to folders
+            packages = tuple(
+                p for p in by_module.get(None, [pkg]) if not p.is_main or p.dir == pkg.dir
+            )
         services.append(Service(name, mod_dir, mod, pkg, packages))
     # Dockerfiles: by go build target, else by a single service in the same module.
     by_main = {s.main.dir: i for i, s in enumerate(services) if s.main is not None}
@@ -573,6 +588,55 @@ def _services(ix: ProjectIndex, builds: list[tuple[Build, str | None]]) -> list[
         comp = tuple(c for c in compose if _compose_runs(c, s, svc_builds, ix))
         out.append(Service(s.name, s.root, s.module, s.main, s.packages, svc_builds, deps, comp))
     return out
+
+
+def _reachable(
+    ix: ProjectIndex, main: GoPackage, mods_by_path: Mapping[str, list[GoMod]]
+) -> tuple[GoPackage, ...]:
+    """The packages of the tree that ``main`` imports, transitively: in its own module,
+    in a module a local ``replace`` points at, or in the one module of the tree with
+    that path (a sibling module). Packages nobody imports are not the service's code."""
+    seen = {main.dir}
+    queue = [main]
+    while queue:
+        pkg = queue.pop()
+        mod = ix.module_of(posixpath.join(pkg.dir, "x.go"))
+        for g in pkg.files:
+            for imp in g.imports:
+                d = _import_dir(imp.path, mod, mods_by_path)
+                if d is None or d in seen:
+                    continue
+                dep = ix.packages.get(d)
+                if dep is not None and not dep.is_main:
+                    seen.add(d)
+                    queue.append(dep)
+    return tuple(ix.packages[d] for d in sorted(seen))
+
+
+def _import_dir(
+    path: str, mod: GoMod | None, mods_by_path: Mapping[str, list[GoMod]]
+) -> str | None:
+    """The folder of the tree that holds the package imported as ``path``, when that
+    is certain; None for the standard library, dependencies and ambiguous paths."""
+    if "." not in path.split("/", 1)[0] and mod is not None and not _under(path, mod.module):
+        return None  # the standard library (no dot in the first element)
+    if mod is not None:
+        if mod.module and _under(path, mod.module):
+            return _norm(posixpath.join(mod.dir, path[len(mod.module) :].lstrip("/")))
+        for r in mod.local_replaces:
+            old = r.old.split("@", 1)[0]
+            if _under(path, old):
+                base = posixpath.join(mod.dir, r.new)
+                return _norm(posixpath.join(base, path[len(old) :].lstrip("/")))
+    best = max((m for m in mods_by_path if _under(path, m)), key=len, default=None)
+    if best is None or len(mods_by_path[best]) != 1:
+        return None
+    other = mods_by_path[best][0]
+    return _norm(posixpath.join(other.dir, path[len(best) :].lstrip("/")))
+
+
+def _under(path: str, prefix: str) -> bool:
+    return bool(prefix) and (path == prefix or path.startswith(prefix + "/"))
 
 
 def _count_in(services: list[Service], root: str) -> int:

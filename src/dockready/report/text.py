@@ -47,7 +47,9 @@ def render(result: Result, out: IO[str], *, quiet: bool = False, color: bool | N
             line.append(f" {f.rule_id} ", style=_STYLE[f.severity])
             line.append(f"{f.message}")
             line.append(f"  [{f.name}", style="dim")
-            line.append(f"{', ' + f.service if f.service else ''}]", style="dim")
+            # With services found, a finding of none says so: it was not guessed.
+            who = f.service or ("unattributed" if result.services else "")
+            line.append(f"{', ' + who if who else ''}]", style="dim")
             console.print(line)
             if not quiet:
                 for r in f.related:

@@ -20,6 +20,20 @@ def service_go_files(svc: Service) -> list[GoFile]:
     return list(svc.files)
 
 
+def ops_route(r: Route) -> bool:
+    """A route for operators, not clients: Prometheus metrics, pprof, expvar."""
+    p = r.path.strip().lower().rstrip("/")
+    return p in ("/metrics", "/debug") or p.startswith("/debug/")
+
+
+def ops_only(files: list[GoFile]) -> bool:
+    """Do the HTTP routes of these files serve operators only (``/metrics``,
+    ``/debug/...``)? Then the HTTP listeners are an operations port beside a protocol
+    we do not model, not the service's traffic."""
+    routes = [r for g in files for r in g.routes]
+    return bool(routes) and all(ops_route(r) for r in routes)
+
+
 def quoted(text: str) -> str:
     return f'"{text}"'
 

@@ -20,7 +20,7 @@ from dockready.facts.derived.build import (
 )
 from dockready.facts.docker import Dockerfile, Stage
 from dockready.facts.go import version_tuple
-from dockready.facts.index import ProjectIndex
+from dockready.facts.index import ProjectIndex, Service
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
@@ -156,16 +156,19 @@ def missing_go_sum(ctx: Context[NoOptions]) -> Iterator[Hit]:
     - [Go 1.16: build commands do not modify go.mod/go.sum](https://go.dev/doc/go1.16#go-command)
     """
     ix = ctx.index
-    reported: set[str] = set()
+    # One finding per go.mod; its service is the module's when only one service
+    # builds from it (the index decides), else none.
+    by_module: dict[str, list[Service]] = {}
     for svc in ix.services:
-        mod = svc.module
-        if mod is None or not fetched(mod) or ix.has_go_sum(mod) or mod.dir in ix.vendors:
+        if svc.module is not None:
+            by_module.setdefault(svc.module.path, []).append(svc)
+    for services in by_module.values():
+        mod = services[0].module
+        assert mod is not None
+        if not fetched(mod) or ix.has_go_sum(mod) or mod.dir in ix.vendors:
             continue
-        if mod.path in reported:
-            continue
-        reported.add(mod.path)
         related: list[Related] = []
-        for b in svc.builds:
+        for b in (b for svc in services for b in svc.builds):
             for st in b.dockerfile.stages:
                 related.extend(Related(s, "go mod download needs go.sum") for s in st.mod_downloads)
             if b.go_build is not None:
@@ -175,7 +178,6 @@ def missing_go_sum(ctx: Context[NoOptions]) -> Iterator[Hit]:
             f"go.mod requires {plural(len(mod.requires), 'module')} but there is no go.sum: "
             "'go build' fails with 'missing go.sum entry'; run go mod tidy and commit go.sum",
             tuple(related[:3]),
-            service=svc.name,
         )
     for job in jobs(ix):
         mod = job.svc.module

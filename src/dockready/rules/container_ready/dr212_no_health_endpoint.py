@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockready.facts.derived.build import imports_under
-from dockready.facts.derived.http import HTTP_KINDS, SERVER_KINDS, describe, service_go_files
+from dockready.facts.derived.http import (
+    HTTP_KINDS,
+    SERVER_KINDS,
+    describe,
+    ops_only,
+    service_go_files,
+)
 from dockready.facts.go import (
     Route,
 )
@@ -104,6 +110,9 @@ def no_health_endpoint(ctx: Context[NoOptions]) -> Iterator[Hit]:
     `/*` handing requests to another handler, e.g. grpc-gateway) is not reported, nor
     is a service that imports a health library (`grpc/health`, `heptiolabs/healthcheck`,
     `alexliesenfeld/health`, `hellofresh/health-go`, controller-runtime `healthz`...).
+    HTTP servers whose only routes are `/metrics` or `/debug/...` are an operations
+    port beside a protocol dockready does not model (an RPC framework, raw TCP): they
+    do not make the service an HTTP service.
 
     ## Why is this bad?
     Without an endpoint that says "I can serve", Kubernetes can only probe the TCP
@@ -150,6 +159,13 @@ def no_health_endpoint(ctx: Context[NoOptions]) -> Iterator[Hit]:
         if any(is_health_path(r.path) for r in routes):
             continue
         http_servers = [s for s in servers if s.kind in HTTP_KINDS]
+        if ops_only(files):
+            # Only /metrics or /debug/...: an operations port beside the real
+            # protocol (an RPC framework we do not model), not the service's traffic.
+            servers = [s for s in servers if s.kind not in HTTP_KINDS]
+            http_servers = []
+            if not servers:
+                continue
         if http_servers and (not routes or any(_catch_all(r) for r in routes)):
             continue  # the routing is not visible: do not guess
         kinds = "gRPC" if not http_servers else "HTTP"

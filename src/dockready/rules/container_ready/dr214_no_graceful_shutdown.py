@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockready.facts.derived.build import imports_under
-from dockready.facts.derived.http import SERVER_KINDS, describe, service_go_files
+from dockready.facts.derived.http import (
+    HTTP_KINDS,
+    SERVER_KINDS,
+    describe,
+    ops_only,
+    service_go_files,
+)
 from dockready.facts.go import (
     GoFile,
     Listener,
@@ -44,6 +50,7 @@ _LIFECYCLE_LIBS = (
     "github.com/sethvargo/go-signalcontext",
     "gopkg.in/tylerb/graceful.v1",
     "github.com/tylerb/graceful",
+    "go.opentelemetry.io/collector/otelcol",
 )
 
 
@@ -104,7 +111,8 @@ def _notify_name(h: SignalHandler, g: GoFile) -> str:
 
 def _main_listener(svc: Service, files: list[GoFile]) -> tuple[GoFile, Listener] | None:
     main_paths = {g.path for g in svc.main.files} if svc.main is not None else set()
-    cands = [(g, lst) for g in files for lst in g.listeners if lst.kind in SERVER_KINDS]
+    kinds = SERVER_KINDS - HTTP_KINDS if ops_only(files) else SERVER_KINDS
+    cands = [(g, lst) for g in files for lst in g.listeners if lst.kind in kinds]
     cands.sort(key=lambda x: (x[0].path not in main_paths, x[1].in_goroutine))
     return cands[0] if cands else None
 
@@ -200,9 +208,12 @@ def no_graceful_shutdown(ctx: Context[NoOptions]) -> Iterator[Hit]:
     handler may cancel a context a framework drains on). `signal.Notify(c)` with no
     signals catches them all. A service importing a framework that handles signals
     itself (uber fx, oklog/run, controller-runtime, knative, kratos, go-zero, hertz,
-    iris...) is skipped, and so is a service with no server (a batch job). A server
-    started in a `go` statement or inside a closure (`g.Go(func() error { return
-    srv.ListenAndServe() })`, `wg.Go(...)`) is not taken as blocking what follows it.
+    iris, the OpenTelemetry collector...) is skipped, and so is a service with no
+    server (a batch job) or whose only HTTP routes are `/metrics` and `/debug/...` (an
+    operations port). A server started in a `go` statement or inside a closure
+    (`g.Go(func() error { return srv.ListenAndServe() })`, `wg.Go(...)`) is not taken
+    as blocking what follows it. The service's code is its main package and the
+    packages it imports, transitively (sibling modules and local `replace`s included).
 
     ## Why is this bad?
     On every rollout, scale-down and node drain, Kubernetes sends SIGTERM and, after
