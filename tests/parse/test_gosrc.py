@@ -110,6 +110,41 @@ func main() {
     assert gin.addr is not None and gin.addr.resolve({"PORT": "3000"}) == ":3000"
 
 
+def test_gorilla_chained_routes_echo_v4_and_assigned_timeouts() -> None:
+    g = go(
+        """package main
+import (
+	"net/http"
+	"time"
+	"github.com/gorilla/mux"
+	"github.com/labstack/echo/v4"
+)
+func main() {
+	r := mux.NewRouter()
+	r.Methods("GET").Path("/health").Handler(nil)
+	r.Path("/items").Methods(http.MethodPost).HandlerFunc(nil)
+	r.PathPrefix("/static/").Handler(nil)
+	api := r.PathPrefix("/api").Subrouter()
+	api.Methods("PUT").Path("/orders").HandlerFunc(nil)
+	srv := &http.Server{Handler: r}
+	srv.ReadHeaderTimeout = 5 * time.Second
+	e := echo.New()
+	e.Server.ReadTimeout = time.Second
+	e.Start(":8081")
+}
+"""
+    )
+    got = {(r.path, r.method, r.router) for r in g.routes}
+    assert got == {
+        ("/health", "GET", "r"),
+        ("/items", "POST", "r"),
+        ("/static/", None, "r"),
+        ("/api/orders", "PUT", "api"),
+    }
+    assert [lst.kind for lst in g.listeners] == ["echo"]  # echo/v4 is package echo
+    assert g.timeouts == ("e.Server", "srv")
+
+
 def test_signals_shutdown_timeout_and_closures() -> None:
     g = go(
         """package main

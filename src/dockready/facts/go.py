@@ -17,6 +17,9 @@ ROUTE_VERBS: dict[str, str | None] = {
 }
 
 
+_MAJOR = re.compile(r"v[0-9]+")
+
+
 def methods(names: Iterable[str]) -> tuple[str, ...]:
     """Method names as a rule's ``calls=`` entries: ``{"Publish"}`` -> ``(".Publish",)``."""
     return tuple(sorted("." + n for n in names))
@@ -177,7 +180,10 @@ class Import(Compact):
         """The identifier the file uses for the package (alias, or last path element)."""
         if self.alias:
             return self.alias
-        last = self.path.rsplit("/", 1)[-1]
+        parts = self.path.rsplit("/", 2)
+        last = parts[-1]
+        if len(parts) > 1 and _MAJOR.fullmatch(last):
+            last = parts[-2]  # github.com/labstack/echo/v4 is package echo
         if last.startswith("go-"):
             last = last[3:]
         for suffix in (".go", ".v2", ".v3"):
@@ -382,6 +388,8 @@ class GoFile(Compact):
     error: Span | None = None
     #: ``//`` comments holding ``dockready:`` (inline suppressions).
     directives: tuple[Comment, ...] = ()
+    #: Operands whose ReadTimeout/ReadHeaderTimeout is assigned (``srv``, ``e.Server``).
+    timeouts: tuple[str, ...] = ()
 
     @property
     def dir(self) -> str:
@@ -518,6 +526,7 @@ FACT_CALLS = (
             "Group",
             "Route",
             "Mount",
+            "Path",
             "PathPrefix",
             # routes
             "Method",

@@ -645,7 +645,41 @@ def parse_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> Go
         cgo=cgo,
         error=error,
         directives=_directives(root, path, source),
+        timeouts=_timeouts_set(root, source),
     )
+
+
+_READ_TIMEOUTS = (b"ReadHeaderTimeout", b"ReadTimeout")
+
+
+def _timeouts_set(root: Node, source: bytes) -> tuple[str, ...]:
+    """The operands whose read timeout is assigned after construction:
+    ``srv.ReadHeaderTimeout = 5 * time.Second`` gives ``"srv"``, echo's
+    ``e.Server.ReadTimeout = ...`` gives ``"e.Server"``."""
+    out: list[str] = []
+    for needle in _READ_TIMEOUTS:
+        at = source.find(needle)
+        while at >= 0:
+            node = root.descendant_for_byte_range(at, at + len(needle))
+            sel = node.parent if node is not None else None
+            lst = sel.parent if sel is not None else None
+            stmt = lst.parent if lst is not None else None
+            if (
+                node is not None
+                and node.type == "field_identifier"
+                and sel is not None
+                and sel.type == "selector_expression"
+                and lst is not None
+                and lst.type == "expression_list"
+                and stmt is not None
+                and stmt.type == "assignment_statement"
+                and stmt.child_by_field_name("left") == lst
+            ):
+                operand = sel.child_by_field_name("operand")
+                if operand is not None:
+                    out.append(_text(operand))
+            at = source.find(needle, at + 1)
+    return tuple(sorted(set(out)))
 
 
 def _directives(root: Node, path: str, source: bytes) -> tuple[Comment, ...]:
@@ -1194,8 +1228,62 @@ def _listen_addr(arg: Value, func: str, ctx: _Ctx, res: _Resolver) -> Value | No
     return None
 
 
+_CHAIN_HANDLERS = frozenset({"Handler", "HandlerFunc"})
+
+
+def _chain_route(call: Call, node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
+    """gorilla/mux (and go-kit on it): ``r.Methods("GET").Path("/health").Handler(h)``,
+    ``r.Path("/x").HandlerFunc(f)``, ``r.PathPrefix("/static/").Handler(fs)``: a route
+    once the chain ends in ``Handler``/``HandlerFunc``; ``PathPrefix(...).Subrouter()``
+    is a group (``_group_prefix``), not a route."""
+    pattern = call.args[0].literal if call.args else None
+    if pattern is None or not pattern.startswith("/"):
+        return
+    method: str | None = None
+    handled = False
+    up: Node | None = node
+    for _ in range(6):  # walk up the chain: call -> selector -> call ...
+        sel = up.parent if up is not None else None
+        if sel is None or sel.type != "selector_expression":
+            break
+        fld = sel.child_by_field_name("field")
+        up = sel.parent
+        if fld is None or up is None or up.type != "call_expression":
+            break
+        name = _text(fld)
+        if name in _CHAIN_HANDLERS:
+            handled = True
+            break
+        if name == "Methods":
+            method = method or _first_method(up)
+    if not handled:
+        return
+    root = call.receiver.split(".", 1)[0].split("(", 1)[0]
+    if method is None and "Methods(" in call.receiver:
+        m = re.search(r'Methods\(\s*(?:"(\w+)"|http\.Method(\w+))', call.receiver)
+        if m is not None:
+            method = (m.group(1) or m.group(2)).upper()
+    prefix = _group_prefix(root, call.func, ctx)
+    path = prefix + pattern if prefix else pattern
+    out.routes.append(Route(path, method, root, call.span, _framework(call, ctx, res), ""))
+
+
+def _first_method(call_node: Node) -> str | None:
+    args = call_node.child_by_field_name("arguments")
+    if args is None or not args.named_children:
+        return None
+    first = args.named_children[0]
+    if first.type == "interpreted_string_literal":
+        return string_value(first).upper()
+    t = _text(first)
+    return t[len("http.Method") :].upper() if t.startswith("http.Method") else None
+
+
 def _route(call: Call, node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
     name = call.name
+    if name in ("Path", "PathPrefix") and call.callee.startswith("."):
+        _chain_route(call, node, ctx, res, out)
+        return
     if call.callee in ("net/http.HandleFunc", "net/http.Handle"):
         router = "default"
     elif call.callee.startswith(".") and (
@@ -1265,6 +1353,19 @@ def _group_prefix(receiver: str, func: str, ctx: _Ctx, depth: int = 0) -> str:
         if fn is None or fn.type != "selector_expression":
             continue
         fld = fn.child_by_field_name("field")
+        inner = fn.child_by_field_name("operand")
+        if (
+            fld is not None
+            and _text(fld) == "Subrouter"
+            and inner is not None
+            and inner.type == "call_expression"
+        ):
+            # gorilla: api := r.PathPrefix("/api").Subrouter()
+            v = inner
+            fn = v.child_by_field_name("function")
+            if fn is None or fn.type != "selector_expression":
+                continue
+            fld = fn.child_by_field_name("field")
         if fld is not None and _text(fld) in ("Group", "PathPrefix"):
             args = v.child_by_field_name("arguments")
             if args is not None and args.named_children:
@@ -1366,7 +1467,8 @@ def _ctx_deadline(node: Node, ctx: _Ctx, res: _Resolver) -> tuple[float | None, 
 # values a rule reads, and resolving them is most of the cost of a large tree.
 _RESOLVED_ARGS = {
     **dict.fromkeys(
-        (*ROUTE_VERBS, "Group", "Route", "Mount", "PathPrefix", "NotFound", "NoRoute"), 1
+        (*ROUTE_VERBS, "Group", "Route", "Mount", "Path", "PathPrefix", "NotFound", "NoRoute"),
+        1,
     ),
     "Method": 2,
     "MethodFunc": 2,

@@ -176,12 +176,47 @@ def _no_sigterm(
     yield Hit(lst.span, msg, related=related, service=svc.name)
 
 
+_NO_HANDLE = ("net/http.ListenAndServe", "net/http.ListenAndServeTLS", "net/http.Serve")
+
+
+def _undrainable(
+    svc: Service, files: list[GoFile], live: list[tuple[GoFile, SignalHandler]]
+) -> Iterator[Hit]:
+    """SIGTERM is caught, nothing calls Shutdown, and every server was started in a
+    way that leaves nothing to shut down (``http.ListenAndServe``, gin's ``Run``): the
+    handler can only end the process, with the requests in flight."""
+    kinds = SERVER_KINDS - HTTP_KINDS if ops_only(files) else SERVER_KINDS
+    servers = [(g, lst) for g in files for lst in g.listeners if lst.kind in kinds]
+    if not servers:
+        return
+    for g, lst in servers:
+        bare = lst.kind == "gin" or any(
+            c.span == lst.span and c.callee in _NO_HANDLE for c in g.calls
+        )
+        if not bare:
+            return
+    g, lst = servers[0]
+    hg, h = live[0]
+    started = "gin's Run" if lst.kind == "gin" else f"http.{_call_name(lst)}"
+    yield Hit(
+        lst.span,
+        f"SIGTERM is caught ({_loc(h.span)}), but this server was started with {started}, "
+        "which cannot be shut down: the process exits with its requests in flight; run "
+        "an http.Server and call Shutdown when the signal arrives",
+        related=(Related(h.span, f"{_notify_name(h, hg)} catches SIGTERM here"),),
+        service=svc.name,
+    )
+
+
 @rule(
     id="DR214",
     name="no-graceful-shutdown",
     severity=Severity.ERROR,
     reads=(Input.CODE,),
     calls=(
+        "net/http.ListenAndServe",
+        "net/http.ListenAndServeTLS",
+        "net/http.Serve",
         "os/signal.Notify",
         "os/signal.NotifyContext",
     ),
@@ -205,7 +240,9 @@ def no_graceful_shutdown(ctx: Context[NoOptions]) -> Iterator[Hit]:
       get the grace period.
 
     Decisions: catching SIGTERM without any `Shutdown`/`GracefulStop` is accepted (the
-    handler may cancel a context a framework drains on). `signal.Notify(c)` with no
+    handler may cancel a context a framework drains on), unless every server was
+    started with `http.ListenAndServe`/`http.Serve` or gin's `Run`, which leave
+    nothing to shut down: then the handler can only exit. `signal.Notify(c)` with no
     signals catches them all. A service importing a framework that handles signals
     itself (uber fx, oklog/run, controller-runtime, knative, kratos, go-zero, hertz,
     iris, the OpenTelemetry collector...) is skipped, and so is a service with no
@@ -269,6 +306,9 @@ def no_graceful_shutdown(ctx: Context[NoOptions]) -> Iterator[Hit]:
             yield from _no_sigterm(svc, files, main, handlers)
             continue
         shutdowns = [(g, s) for g in files for s in g.shutdowns]
+        if not shutdowns:
+            yield from _undrainable(svc, files, live)
+            continue
         running = [(g, s) for g, s in shutdowns if blocking_before(g, s.func, s.order) is None]
         if shutdowns and not running:
             g, s = shutdowns[0]

@@ -24,7 +24,11 @@ def http_server_no_timeouts(ctx: Context[NoOptions]) -> Iterator[Hit]:
     ## What it does
     Finds HTTP servers that never time out a slow client: `http.ListenAndServe`,
     `http.ListenAndServeTLS` and `http.Serve` (which cannot take timeouts), and
-    `http.Server{}` literals that set neither `ReadHeaderTimeout` nor `ReadTimeout`.
+    `http.Server{}` literals that set neither `ReadHeaderTimeout` nor `ReadTimeout`
+    (in the literal or by assigning `srv.ReadHeaderTimeout` later in the file), gin's
+    `r.Run()` (an `http.Server` without timeouts) and echo's `e.Start()` unless
+    `e.Server.ReadHeaderTimeout`/`ReadTimeout` is set in that file. fiber (fasthttp)
+    is not checked.
 
     ## Why is this bad?
     A client that sends its headers one byte at a time keeps a goroutine and a file
@@ -70,10 +74,25 @@ def http_server_no_timeouts(ctx: Context[NoOptions]) -> Iterator[Hit]:
                     "use an http.Server with ReadHeaderTimeout",
                 )
         for lit in g.literals:
-            if lit.type == "net/http.Server" and not (
-                lit.has("ReadHeaderTimeout") or lit.has("ReadTimeout")
+            if (
+                lit.type == "net/http.Server"
+                and not (lit.has("ReadHeaderTimeout") or lit.has("ReadTimeout"))
+                and not (lit.var and lit.var in g.timeouts)
             ):
                 yield Hit(
                     lit.span,
                     "http.Server sets neither ReadHeaderTimeout nor ReadTimeout (Slowloris)",
+                )
+        for lst in g.listeners:
+            if lst.kind == "gin":
+                yield Hit(
+                    lst.span,
+                    "gin's Run starts an http.Server with no read/write timeouts (Slowloris); "
+                    "serve the engine from an http.Server with ReadHeaderTimeout",
+                )
+            elif lst.kind == "echo" and f"{lst.handler}.Server" not in g.timeouts:
+                yield Hit(
+                    lst.span,
+                    f"echo's {lst.handler}.Start serves with no read timeouts (Slowloris); set "
+                    f"{lst.handler}.Server.ReadHeaderTimeout (or ReadTimeout) before it starts",
                 )
