@@ -131,3 +131,41 @@ def test_one_defect_two_services_found_is_one_finding_of_neither(tmp_path: Path)
     result = check([str(tmp_path)], jobs=1).result
     dr214 = [f for f in result.findings if f.rule_id == "DR214"]
     assert [(f.span.path, f.service) for f in dr214] == [("internal/server/server.go", None)]
+
+
+def test_gopath_build_target_and_compose_blocks(tmp_path: Path) -> None:
+    # GOPATH mode: the context is copied to /go/src/<import path> and the build names
+    # the command by import path. The compose block that builds this Dockerfile is
+    # the service's; the database block beside it is nobody's.
+    _write(
+        tmp_path,
+        {
+            "cmd/shopsvc/main.go": 'package main\n\nimport "net/http"\n\nfunc main() { _ = http.ListenAndServe(":8080", nil) }\n',
+            "docker/shop/Dockerfile": (
+                "FROM golang:1.22\n"
+                "COPY . /go/src/github.com/acme/shop\n"
+                "WORKDIR /go/src/github.com/acme/shop\n"
+                "RUN GO111MODULE=off CGO_ENABLED=0 go build -o /app github.com/acme/shop/cmd/shopsvc\n"
+                'FROM alpine:3.20\nCOPY --from=0 /app /app\nCMD ["/app"]\n'
+            ),
+            "docker-compose.yml": (
+                "services:\n"
+                "  shop:\n"
+                "    build:\n"
+                "      context: .\n"
+                "      dockerfile: docker/shop/Dockerfile\n"
+                "    image: acme/shop\n"
+                "  shop-db:\n"
+                "    image: postgres\n"
+            ),
+        },
+    )
+    ix = load_project([str(tmp_path)]).index
+    (svc,) = ix.services
+    assert [b.dockerfile.path for b in svc.builds] == ["docker/shop/Dockerfile"]
+    assert [c.name for c in svc.compose] == ["shop"]
+    assert ix.service_of("docker-compose.yml", 6) is svc
+    assert ix.service_of("docker-compose.yml", 8) is None
+    result = check([str(tmp_path)], jobs=1).result
+    dr414 = {(f.span.line, f.service) for f in result.findings if f.rule_id == "DR414"}
+    assert dr414 == {(6, "shopsvc"), (8, None)}

@@ -135,6 +135,10 @@ class ProjectIndex:
     tree: frozenset[str] = field(default=frozenset(), repr=False)
     svc_by_file: Mapping[str, Service | None] = field(default_factory=dict, repr=False)
     svc_by_dir: Mapping[str, Service | None] = field(default_factory=dict, repr=False)
+    #: Compose files: each service block's first line and the Go service it runs.
+    svc_by_block: Mapping[str, tuple[tuple[int, Service | None], ...]] = field(
+        default_factory=dict, repr=False
+    )
 
     # -- manifests -----------------------------------------------------------
     @property
@@ -189,13 +193,23 @@ class ProjectIndex:
         """Every discovered file and every directory above one (POSIX, relative)."""
         return self.tree
 
-    def service_of(self, path: str) -> Service | None:
+    def service_of(self, path: str, line: int = 0) -> Service | None:
         """The service a file certainly belongs to, or None: the one a Dockerfile,
         manifest or compose file is joined to, else the nearest folder above it that
         one service's main package, code or root holds. A file or folder two services
         share (a Dockerfile building both, a package both import, a module root with
         two commands) belongs to neither: the nearest claim decides, and an ambiguous
-        claim is not passed up to a parent folder."""
+        claim is not passed up to a parent folder. In a compose file, a ``line``
+        belongs to the compose service block it is in, and so to the Go service that
+        block runs, or to none (a database next to the service is not the service)."""
+        blocks = self.svc_by_block.get(path) if line else None
+        if blocks:
+            owner: tuple[int, Service | None] | None = None
+            for b in blocks:
+                if b[0] <= line:
+                    owner = b
+            if owner is not None:
+                return owner[1]
         if path in self.svc_by_file:
             return self.svc_by_file[path]
         d = _dir(path)
@@ -305,7 +319,20 @@ def build_index(
         builds={b.dockerfile.path: b for b, _ in builds},
         svc_by_file=svc_by_file,
         svc_by_dir=svc_by_dir,
+        svc_by_block=_compose_blocks(facts, services),
     )
+
+
+def _compose_blocks(
+    ix: ProjectIndex, services: list[Service]
+) -> dict[str, tuple[tuple[int, Service | None], ...]]:
+    """Per compose file, each compose service's first line and the one Go service
+    that runs it (None when no service, or more than one, does)."""
+    out: dict[str, list[tuple[int, Service | None]]] = {}
+    for c in ix.compose_services:
+        runs = [s for s in services if any(x is c for x in s.compose)]
+        out.setdefault(c.path, []).append((c.span.line, runs[0] if len(runs) == 1 else None))
+    return {p: tuple(sorted(b, key=lambda x: x[0])) for p, b in out.items()}
 
 
 def _tree(all_paths: list[str]) -> frozenset[str]:
@@ -448,6 +475,9 @@ def _target_dir(
         t = posixpath.dirname(t) or "."
     if t.endswith("/..."):
         t = t[:-4]
+    gopath = _gopath_target(t, context, stage)
+    if gopath is not None:
+        return gopath
     if df is not None and not t.startswith("/"):
         copied = _copied_from(ix, df, build, context, stage, t)
         if copied is not None:
@@ -467,6 +497,25 @@ def _target_dir(
             if dest != stage.workdir.rstrip("/") and stage.workdir.startswith(dest + "/"):
                 wd_rel = stage.workdir[len(dest) + 1 :]
     return _norm(posixpath.join(context, wd_rel, t))
+
+
+def _gopath_target(t: str, context: str, stage: Stage) -> str | None:
+    """GOPATH mode: ``COPY . /go/src/github.com/acme/shop`` then ``go build
+    github.com/acme/shop/cmd/api`` builds the context's ``cmd/api``."""
+    first = t.split("/", 1)[0]
+    if t.startswith((".", "/")) or "." not in first:
+        return None
+    for c in stage.copies:
+        if c.from_stage is not None or c.sources not in ((".",), ("./",)):
+            continue
+        dest = c.dest if c.dest.startswith("/") else posixpath.join(stage.workdir, c.dest)
+        at = dest.find("/src/")
+        if at < 0:
+            continue
+        q = dest[at + 5 :].strip("/")
+        if q and (t == q or t.startswith(q + "/")):
+            return _norm(posixpath.join(context, t[len(q) :].lstrip("/")))
+    return None
 
 
 def _dockerignore_for(ix: ProjectIndex, df: Dockerfile, context: str) -> DockerIgnore | None:

@@ -181,7 +181,7 @@ class Rule:
     def finding(self, hit: Hit, ix: ProjectIndex) -> Finding:
         service = hit.service
         if service is None:
-            svc: Service | None = ix.service_of(hit.span.path)
+            svc: Service | None = ix.service_of(hit.span.path, hit.span.line)
             service = svc.name if svc is not None else None
         return Finding(
             rule_id=self.id,

@@ -280,16 +280,45 @@ def installs(build: Build, package: str) -> bool:
     return any(package in installed_packages(r) for r in final_runs(build))
 
 
+def describe_unpinned(why: str) -> str:
+    """``unpinned``'s reason as a phrase: "has no tag (it means :latest)"..."""
+    if why == "no tag":
+        return "has no tag (it means :latest)"
+    if why == ":latest":
+        return "uses :latest"
+    return f"uses {why}, a tag with no version in it"
+
+
+#: Tag words that name a variant or a channel, not a version: a tag made only of
+#: them (``alpine``, ``slim``, ``lts-alpine``) moves with every release.
+_FLOATING_WORDS = frozenset(
+    {"latest", "alpine", "slim", "edge", "stable", "lts", "current", "mainline",
+     "rolling", "nightly", "unstable", "testing", "windowsservercore", "nanoserver"}
+)  # fmt: skip
+
+
 def unpinned(ref: str) -> str | None:
     """Why the image reference ``ref`` is not pinned: ``"no tag"`` (it means
-    ``latest``) or ``":latest"``; None when it has a version tag or a digest, is
-    ``scratch``, or cannot be judged because it is templated (``$VAR``, ``{{ }}``)."""
+    ``latest``), ``":latest"``, or ``":<tag>"`` for a tag with no version in it
+    (``golang:alpine``, ``node:lts-slim``; for the Go toolchain image any tag without
+    a digit, such as ``golang:bookworm``, since the Go version then floats). None
+    when it has a version tag or a digest, is ``scratch``, or cannot be judged
+    because it is templated (``$VAR``, ``{{ }}``). Distribution codenames
+    (``debian:bookworm``) and vendor channels (``distroless/static:nonroot``) count
+    as pinned."""
     r = ref.strip()
     if not r or "$" in r or "{{" in r or any(c.isspace() for c in r) or r.lower() == "scratch":
         return None
-    _, _, tag, digest = parse_ref(r)
+    _, repo, tag, digest = parse_ref(r)
     if digest is not None:
         return None
     if tag is None:
         return "no tag"
-    return ":latest" if tag == "latest" else None
+    if tag == "latest":
+        return ":latest"
+    if any(c.isdigit() for c in tag):
+        return None
+    words = tag.lower().split("-")
+    if all(w in _FLOATING_WORDS for w in words) or repo == "library/golang":
+        return f":{tag}"
+    return None
