@@ -112,7 +112,32 @@ def discover(root: Path, paths: list[Path]) -> tuple[list[SourceFile], list[Noti
             dirnames[:] = sorted(keep)
             for f in sorted(filenames):
                 _add(root, rel_dir / f, files, notices)
+    _skip_chart_templates(files, notices)
     return sorted(files.values(), key=lambda s: s.rel), notices
+
+
+def _skip_chart_templates(files: dict[str, SourceFile], notices: list[Notice]) -> None:
+    """Helm chart templates (``<chart>/templates/**``, a folder beside ``Chart.yaml``)
+    are Go templates, not YAML: reading them as manifests can only give false parse
+    errors. They are left out, with one notice per chart."""
+    charts = sorted(
+        rel.rsplit("/", 1)[0] if "/" in rel else "."
+        for rel, f in files.items()
+        if f.kind is Kind.YAML and rel.rsplit("/", 1)[-1] == "Chart.yaml"
+    )
+    for chart in charts:
+        prefix = "templates/" if chart == "." else f"{chart}/templates/"
+        skipped = [r for r, f in files.items() if f.kind is Kind.YAML and r.startswith(prefix)]
+        for r in skipped:
+            del files[r]
+        if skipped:
+            notices.append(
+                Notice(
+                    f"Helm chart {chart}: {len(skipped)} template(s) not checked "
+                    "(templates are read once rendered; dockready does not render charts yet)",
+                    Span(f"{chart}/Chart.yaml" if chart != "." else "Chart.yaml"),
+                )
+            )
 
 
 def _rel(root: Path, p: Path) -> str:
