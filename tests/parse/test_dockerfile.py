@@ -487,3 +487,24 @@ def test_expand(word: str, expected: str) -> None:
 def test_backtick_escape_directive() -> None:
     d = parse("# escape=`\nFROM alpine\nENV P=C:`\\app\n")
     assert d.stages[0].getenv("P") == "C:\\app"
+
+
+def test_go_commands_that_resolve_dependencies() -> None:
+    # go get / go mod init / go mod tidy, through env prefixes, ENV and sh -c; with
+    # the GOPATH mode each one runs in. go build and go mod download are not among them.
+    d = parse(
+        dedent(
+            """\
+            FROM golang:1.22
+            ENV GO111MODULE=off
+            RUN go get -u example.com/tool && go build -o /app .
+            RUN GO111MODULE=on sh -c "go mod init x && go mod tidy" && go mod download
+            """
+        )
+    )
+    got = [(c.span.line, c.args, c.gopath) for c in d.stages[0].go_commands]
+    assert got == [
+        (3, ("get", "-u", "example.com/tool"), True),
+        (4, ("mod", "init", "x"), False),
+        (4, ("mod", "tidy"), False),
+    ]

@@ -96,6 +96,18 @@ class Expose(Compact):
 
 
 @dataclass(frozen=True, slots=True)
+class GoCommand(Compact):
+    """A ``go get``, ``go mod init`` or ``go mod tidy`` in a RUN: a command that
+    decides dependency versions at build time. ``args`` follow ``go`` (``("get",
+    "-u", "x")``); ``gopath`` is true when the command runs with ``GO111MODULE=off``.
+    ``span`` is the RUN instruction's."""
+
+    span: Span
+    args: tuple[str, ...]
+    gopath: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Stage(Compact):
     """One build stage. ``base`` is the ``FROM`` image as written, ``base_resolved``
     after substituting global ``ARG`` defaults; ``parent`` is the index of an earlier
@@ -120,6 +132,7 @@ class Stage(Compact):
     copies: tuple[Copy, ...] = ()
     go_builds: tuple[GoBuild, ...] = ()
     mod_downloads: tuple[Span, ...] = ()
+    go_commands: tuple[GoCommand, ...] = ()
     exposes: tuple[Expose, ...] = ()
     cmd: Instruction | None = None
     entrypoint: Instruction | None = None

@@ -328,10 +328,14 @@ def _compose_blocks(
 ) -> dict[str, tuple[tuple[int, Service | None], ...]]:
     """Per compose file, each compose service's first line and the one Go service
     that runs it (None when no service, or more than one, does)."""
+    runs: dict[int, list[Service]] = {}
+    for s in services:
+        for c in s.compose:
+            runs.setdefault(id(c), []).append(s)
     out: dict[str, list[tuple[int, Service | None]]] = {}
     for c in ix.compose_services:
-        runs = [s for s in services if any(x is c for x in s.compose)]
-        out.setdefault(c.path, []).append((c.span.line, runs[0] if len(runs) == 1 else None))
+        owners = runs.get(id(c), [])
+        out.setdefault(c.path, []).append((c.span.line, owners[0] if len(owners) == 1 else None))
     return {p: tuple(sorted(b, key=lambda x: x[0])) for p, b in out.items()}
 
 

@@ -27,7 +27,16 @@ from typing import Any
 
 import dockerfile
 
-from dockready.facts.docker import SHELLS, Copy, Dockerfile, Expose, GoBuild, Instruction, Stage
+from dockready.facts.docker import (
+    SHELLS,
+    Copy,
+    Dockerfile,
+    Expose,
+    GoBuild,
+    GoCommand,
+    Instruction,
+    Stage,
+)
 from dockready.model import Span
 
 # --------------------------------------------------------------------------- constants
@@ -63,7 +72,7 @@ _PORT = re.compile(r"(\d+)(?:-(\d+))?(?:/([A-Za-z]+))?")
 _HEREDOC_MARK = re.compile(r"<<-?(['\"]?)([A-Za-z0-9_.\-]+)\1")
 _REDIRECT = re.compile(r"\d*(?:>>?|<|&>>?|>&|<&|>\|)")
 #: Cheap pre-filter: only RUN text matching this is tokenised.
-_GO_HINT = re.compile(r"(?<![\w.\-])go\s+(?:build|install|mod)\b")
+_GO_HINT = re.compile(r"(?<![\w.\-])go\s+(?:build|install|mod|get)\b")
 #: Where a ``go build``/``go install`` starts in the file (for precise spans).
 _GO_CALL = re.compile(r"(?<![\w.\-])go\s+(?:build|install)\b")
 
@@ -406,6 +415,8 @@ class _RunScan:
     shell_vars: dict[str, str] = field(default_factory=dict)
     calls: list[_GoCall] = field(default_factory=list)
     mod_download: bool = False
+    #: ``go get``/``go mod init``/``go mod tidy``: (args after ``go``, GOPATH mode)
+    resolves: list[tuple[tuple[str, ...], bool]] = field(default_factory=list)
 
     def known(self) -> dict[str, str]:
         return {**self.env, **self.shell_vars}
@@ -503,6 +514,7 @@ class _RunScan:
         child.script(argv[at + 1])
         self.calls.extend(child.calls)
         self.mod_download = self.mod_download or child.mod_download
+        self.resolves.extend(child.resolves)
 
     def _heredoc_scripts(
         self, marks: list[str], argv: list[str], assigns: Mapping[str, str]
@@ -520,6 +532,7 @@ class _RunScan:
             child.script(body)
             self.calls.extend(child.calls)
             self.mod_download = self.mod_download or child.mod_download
+            self.resolves.extend(child.resolves)
 
     def _go(self, args: list[str], raw: str, assigns: Mapping[str, str]) -> None:
         if not args:
@@ -531,6 +544,9 @@ class _RunScan:
             )
         elif args[0] == "mod" and len(args) > 1 and args[1] == "download":
             self.mod_download = True
+        elif args[0] == "get" or (args[0] == "mod" and args[1:2] in (["init"], ["tidy"])):
+            env = {**self.env, **assigns}
+            self.resolves.append((tuple(args), env.get("GO111MODULE", "").lower() == "off"))
 
 
 # --------------------------------------------------------------------------- go build flags
@@ -625,6 +641,7 @@ class _StageState:
     copies: list[Copy] = field(default_factory=list)
     go_builds: list[GoBuild] = field(default_factory=list)
     mod_downloads: list[Span] = field(default_factory=list)
+    go_commands: list[GoCommand] = field(default_factory=list)
     exposes: list[Expose] = field(default_factory=list)
     cmd: Instruction | None = None
     entrypoint: Instruction | None = None
@@ -657,7 +674,8 @@ class _StageState:
             env=tuple(self.env.items()), env_spans=tuple(self.env_spans.items()),
             args=tuple(self.args.items()), user=self.user, user_span=self.user_span,
             workdir=self.workdir, copies=tuple(self.copies), go_builds=tuple(self.go_builds),
-            mod_downloads=tuple(self.mod_downloads), exposes=tuple(self.exposes),
+            mod_downloads=tuple(self.mod_downloads), go_commands=tuple(self.go_commands),
+            exposes=tuple(self.exposes),
             cmd=self.cmd, entrypoint=self.entrypoint, healthcheck=self.healthcheck,
         )  # fmt: skip
 
@@ -828,6 +846,7 @@ class _Builder:
         scan.script(script)
         if scan.mod_download:
             st.mod_downloads.append(inst.span)
+        st.go_commands.extend(GoCommand(inst.span, a, gopath) for a, gopath in scan.resolves)
         spans = self._go_spans(c, len(scan.calls))
         st.go_builds.extend(
             _go_build(call, span) for call, span in zip(scan.calls, spans, strict=True)

@@ -1258,17 +1258,27 @@ def _chain_route(call: Call, node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -
             method = method or _first_method(up)
     if not handled:
         return
-    root = call.receiver.split(".", 1)[0].split("(", 1)[0]
-    if method is None and "Methods(" in call.receiver:
-        m = re.search(r'Methods\(\s*(?:"(\w+)"|http\.Method(\w+))', call.receiver)
-        if m is not None:
-            method = (m.group(1) or m.group(2)).upper()
+    # Down the operand chain to the router: r.Methods("GET").Path(...) -> r.
+    fn = node.child_by_field_name("function")
+    down = fn.child_by_field_name("operand") if fn is not None else None
+    while down is not None and down.type == "call_expression":
+        inner = down.child_by_field_name("function")
+        if inner is None or inner.type != "selector_expression":
+            return
+        fld = inner.child_by_field_name("field")
+        if fld is not None and _text(fld) == "Methods":
+            method = method or _first_method(down)
+        down = inner.child_by_field_name("operand")
+    if down is None or down.type not in ("identifier", "selector_expression"):
+        return  # a router we cannot name (newRouter().Path(...))
+    root = _text(down)
     prefix = _group_prefix(root, call.func, ctx)
     path = prefix + pattern if prefix else pattern
     out.routes.append(Route(path, method, root, call.span, _framework(call, ctx, res), ""))
 
 
 def _first_method(call_node: Node) -> str | None:
+    """The method of ``.Methods("GET")`` / ``.Methods(http.MethodGet)``."""
     args = call_node.child_by_field_name("arguments")
     if args is None or not args.named_children:
         return None
@@ -1330,14 +1340,7 @@ def _chained_methods(node: Node) -> str | None:
         fld = parent.child_by_field_name("field")
         call = parent.parent
         if fld is not None and _text(fld) == "Methods" and call is not None:
-            args = call.child_by_field_name("arguments")
-            if args is not None and args.named_children:
-                first = args.named_children[0]
-                if first.type == "interpreted_string_literal":
-                    return string_value(first).upper()
-                t = _text(first)
-                if t.startswith("http.Method"):
-                    return t[len("http.Method") :].upper()
+            return _first_method(call)
     return None
 
 

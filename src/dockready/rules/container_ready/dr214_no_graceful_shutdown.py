@@ -109,10 +109,16 @@ def _notify_name(h: SignalHandler, g: GoFile) -> str:
     return "signal.Notify"
 
 
+def _servers(files: list[GoFile]) -> list[tuple[GoFile, Listener]]:
+    """The service's servers; HTTP ones that serve only ``/metrics`` or ``/debug/...``
+    are an operations port, not its traffic, and do not count."""
+    kinds = SERVER_KINDS - HTTP_KINDS if ops_only(files) else SERVER_KINDS
+    return [(g, lst) for g in files for lst in g.listeners if lst.kind in kinds]
+
+
 def _main_listener(svc: Service, files: list[GoFile]) -> tuple[GoFile, Listener] | None:
     main_paths = {g.path for g in svc.main.files} if svc.main is not None else set()
-    kinds = SERVER_KINDS - HTTP_KINDS if ops_only(files) else SERVER_KINDS
-    cands = [(g, lst) for g in files for lst in g.listeners if lst.kind in kinds]
+    cands = _servers(files)
     cands.sort(key=lambda x: (x[0].path not in main_paths, x[1].in_goroutine))
     return cands[0] if cands else None
 
@@ -185,8 +191,7 @@ def _undrainable(
     """SIGTERM is caught, nothing calls Shutdown, and every server was started in a
     way that leaves nothing to shut down (``http.ListenAndServe``, gin's ``Run``): the
     handler can only end the process, with the requests in flight."""
-    kinds = SERVER_KINDS - HTTP_KINDS if ops_only(files) else SERVER_KINDS
-    servers = [(g, lst) for g in files for lst in g.listeners if lst.kind in kinds]
+    servers = _servers(files)
     if not servers:
         return
     for g, lst in servers:

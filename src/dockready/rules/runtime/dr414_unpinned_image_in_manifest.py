@@ -12,6 +12,11 @@ from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
 
+def _what(why: str) -> str:
+    """``unpinned``'s reason, as this rule says it."""
+    return "has no tag (it pulls :latest)" if why == "no tag" else f"uses the mutable tag {why}"
+
+
 def _pins(image: str, var: str) -> bool:
     """Would setting ``var`` to a version pin ``image``?"""
     resolved = with_defaults(image, {var: "1.0.0"})
@@ -65,12 +70,7 @@ def unpinned_image_in_manifest(ctx: Context[NoOptions]) -> Iterator[Hit]:
         for c in containers(w):
             why = unpinned(c.image)
             if why is not None:
-                what = (
-                    "has no tag (it pulls :latest)"
-                    if why == "no tag"
-                    else f"uses the mutable tag {why}"
-                )
-                yield Hit(c.image_span, f"image {c.image} of container {c.name} {what}")
+                yield Hit(c.image_span, f"image {c.image} of container {c.name} {_what(why)}")
     for cs in ix.compose_services:
         if not cs.image or cs.image_span is None:
             continue
@@ -81,7 +81,6 @@ def unpinned_image_in_manifest(ctx: Context[NoOptions]) -> Iterator[Hit]:
         why = unpinned(image)
         if why is None:
             continue
-        what = "has no tag (it pulls :latest)" if why == "no tag" else f"uses the mutable tag {why}"
         deciding = [v for v in defaults if _pins(cs.image, v)]
         unless = f" unless {' or '.join(deciding)} is set" if deciding else ""
-        yield Hit(cs.image_span, f"compose service {cs.name}: image {image} {what}{unless}")
+        yield Hit(cs.image_span, f"compose service {cs.name}: image {image} {_what(why)}{unless}")
