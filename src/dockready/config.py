@@ -32,6 +32,7 @@ from dockready.model import Finding, Severity
 from dockready.schema import (
     REQUIRED,
     ArrayOf,
+    Boolean,
     Check,
     ConfigError,
     Key,
@@ -105,6 +106,10 @@ class Config:
     rules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: A baseline file (``--baseline``): findings it records are not reported.
     baseline: Path | None = None
+    #: Helm values files (``helm-values``, ``--helm-values``), absolute, in order.
+    helm_values: tuple[Path, ...] = ()
+    #: Render Helm charts and build Kustomize overlays (``--no-render`` turns it off).
+    render: bool = True
 
     @property
     def base(self) -> Path | None:
@@ -163,6 +168,14 @@ class Config:
             ignore=new_ignore + tuple(extend_ignore),
             fail_on=fail_on if fail_on is not None else self.fail_on,
             baseline=baseline if baseline is not None else self.baseline,
+        )
+
+    def with_render(self, helm_values: Sequence[str] = (), no_render: bool = False) -> Config:
+        """``--helm-values`` (after the file's ``helm-values``) and ``--no-render``."""
+        return replace(
+            self,
+            helm_values=(*self.helm_values, *(Path(v).absolute() for v in helm_values)),
+            render=self.render and not no_render,
         )
 
 
@@ -358,6 +371,17 @@ SCHEMA = Table(
             {},
             "rule options",
         ),
+        "helm-values": Key(
+            ArrayOf(Text(_RELATIVE_PATH, "a relative path", "relative paths")),
+            (),
+            "Helm values files, applied in order to the chart that holds each one "
+            "(relative to the config's directory)",
+        ),
+        "render": Key(
+            Boolean(),
+            True,
+            "render Helm charts and build Kustomize overlays",
+        ),
     }
 )
 
@@ -425,6 +449,8 @@ def load_config(path: Path) -> Config:
             for n, s in v["services"].items()
         },
         rules=v["rules"],
+        helm_values=tuple(path.resolve().parent / f for f in v["helm-values"]),
+        render=v["render"],
     )
 
 

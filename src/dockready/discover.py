@@ -119,7 +119,8 @@ def discover(root: Path, paths: list[Path]) -> tuple[list[SourceFile], list[Noti
 def _skip_chart_templates(files: dict[str, SourceFile], notices: list[Notice]) -> None:
     """Helm chart templates (``<chart>/templates/**``, a folder beside ``Chart.yaml``)
     are Go templates, not YAML: reading them as manifests can only give false parse
-    errors. They are left out, with one notice per chart."""
+    errors. They are left out here; ``dockready.render`` reads them once rendered (and
+    says so when it cannot)."""
     charts = sorted(
         rel.rsplit("/", 1)[0] if "/" in rel else "."
         for rel, f in files.items()
@@ -127,17 +128,8 @@ def _skip_chart_templates(files: dict[str, SourceFile], notices: list[Notice]) -
     )
     for chart in charts:
         prefix = "templates/" if chart == "." else f"{chart}/templates/"
-        skipped = [r for r, f in files.items() if f.kind is Kind.YAML and r.startswith(prefix)]
-        for r in skipped:
+        for r in [r for r, f in files.items() if f.kind is Kind.YAML and r.startswith(prefix)]:
             del files[r]
-        if skipped:
-            notices.append(
-                Notice(
-                    f"Helm chart {chart}: {len(skipped)} template(s) not checked "
-                    "(templates are read once rendered; dockready does not render charts yet)",
-                    Span(f"{chart}/Chart.yaml" if chart != "." else "Chart.yaml"),
-                )
-            )
 
 
 def _rel(root: Path, p: Path) -> str:

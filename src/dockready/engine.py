@@ -10,20 +10,20 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockready import baseline, suppress
+from dockready import baseline, render, suppress
 from dockready.config import Config
 from dockready.discover import Kind, SourceFile, decode, discover
 from dockready.facts.docker import Dockerfile, DockerIgnore
 from dockready.facts.go import FACT_CALLS, GoFile, GoMod, VendorModules
 from dockready.facts.index import Declared, ParseError, ProjectIndex, Service, build_index
 from dockready.facts.k8s import Manifests
-from dockready.model import Finding, Notice, Result, RuleInfo, ServiceSummary, Span
+from dockready.model import Finding, Notice, Related, Result, RuleInfo, ServiceSummary, Span
 from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod, parse_vendor_modules
 from dockready.parse.gosrc import parse_go
@@ -199,7 +199,11 @@ def index_from(
     parsed: Iterable[Parsed],
     all_paths: list[str],
     declared: tuple[Declared, ...] = (),
+    rendered: Iterable[Manifests] = (),
+    hidden: Collection[str] = frozenset(),
 ) -> ProjectIndex:
+    """The project index of the parsed files, plus ``rendered`` manifests (Helm,
+    Kustomize) and less the raw manifests in ``hidden`` (judged through a build)."""
     go_files: list[GoFile] = []
     modules: list[GoMod] = []
     sums: list[str] = []
@@ -226,8 +230,9 @@ def index_from(
                 dockerfiles.append(f)
         elif isinstance(f, DockerIgnore):
             ignores.append(f)
-        elif isinstance(f, Manifests) and f.error is None:
+        elif isinstance(f, Manifests) and f.error is None and p.rel not in hidden:
             manifests.append(f)
+    manifests.extend(rendered)
     return build_index(
         root.name or str(root),
         go_files,
@@ -333,6 +338,8 @@ class Project:
     files: tuple[SourceFile, ...]
     notices: tuple[Notice, ...]
     parsed: tuple[Parsed, ...] = ()
+    #: Helm/Kustomize: what was rendered, and where rendered values came from.
+    rendered: render.Output = field(default_factory=render.Output)
 
 
 def load_project(
@@ -353,13 +360,49 @@ def load_project(
     for p in parsed:
         notices.extend(p.notices)
     listed = [f.rel for f in files]
+    rendered = render.render_all(
+        root,
+        listed,
+        helm_values=_helm_values(root, listed, config),
+        enabled=config.render,
+    )
+    notices.extend(rendered.notices)
+    clock.lap("render")
     if any(p.is_file() for p in resolved):
         # Single files were named: rules that ask "is this path in the context?" must
         # still see the rest of the tree (listed, not parsed).
         listed = sorted({*listed, *(f.rel for f in discover(root, [root])[0])})
-    ix = index_from(root, parsed, listed, _declared(config, root))
+    ix = index_from(
+        root, parsed, listed, _declared(config, root), rendered.manifests, rendered.hidden
+    )
     clock.lap("index")
-    return Project(root, ix, tuple(files), tuple(notices), tuple(parsed))
+    return Project(root, ix, tuple(files), tuple(notices), tuple(parsed), rendered)
+
+
+def _helm_values(root: Path, rels: Sequence[str], config: Config) -> dict[str, list[str]]:
+    """Each ``--helm-values`` file for the chart whose folder holds it, or for the only
+    chart there is. Raises ``UsageError`` when a file fits no chart."""
+    if not config.helm_values:
+        return {}
+    charts = render.chart_dirs(rels)
+    out: dict[str, list[str]] = {}
+    for f in config.helm_values:
+        if not f.is_file():
+            raise UsageError(f"{f}: no such Helm values file")
+        try:
+            rel = f.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            rel = "/"  # outside the checked tree: in no chart's folder
+        owners = [c for c in charts if c == "." or rel.startswith(c + "/")]
+        if owners:
+            chart = max(owners, key=len)
+        elif len(charts) == 1:
+            chart = charts[0]
+        else:
+            where = "no chart is checked" if not charts else "it is in no chart's folder"
+            raise UsageError(f"{f}: cannot tell which chart these Helm values are for ({where})")
+        out.setdefault(chart, []).append(str(f.resolve()))
+    return out
 
 
 def call_table() -> frozenset[str]:
@@ -399,6 +442,7 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     rules = [r for r in all_rules() if config.rule_enabled(r.id)]
     findings, errors = run_rules_parallel(ix, rules, config, workers)
+    findings = _rendered_by(findings, project.rendered)
     clock.lap("rules")
     findings, suppressed = _suppress(
         ix, project.parsed, findings, {r.id for r in rules}, config, root
@@ -414,13 +458,30 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
         findings=tuple(findings),
         services=tuple(_summary(s, infos) for s in ix.services),
         notices=tuple(sorted(project.notices, key=lambda n: (n.span or Span(""), n.message))),
-        files_checked=len(project.files),
+        files_checked=len(project.files) + len(project.rendered.rendered),
         suppressed=tuple(suppressed),
         baselined=baselined,
         rules=infos,
     )
     clock.lap("result")
     return RunOutcome(result, tuple(errors), tuple(clock.laps))
+
+
+def _rendered_by(findings: list[Finding], rendered: render.Output) -> list[Finding]:
+    """A finding on a Helm values line names the template lines that render it."""
+    if not rendered.related:
+        return findings
+    out = []
+    for f in findings:
+        tpls = rendered.related.get((f.span.path, f.span.line))
+        if tpls:
+            more = tuple(
+                Related(Span(p, ln), "the template that renders this value")
+                for p, ln in sorted(tpls)
+            )
+            f = dataclasses.replace(f, related=(*f.related, *more))
+        out.append(f)
+    return out
 
 
 def _once(findings: Iterable[Finding]) -> set[Finding]:

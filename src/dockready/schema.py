@@ -64,6 +64,15 @@ class Check:
         raise ConfigError(f"{where}: expected {self.expected}, got {show_value(value)}")
 
 
+class Boolean(Check):
+    expected, plural = "true or false", "booleans"
+
+    def __call__(self, value: object, where: str) -> bool:
+        if not isinstance(value, bool):
+            self.fail(value, where)
+        return value
+
+
 class Number(Check):
     expected, plural = "a number", "numbers"
 

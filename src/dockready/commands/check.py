@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from dockready import baseline, report
-from dockready.commands.options import REPORT_BUG, config_options
+from dockready.commands.options import REPORT_BUG, config_options, render_options
 from dockready.config import ConfigError, resolve_config
 from dockready.engine import UsageError, check
 from dockready.model import Severity
@@ -87,6 +87,7 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     help="Record today's findings in FILE and exit 0: later runs with --baseline FILE "
     "report only new ones.",
 )
+@render_options
 @click.option("-q", "--quiet", is_flag=True, help="Only findings and the summary line.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes.")
 @click.option("--timings", is_flag=True, help="Print where the time went (per phase) to stderr.")
@@ -103,6 +104,8 @@ def check_cmd(
     extend_ignore: tuple[str, ...],
     baseline_file: str | None,
     write_baseline: str | None,
+    helm_values: tuple[str, ...],
+    no_render: bool,
     quiet: bool,
     jobs: int | None,
     timings: bool,
@@ -125,7 +128,7 @@ def check_cmd(
             extend_ignore=extend_ignore,
             fail_on=fail_on,
             baseline=None if write_baseline else baseline_file,
-        )
+        ).with_render(helm_values, no_render)
         outcome = check(targets, config, jobs=jobs)
     except (UsageError, ConfigError) as e:
         click.echo(f"dockready: error: {e}", err=True)

@@ -22,3 +22,22 @@ def config_options(fn: F) -> F:
         default=None,
         help="Read this configuration file instead of looking for .dockready.toml.",
     )(fn)
+
+
+def render_options(fn: F) -> F:
+    """``--helm-values FILE`` and ``--no-render``: how charts and overlays are read."""
+    fn = click.option(
+        "--no-render",
+        is_flag=True,
+        help="Do not render Helm charts or build Kustomize overlays (their templates "
+        "are skipped with a notice; overlay files are checked one by one).",
+    )(fn)
+    return click.option(
+        "--helm-values",
+        "helm_values",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        help="Helm values file, over the chart's values.yaml (repeatable, in order); "
+        "it applies to the chart whose folder holds it, or to the only chart.",
+    )(fn)

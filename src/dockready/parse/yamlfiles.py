@@ -1148,3 +1148,9 @@ def _depends_on(s: _Map) -> tuple[tuple[str, str | None], ...]:
             for name, _, v in deps.entries()
         )
     return tuple((name, None) for name in s.texts("depends_on"))
+
+
+def compose_documents(text: str) -> list[Node]:
+    """The node tree of every document of ``text`` (the loader the facts use); raises
+    ``yaml.YAMLError`` on bad YAML."""
+    return _compose(text)
