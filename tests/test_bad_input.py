@@ -652,3 +652,25 @@ def test_dangling_symlink_as_the_path_is_a_usage_error(tmp_path: Path) -> None:
     assert out == ""
     assert len(err.strip().splitlines()) == 1
     assert "repo" in err
+
+
+def test_invalid_yaml_of_other_tools_is_a_notice_not_a_finding(tmp_path: Path) -> None:
+    """Only YAML meant as a manifest or compose file is dockready's to judge: a broken
+    task-runner or App Engine file is skipped with a notice, a broken manifest (by its
+    keys, its compose name or its folder) is a DR000."""
+    run = audit(
+        make_repo(
+            tmp_path,
+            {
+                "Taskfile.yaml": 'tasks:\n  build:\n    desc:"compile"\n    dir: x\n',
+                "app.yaml": "// [START x]\nruntime: go122\n",
+                "deploy.yaml": "apiVersion: apps/v1\n    kind: Deployment\nmetadata:\n  name: x\n",
+                "docker-compose.yml": "services:\n  api:\n    image: [\n",
+                "manifests/broken.yaml": "a: [\n",
+            },
+        )
+    )
+    for path in ("Taskfile.yaml", "app.yaml"):
+        assert_notice(run, path, "not valid YAML")
+    for path in ("deploy.yaml", "docker-compose.yml", "manifests/broken.yaml"):
+        assert run.findings("DR000", path), path

@@ -27,11 +27,15 @@ from dockready.model import Finding, Notice, Related, Result, RuleInfo, ServiceS
 from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod, parse_vendor_modules
 from dockready.parse.gosrc import parse_go
-from dockready.parse.yamlfiles import parse_yaml
+from dockready.parse.yamlfiles import looks_like_manifest, parse_yaml
 from dockready.rules.registry import RULES, Hit, Rule, all_rules, call_names
 
 PARALLEL_BYTES = 2 * 1024 * 1024
 PARALLEL_RULE_FILES = 500
+
+
+#: YAML refused as hostile (alias bombs, absurd nesting): a finding wherever it is.
+_REFUSALS = ("YAML alias", "nested too deeply", "maximum nesting depth")
 
 
 class UsageError(Exception):
@@ -131,7 +135,13 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
         y = parse_yaml(src.rel, text)
         out.facts = y
         if y is not None and y.error is not None:
-            out.error = ParseError(y.error, y.error_message or "invalid YAML", "YAML")
+            # An alias bomb is refused loudly wherever it is; other unparseable YAML
+            # is a finding only in a file meant as a manifest or compose file.
+            msg = y.error_message
+            if looks_like_manifest(src.rel, text) or any(r in msg for r in _REFUSALS):
+                out.error = ParseError(y.error, y.error_message or "invalid YAML", "YAML")
+            else:  # another tool's YAML: not dockready's to judge
+                out.notices.append(Notice(f"skipped: not valid YAML ({y.error_message})", y.error))
 
 
 def _parse_batch(batch: Sequence[SourceFile], calls: frozenset[str] = FACT_CALLS) -> list[Parsed]:

@@ -1154,3 +1154,22 @@ def compose_documents(text: str) -> list[Node]:
     """The node tree of every document of ``text`` (the loader the facts use); raises
     ``yaml.YAMLError`` on bad YAML."""
     return _compose(text)
+
+
+_OBJECT_KEYS = re.compile(r"^[ \t]*(?:-[ \t]+)?[\"']?(apiVersion|kind)[\"']?[ \t]*:", re.M)
+_COMPOSE_NAME = re.compile(r"(?:docker-)?compose(?:\.[\w.-]+)?\.ya?ml\Z")
+_MANIFEST_DIRS = frozenset({"k8s", "kubernetes", "kube", "manifests", "kustomize", "helm"})
+
+
+def looks_like_manifest(path: str, text: str) -> bool:
+    """Whether a YAML file that does not parse was meant as a Kubernetes manifest or a
+    compose file (a DR000), rather than some other tool's YAML (a notice): it names
+    ``apiVersion`` and ``kind``, it is a compose file by name, or it sits in a folder
+    of manifests (``k8s/``, ``manifests/``, ...)."""
+    keys = {m.group(1) for m in _OBJECT_KEYS.finditer(text)}
+    parts = path.lower().split("/")
+    return (
+        {"apiVersion", "kind"} <= keys
+        or bool(_COMPOSE_NAME.match(parts[-1]))
+        or any(p in _MANIFEST_DIRS for p in parts[:-1])
+    )
