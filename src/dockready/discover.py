@@ -43,6 +43,7 @@ class Kind(Enum):
     DOCKERFILE = "dockerfile"
     DOCKERIGNORE = "dockerignore"
     YAML = "yaml"
+    MAKEFILE = "makefile"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,8 @@ def classify(rel: str) -> Kind | None:
         return None if low.endswith("_test.go") else Kind.GO
     if name == "go.mod":
         return Kind.GOMOD
+    if name in ("Makefile", "makefile", "GNUmakefile"):
+        return Kind.MAKEFILE
     if name == "go.sum":
         return Kind.GOSUM
     if rel == "vendor/modules.txt" or rel.endswith("/vendor/modules.txt"):

@@ -19,7 +19,7 @@ from typing import Any
 from dockready import baseline, render, suppress
 from dockready.config import Config
 from dockready.discover import Kind, SourceFile, decode, discover
-from dockready.facts.docker import Dockerfile, DockerIgnore
+from dockready.facts.docker import Dockerfile, DockerIgnore, Makefile
 from dockready.facts.go import FACT_CALLS, GoFile, GoMod, VendorModules
 from dockready.facts.index import Declared, ParseError, ProjectIndex, Service, build_index
 from dockready.facts.k8s import Manifests
@@ -27,6 +27,7 @@ from dockready.model import Finding, Notice, Related, Result, RuleInfo, ServiceS
 from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod, parse_vendor_modules
 from dockready.parse.gosrc import parse_go
+from dockready.parse.makefile import parse_makefile
 from dockready.parse.yamlfiles import looks_like_manifest, parse_yaml
 from dockready.rules.registry import RULES, Hit, Rule, all_rules, call_names
 
@@ -48,7 +49,9 @@ class Parsed:
 
     rel: str
     kind: Kind
-    facts: GoFile | GoMod | VendorModules | Dockerfile | DockerIgnore | Manifests | None = None
+    facts: (
+        GoFile | GoMod | VendorModules | Dockerfile | DockerIgnore | Manifests | Makefile | None
+    ) = None
     error: ParseError | None = None
     notices: list[Notice] = field(default_factory=list)
     suppressions: list[suppress.Suppression] = field(default_factory=list)
@@ -131,6 +134,8 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
             out.error = ParseError(d.error, d.error_message or "invalid Dockerfile", "Dockerfile")
     elif src.kind is Kind.DOCKERIGNORE:
         out.facts = parse_dockerignore(src.rel, text)
+    elif src.kind is Kind.MAKEFILE:
+        out.facts = parse_makefile(src.rel, text)
     elif src.kind is Kind.YAML:
         y = parse_yaml(src.rel, text)
         out.facts = y
@@ -221,6 +226,7 @@ def index_from(
     dockerfiles: list[Dockerfile] = []
     ignores: list[DockerIgnore] = []
     manifests: list[Manifests] = []
+    makefiles: list[Makefile] = []
     errors: list[ParseError] = []
     for p in sorted(parsed, key=lambda p: p.rel):
         if p.error is not None:
@@ -240,6 +246,8 @@ def index_from(
                 dockerfiles.append(f)
         elif isinstance(f, DockerIgnore):
             ignores.append(f)
+        elif isinstance(f, Makefile):
+            makefiles.append(f)
         elif isinstance(f, Manifests) and f.error is None and p.rel not in hidden:
             manifests.append(f)
     manifests.extend(rendered)
@@ -255,6 +263,7 @@ def index_from(
         errors,
         all_paths,
         declared,
+        makefiles,
     )
 
 
@@ -497,13 +506,20 @@ def _rendered_by(findings: list[Finding], rendered: render.Output) -> list[Findi
 def _once(findings: Iterable[Finding]) -> set[Finding]:
     """Each finding once. The same defect at the same place found for two services
     (a Dockerfile both build, a manifest both use) is one finding of neither: which
-    one it belongs to is not certain."""
-    owners: dict[Finding, set[str | None]] = {}
+    one it belongs to is not certain; it keeps every service's related locations (each
+    one's ``func main``, say)."""
+    owners: dict[Finding, tuple[set[str | None], dict[Related, None]]] = {}
     for f in findings:
-        owners.setdefault(dataclasses.replace(f, service=None), set()).add(f.service)
+        names, related = owners.setdefault(
+            dataclasses.replace(f, service=None, related=()), (set(), {})
+        )
+        names.add(f.service)
+        related.update(dict.fromkeys(f.related))
     return {
-        f if len(names) > 1 else dataclasses.replace(f, service=next(iter(names)))
-        for f, names in owners.items()
+        dataclasses.replace(
+            f, service=None if len(names) > 1 else next(iter(names)), related=tuple(related)
+        )
+        for f, (names, related) in owners.items()
     }
 
 

@@ -169,3 +169,39 @@ def test_gopath_build_target_and_compose_blocks(tmp_path: Path) -> None:
     result = check([str(tmp_path)], jobs=1).result
     dr414 = {(f.span.line, f.service) for f in result.findings if f.rule_id == "DR414"}
     assert dr414 == {(6, "shopsvc"), (8, None)}
+
+
+def test_service_names_skip_folders_that_only_say_where_main_is(tmp_path: Path) -> None:
+    main = "package main\n\nfunc main() {}\n"
+    _write(
+        tmp_path,
+        {
+            "bookinfo/go.mod": "module example.com/bookinfo\n\ngo 1.22\n",
+            "bookinfo/cmd/main.go": main,
+            "shop/go.mod": "module example.com/shop\n\ngo 1.22\n",
+            "shop/cmd/server/main.go": main,
+            "shop/tools/app/main.go": main,
+        },
+    )
+    ix = load_project([str(tmp_path)]).index
+    assert sorted(s.name for s in ix.services) == ["bookinfo", "server", "tools"]
+
+
+def test_a_server_started_outside_main_names_main_and_the_other_servers(tmp_path: Path) -> None:
+    server = (
+        'package server\n\nimport "net/http"\n\n'
+        'func Run() error {\n\tgo http.ListenAndServe(":9090", nil)\n'
+        '\treturn http.ListenAndServe(":8080", nil)\n}\n'
+    )
+    main = 'package main\n\nimport "example.com/shop/internal/server"\n\nfunc main() { _ = server.Run() }\n'
+    _write(
+        tmp_path,
+        {"go.mod": GO_MOD, "cmd/api/main.go": main, "internal/server/server.go": server},
+    )
+    result = check([str(tmp_path)], jobs=1).result
+    (f,) = [f for f in result.findings if f.rule_id == "DR214"]
+    assert "(and 1 more server(s) of this service)" in f.message
+    assert [(r.span.path, r.span.line) for r in f.related] == [
+        ("internal/server/server.go", 6 if f.span.line == 7 else 7),
+        ("cmd/api/main.go", 5),
+    ]

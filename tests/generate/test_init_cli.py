@@ -239,7 +239,12 @@ KNOWN_GAPS: dict[str, Gap] = {
             "the code reads a config file the tree does not hold: a Dockerfile alone cannot "
             "provide it (the manifests mount it from the generated ConfigMap)",
         )
-        for case in ("DR314/bad", "DR314/bad-absolute", "DR314/good-mounted")
+        for case in (
+            "DR314/bad",
+            "DR314/bad-absolute",
+            "DR314/good-mounted",
+            "DR314/bad-godotenv",
+        )
     },
 }
 

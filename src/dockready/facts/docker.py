@@ -3,6 +3,7 @@ and from .dockerignore files."""
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 
 from dockready.model import Compact, Span
@@ -108,6 +109,53 @@ class GoCommand(Compact):
 
 
 @dataclass(frozen=True, slots=True)
+class MakeCall(Compact):
+    """A ``make`` in a RUN: its targets (none: the default goal), the directory it runs
+    in (``-C`` resolved against the WORKDIR), and the environment it sees. ``span``
+    is the RUN instruction's."""
+
+    span: Span
+    targets: tuple[str, ...]
+    workdir: str
+    env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MakeTarget(Compact):
+    """One rule of a Makefile: its prerequisites and recipe lines (continuations
+    joined, ``@``/``-``/``+`` prefixes dropped)."""
+
+    name: str
+    line: int
+    prerequisites: tuple[str, ...] = ()
+    recipe: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Makefile(Compact):
+    """A Makefile's rules and its plain variable assignments (``NAME = value``,
+    ``:=``, ``?=``); ``default`` is the first rule (make's default goal)."""
+
+    path: str
+    targets: tuple[MakeTarget, ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def dir(self) -> str:
+        return posixpath.dirname(self.path) or "."
+
+    def target(self, name: str) -> MakeTarget | None:
+        for t in self.targets:
+            if t.name == name:
+                return t
+        return None
+
+    @property
+    def default(self) -> MakeTarget | None:
+        return next((t for t in self.targets if not t.name.startswith(".")), None)
+
+
+@dataclass(frozen=True, slots=True)
 class Stage(Compact):
     """One build stage. ``base`` is the ``FROM`` image as written, ``base_resolved``
     after substituting global ``ARG`` defaults; ``parent`` is the index of an earlier
@@ -133,6 +181,7 @@ class Stage(Compact):
     go_builds: tuple[GoBuild, ...] = ()
     mod_downloads: tuple[Span, ...] = ()
     go_commands: tuple[GoCommand, ...] = ()
+    make_calls: tuple[MakeCall, ...] = ()
     exposes: tuple[Expose, ...] = ()
     cmd: Instruction | None = None
     entrypoint: Instruction | None = None

@@ -10,10 +10,10 @@ join files use these edges and never guess on their own.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from dockready.facts.docker import Dockerfile, DockerIgnore, GoBuild, Stage
+from dockready.facts.docker import Dockerfile, DockerIgnore, GoBuild, Makefile, Stage
 from dockready.facts.go import GoFile, GoMod, VendorModules
 from dockready.facts.images import ImageInfo, lookup
 from dockready.facts.k8s import (
@@ -122,6 +122,7 @@ class ProjectIndex:
     dockerfiles: tuple[Dockerfile, ...] = ()
     dockerignores: tuple[DockerIgnore, ...] = ()
     manifests: tuple[Manifests, ...] = ()
+    makefiles: tuple[Makefile, ...] = ()
     parse_errors: tuple[ParseError, ...] = ()
     all_paths: frozenset[str] = frozenset()
     packages: Mapping[str, GoPackage] = field(default_factory=dict)
@@ -283,6 +284,7 @@ def build_index(
     parse_errors: list[ParseError],
     all_paths: list[str],
     declared: tuple[Declared, ...] = (),
+    makefiles: Sequence[Makefile] = (),
 ) -> ProjectIndex:
     """The index of these facts: packages, then the joins (builds, services), then
     the lookup tables, each stage on the frozen index of the one before."""
@@ -304,6 +306,7 @@ def build_index(
         dockerfiles=tuple(dockerfiles),
         dockerignores=tuple(dockerignores),
         manifests=tuple(manifests),
+        makefiles=tuple(makefiles),
         parse_errors=tuple(parse_errors),
         all_paths=frozenset(all_paths),
         packages=packages,
@@ -554,6 +557,8 @@ def _builds(ix: ProjectIndex) -> list[tuple[Build, str | None]]:
                 )
                 if chosen is None or feeds_final:
                     chosen = (gb, st)
+        if chosen is None:
+            chosen = _made(ix, df, context, lineage)
         target: str | None = None
         if chosen is not None:
             target = _target_dir(ix, chosen[0], context, chosen[1], df)
@@ -569,11 +574,73 @@ def _builds(ix: ProjectIndex) -> list[tuple[Build, str | None]]:
     return out
 
 
+def _made(
+    ix: ProjectIndex, df: Dockerfile, context: str, lineage: set[int]
+) -> tuple[GoBuild, Stage] | None:
+    """The ``go build`` a stage's ``RUN make <target>`` runs: the Makefile is the one
+    the stage copied with the build context (``COPY . <dir>``, make run in ``<dir>`` or
+    below it), and the build is read from that target's recipe."""
+    if not ix.makefiles:
+        return None
+    from dockready.parse.dockerfile import go_builds_in
+    from dockready.parse.makefile import recipe
+
+    by_path = {m.path: m for m in ix.makefiles}
+    stages = sorted(df.stages, key=lambda s: s.index not in lineage)
+    for st in stages:
+        for mc in st.make_calls:
+            where = _context_dir(df, st, mc.workdir, context)
+            mf = _makefile_in(by_path, where) if where is not None else None
+            if mf is None:
+                continue
+            env = dict(mc.env)
+            goals = mc.targets or (None,)
+            for goal in goals:
+                script = "\n".join(recipe(mf, goal, env))
+                gbs = go_builds_in(script, env, mc.workdir, mc.span) if script else []
+                if gbs:
+                    return gbs[-1], st
+    return None
+
+
+def _makefile_in(by_path: Mapping[str, Makefile], d: str) -> Makefile | None:
+    """The Makefile ``make`` reads in ``d``: GNUmakefile, makefile, then Makefile."""
+    for name in ("GNUmakefile", "makefile", "Makefile"):
+        mf = by_path.get(name if d in (".", "") else f"{d}/{name}")
+        if mf is not None:
+            return mf
+    return None
+
+
+def _context_dir(df: Dockerfile, st: Stage, workdir: str, context: str) -> str | None:
+    """The build-context directory that ``workdir`` holds in this stage, when a
+    ``COPY . <dir>`` of the context put it there."""
+    for s in df.lineage(st):
+        for c in s.copies:
+            if c.from_stage is not None or [x.strip("/") for x in c.sources] not in ([""], ["."]):
+                continue
+            dest = c.dest.rstrip("/") or "/"
+            if workdir == dest or workdir.startswith(dest.rstrip("/") + "/"):
+                rel = workdir[len(dest) :].strip("/")
+                return _norm(posixpath.join(context, rel)) if rel else context
+    return None
+
+
+#: Folder names that say where a main package is, not what it is (``bookinfo/cmd``).
+_GENERIC_DIRS = frozenset({"cmd", "app", "main", "src"})
+
+
 def _service_name(pkg: GoPackage, mod: GoMod | None, root_name: str) -> str:
     if mod is not None and pkg.dir == mod.dir:
         if mod.module:
             return mod.module.rstrip("/").rsplit("/", 1)[-1]
         return posixpath.basename(mod.dir) if mod.dir != "." else root_name
+    if pkg.dir != "." and posixpath.basename(pkg.dir) in _GENERIC_DIRS:
+        parent = posixpath.dirname(pkg.dir) or "."
+        if mod is not None and parent == mod.dir and mod.module:
+            return mod.module.rstrip("/").rsplit("/", 1)[-1]
+        if parent != "." and posixpath.basename(parent) not in _GENERIC_DIRS:
+            return posixpath.basename(parent)
     return posixpath.basename(pkg.dir) if pkg.dir != "." else root_name
 
 

@@ -35,6 +35,7 @@ from dockready.facts.docker import (
     GoBuild,
     GoCommand,
     Instruction,
+    MakeCall,
     Stage,
 )
 from dockready.model import Span
@@ -72,7 +73,7 @@ _PORT = re.compile(r"(\d+)(?:-(\d+))?(?:/([A-Za-z]+))?")
 _HEREDOC_MARK = re.compile(r"<<-?(['\"]?)([A-Za-z0-9_.\-]+)\1")
 _REDIRECT = re.compile(r"\d*(?:>>?|<|&>>?|>&|<&|>\|)")
 #: Cheap pre-filter: only RUN text matching this is tokenised.
-_GO_HINT = re.compile(r"(?<![\w.\-])go\s+(?:build|install|mod|get)\b")
+_GO_HINT = re.compile(r"(?<![\w.\-])(?:go\s+(?:build|install|mod|get)|g?make)\b")
 #: Where a ``go build``/``go install`` starts in the file (for precise spans).
 _GO_CALL = re.compile(r"(?<![\w.\-])go\s+(?:build|install)\b")
 
@@ -417,6 +418,8 @@ class _RunScan:
     mod_download: bool = False
     #: ``go get``/``go mod init``/``go mod tidy``: (args after ``go``, GOPATH mode)
     resolves: list[tuple[tuple[str, ...], bool]] = field(default_factory=list)
+    #: ``make``: (targets, directory, environment)
+    makes: list[tuple[tuple[str, ...], str, dict[str, str]]] = field(default_factory=list)
 
     def known(self) -> dict[str, str]:
         return {**self.env, **self.shell_vars}
@@ -471,6 +474,29 @@ class _RunScan:
             self._subshell(argv, assigns)
         elif name == "go":
             self._go(argv[1:], raw, assigns)
+        elif name in ("make", "gmake"):
+            self._make(argv[1:], assigns)
+
+    def _make(self, args: list[str], assigns: Mapping[str, str]) -> None:
+        """``make [-C dir] [-f file] [VAR=x] [targets]``: another Makefile (``-f``) or a
+        variable target is not followed."""
+        where, targets, env = self.workdir, [], {**self.env, **assigns}
+        i = 0
+        while i < len(args):
+            a = args[i]
+            if a in ("-C", "--directory") and i + 1 < len(args):
+                where = _resolve(where, args[i + 1])
+                i += 2
+                continue
+            if a.startswith(("-f", "--file", "--makefile")) or "$" in a:
+                return
+            m = _ASSIGNMENT.fullmatch(a)
+            if m is not None:
+                env[m.group(1)] = m.group(2)
+            elif not a.startswith("-"):
+                targets.append(a)
+            i += 1
+        self.makes.append((tuple(targets), where, env))
 
     def _export(self, raw_args: list[str]) -> None:
         known = self.known()
@@ -512,9 +538,14 @@ class _RunScan:
             return
         child = _RunScan({**self.env, **assigns}, self.workdir, self.heredocs, self.depth + 1)
         child.script(argv[at + 1])
+        self._adopt(child)
+
+    def _adopt(self, child: _RunScan) -> None:
+        """What a child shell found belongs to this RUN."""
         self.calls.extend(child.calls)
         self.mod_download = self.mod_download or child.mod_download
         self.resolves.extend(child.resolves)
+        self.makes.extend(child.makes)
 
     def _heredoc_scripts(
         self, marks: list[str], argv: list[str], assigns: Mapping[str, str]
@@ -530,9 +561,7 @@ class _RunScan:
             body = self.heredocs.get(m.group(2), "") if m else ""
             child = _RunScan({**self.env, **assigns}, self.workdir, {}, self.depth + 1)
             child.script(body)
-            self.calls.extend(child.calls)
-            self.mod_download = self.mod_download or child.mod_download
-            self.resolves.extend(child.resolves)
+            self._adopt(child)
 
     def _go(self, args: list[str], raw: str, assigns: Mapping[str, str]) -> None:
         if not args:
@@ -642,6 +671,7 @@ class _StageState:
     go_builds: list[GoBuild] = field(default_factory=list)
     mod_downloads: list[Span] = field(default_factory=list)
     go_commands: list[GoCommand] = field(default_factory=list)
+    make_calls: list[MakeCall] = field(default_factory=list)
     exposes: list[Expose] = field(default_factory=list)
     cmd: Instruction | None = None
     entrypoint: Instruction | None = None
@@ -675,6 +705,7 @@ class _StageState:
             args=tuple(self.args.items()), user=self.user, user_span=self.user_span,
             workdir=self.workdir, copies=tuple(self.copies), go_builds=tuple(self.go_builds),
             mod_downloads=tuple(self.mod_downloads), go_commands=tuple(self.go_commands),
+            make_calls=tuple(self.make_calls),
             exposes=tuple(self.exposes),
             cmd=self.cmd, entrypoint=self.entrypoint, healthcheck=self.healthcheck,
         )  # fmt: skip
@@ -847,6 +878,10 @@ class _Builder:
         if scan.mod_download:
             st.mod_downloads.append(inst.span)
         st.go_commands.extend(GoCommand(inst.span, a, gopath) for a, gopath in scan.resolves)
+        st.make_calls.extend(
+            MakeCall(inst.span, t, where, tuple(sorted(env.items())))
+            for t, where, env in scan.makes
+        )
         spans = self._go_spans(c, len(scan.calls))
         st.go_builds.extend(
             _go_build(call, span) for call, span in zip(scan.calls, spans, strict=True)
@@ -869,6 +904,14 @@ class _Builder:
                 found.append(Span(self.path, number, m.start() + 1))
         fallback = Span(self.path, first, 1)
         return [found[k] if k < len(found) else fallback for k in range(count)]
+
+
+def go_builds_in(script: str, env: Mapping[str, str], workdir: str, span: Span) -> list[GoBuild]:
+    """The ``go build``/``go install`` commands of a shell script run with ``env`` in
+    ``workdir`` (a Makefile recipe a RUN's ``make`` runs), each at ``span``."""
+    scan = _RunScan(dict(env), workdir)
+    scan.script(script)
+    return [_go_build(call, span) for call in scan.calls]
 
 
 def _expose(span: Span, text: str) -> Expose:

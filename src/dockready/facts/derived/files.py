@@ -178,10 +178,46 @@ def _is_app_config(path: str) -> bool:
     return not (path.startswith(_SYSTEM_DIRS) or posixpath.dirname(path) == "/etc")
 
 
+_DOTENV = frozenset({"github.com/joho/godotenv.Load", "github.com/joho/godotenv.Overload"})
+_FATAL = frozenset(
+    {"log.Fatal", "log.Fatalf", "log.Fatalln", "log.Panic", "log.Panicf", "log.Panicln", "os.Exit"}
+)
+_FATAL_METHODS = frozenset({"Fatal", "Fatalf", "Fatalln", "Fatalw", "Panic", "Panicf", "Panicw"})
+
+
+def fatal_after(g: GoFile, c: Call, within: int = 4) -> Call | None:
+    """A call that ends the process (``log.Fatal``, ``os.Exit``, a logger's ``Fatal``)
+    in the same function within ``within`` lines after ``c``: how ``if err != nil {
+    log.Fatal(...) }`` looks in the facts."""
+    for f in g.calls:
+        if f.func != c.func or not c.span.line <= f.span.line <= c.span.line + within:
+            continue
+        if f.callee in _FATAL or (f.callee.startswith(".") and f.name in _FATAL_METHODS):
+            return f
+    return None
+
+
+def _dotenv(g: GoFile, c: Call) -> tuple[str, ...] | None:
+    """The files ``godotenv.Load(...)`` needs when a missing one is fatal: its
+    arguments, or ``.env`` in the working directory. An error that is dropped or only
+    logged means the file is optional."""
+    if c.discarded or fatal_after(g, c) is None:
+        return None
+    args = [_literal_arg(c, i) for i in range(len(c.args))]
+    if any(a is None or "$" in a for a in args):
+        return None
+    return tuple(a for a in args if a) or (".env",)
+
+
 def config_opens(g: GoFile) -> Iterator[tuple[Call, tuple[str, ...], str]]:
     """``(call, candidate paths, shown)``: the files a config load needs (any one)."""
     viper_ok = not any(_viper_call(c, n) for c in g.calls for n in _VIPER_ENV)
     for c in g.calls:
+        if c.callee in _DOTENV:
+            files = _dotenv(g, c)
+            if files is not None:
+                yield c, files[:1], files[0]
+            continue
         if c.callee not in _FILE_READERS and not (viper_ok and _viper_call(c, "SetConfigFile")):
             continue
         path = _literal_arg(c, 0)

@@ -173,13 +173,27 @@ def _no_sigterm(
         )
         related: tuple[Related, ...] = (Related(s.span, f"{_shutdown_name(s)} is here"),)
     else:
+        others = [o for _, o in _servers(files) if o.span != lst.span]
+        more = f" (and {len(others)} more server(s) of this service)" if others else ""
         msg = (
-            f"the {lst.kind} server started here has no graceful shutdown: nothing catches "
-            "SIGTERM (signal.Notify/NotifyContext) and nothing calls Shutdown/GracefulStop, "
-            "so every rollout kills the requests in flight"
+            f"the {lst.kind} server started here{more} has no graceful shutdown: nothing "
+            "catches SIGTERM (signal.Notify/NotifyContext) and nothing calls "
+            "Shutdown/GracefulStop, so every rollout kills the requests in flight"
         )
-        related = ()
-    yield Hit(lst.span, msg, related=related, service=svc.name)
+        related = tuple(Related(o.span, f"{describe(o)} is started here too") for o in others)
+    yield Hit(lst.span, msg, related=(*related, *_entry(svc, g)), service=svc.name)
+
+
+def _entry(svc: Service, g: GoFile) -> tuple[Related, ...]:
+    """The service's ``func main``, when the server is started elsewhere: where the
+    signal handling it lacks would go."""
+    if svc.main is None or any(g.path == f.path for f in svc.main.files):
+        return ()
+    for f in svc.main.files:
+        for fn in f.funcs:
+            if fn.name == "main":
+                return (Related(fn.span, f"func main of {svc.name}, which reaches this server"),)
+    return ()
 
 
 _NO_HANDLE = ("net/http.ListenAndServe", "net/http.ListenAndServeTLS", "net/http.Serve")

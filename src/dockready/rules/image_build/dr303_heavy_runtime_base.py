@@ -8,11 +8,15 @@ from collections.abc import Iterator
 from dockready.facts.derived.build import cgo_enabled
 from dockready.facts.derived.image import final_runs, shell_wrapper
 from dockready.facts.docker import SHELLS
+from dockready.facts.images import parse_ref
 from dockready.facts.index import Build
 from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule
 
 _NEEDS_DISTRO = frozenset({"os/exec"})
+
+#: Debugging toolboxes: hundreds of MB of network tools and a shell, never a runtime.
+_TOOLBOXES = frozenset({"nicolaka/netshoot", "praqma/network-multitool", "wbitt/network-multitool"})
 
 
 def _static_build(b: Build) -> str | None:
@@ -69,6 +73,9 @@ def heavy_runtime_base(ctx: Context[NoOptions]) -> Iterator[Hit]:
     user), a `HEALTHCHECK`, a shell-form or shell-script `CMD`/`ENTRYPOINT`, or Go
     code that imports `os/exec`. A Go toolchain final image is DR301's.
 
+    A network-debugging toolbox as the final image (`nicolaka/netshoot`,
+    `network-multitool`) is reported whatever the binary: it is never a runtime.
+
     ## Why is this bad?
     A static Go binary needs no libc, no shell and no package manager. Each of them
     is size to pull on every node, packages for a scanner to report, and tools for an
@@ -109,6 +116,16 @@ def heavy_runtime_base(ctx: Context[NoOptions]) -> Iterator[Hit]:
             if b.dockerfile.path in seen:
                 continue
             info = b.base
+            ref = b.dockerfile.external_base(b.final)
+            if ref and parse_ref(ref)[1] in _TOOLBOXES:
+                seen.add(b.dockerfile.path)
+                yield Hit(
+                    b.final.span,
+                    f"the service runs on {ref}, a network-debugging toolbox: hundreds "
+                    "of MB of tools and a shell in every pod; run it on a minimal base and "
+                    "use kubectl debug with the toolbox when one is needed",
+                )
+                continue
             if info is None or not info.image.full_distro or info.image.go:
                 continue
             why = _static_build(b)

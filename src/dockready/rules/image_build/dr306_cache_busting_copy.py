@@ -78,7 +78,8 @@ def cache_busting_copy(ctx: Context[NoOptions]) -> Iterator[Hit]:
     them after the source copy; this case is not reported when the build uses a
     BuildKit cache mount on `/go/pkg/mod` or a vendor directory (`-mod=vendor` or
     `vendor/modules.txt`), where nothing is downloaded again. Stages a build stage is
-    built `FROM` count as part of it.
+    built `FROM` count as part of it. A `RUN make <target>` counts as the `go build`
+    its Makefile recipe runs (the Makefile the stage copied with the context).
 
     ## Why is this bad?
     Docker reuses a layer only while everything before it is unchanged. With the
@@ -115,7 +116,10 @@ def cache_busting_copy(ctx: Context[NoOptions]) -> Iterator[Hit]:
         mod = ix.module_of(posixpath.join(b.context, "go.mod"))
         vendored = mod is not None and mod.dir in ix.vendors
         for st in df.stages:
-            if not st.go_builds:
+            # the stage's own go build, or the one its RUN make runs (Build.go_build)
+            made = (b.go_build,) if b.build_stage is st and b.go_build is not None else ()
+            gbs = st.go_builds or made
+            if not gbs:
                 continue
             chain = tuple(reversed(df.lineage(st)))
             srcs = sorted(
@@ -138,7 +142,7 @@ def cache_busting_copy(ctx: Context[NoOptions]) -> Iterator[Hit]:
                     "change downloads all modules again; COPY go.mod go.sum first",
                 )
                 continue
-            gb = st.go_builds[0]
+            gb = gbs[0]
             if (
                 mod is None
                 or not mod.requires

@@ -43,7 +43,8 @@ def config_file_not_shipped(ctx: Context[NoOptions]) -> Iterator[Hit]:
     (`os.ReadFile("config.yaml")`, `os.Open("/etc/orders/config.yaml")`,
     `viper.SetConfigFile`, viper `SetConfigName` + `AddConfigPath` +
     `ReadInConfig`, `toml.DecodeFile`, `cleanenv.ReadConfig`, `ini.Load`, koanf
-    `file.Provider`) that the final image does not contain and no Kubernetes
+    `file.Provider`, and `godotenv.Load()` when a missing `.env` is fatal: a
+    `log.Fatal`/`os.Exit` right after it) that the final image does not contain and no Kubernetes
     workload running the service mounts. The finding is on the final `FROM` of the
     service's Dockerfile (where the fix usually goes); the Go call is the related
     location.
