@@ -244,6 +244,8 @@ KNOWN_GAPS: dict[str, Gap] = {
             "DR314/bad-absolute",
             "DR314/good-mounted",
             "DR314/bad-godotenv",
+            "DR314/bad-compose-other-bind",
+            "DR314/good-compose-bind",
         )
     },
 }

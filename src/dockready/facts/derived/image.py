@@ -85,10 +85,17 @@ def final_copies(build: Build) -> Iterator[Copy]:
         yield from st.copies
 
 
-def _dest_covers(copy: Copy, path: str) -> bool:
+def _dest_covers(copy: Copy, path: str, binaries: frozenset[str] = frozenset()) -> bool:
+    """Does ``copy`` (maybe) put ``path`` in the image? A copy of binaries a build stage
+    compiled puts only those files there, not the folder it copies them into."""
     dest = copy.dest.rstrip("/") or "/"
     target = path.rstrip("/") or "/"
-    if dest == target or target.startswith(dest + "/") or dest.startswith(target + "/"):
+    only_files = copy.from_stage is not None and all(
+        posixpath.normpath(s) in binaries for s in copy.sources
+    )
+    if dest == target or dest.startswith(target + "/"):
+        return True
+    if target.startswith(dest + "/") and not only_files:
         return True
     # ``COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/``
     return any(
@@ -99,8 +106,16 @@ def _dest_covers(copy: Copy, path: str) -> bool:
 
 def copies_path(build: Build, *paths: str) -> Copy | None:
     """The COPY that puts one of ``paths`` into the final image, if any."""
+    binaries = frozenset(
+        posixpath.normpath(posixpath.join(gb.workdir, gb.output))
+        for gb in (
+            *(g for st in build.dockerfile.stages for g in st.go_builds),
+            *((build.go_build,) if build.go_build is not None else ()),
+        )
+        if gb.output and "$" not in gb.output
+    )
     for c in final_copies(build):
-        if any(_dest_covers(c, p) for p in paths):
+        if any(_dest_covers(c, p, binaries) for p in paths):
             return c
     return None
 

@@ -21,12 +21,20 @@ def _short_callee(c: Call) -> str:
     return f"{pkg}.{c.name}"
 
 
+def _covers(mount: str, path: str) -> bool:
+    mp = mount.rstrip("/") or "/"
+    return path == mp or path.startswith(mp + "/") or mp == "/"
+
+
 def _mounted(svc: Service, path: str) -> bool:
+    """A workload's volumeMount, or a compose bind or volume, puts something there."""
     for dep in svc.deployments:
-        for m in dep.container.mounts:
-            mp = m.mount_path.rstrip("/") or "/"
-            if path == mp or path.startswith(mp + "/") or mp == "/":
-                return True
+        if any(_covers(m.mount_path, path) for m in dep.container.mounts):
+            return True
+    for cs in svc.compose:
+        targets = [b.target for b in cs.binds] + list(cs.writable)
+        if any(_covers(t, path) for t in targets):
+            return True
     return False
 
 
@@ -58,8 +66,8 @@ def config_file_not_shipped(ctx: Context[NoOptions]) -> Iterator[Hit]:
     configuration. A relative path is resolved against the final stage's `WORKDIR`.
     A path counts as shipped when a `COPY` of the final image writes it or a
     directory holding it, and as mounted when a `volumeMount` of a workload running
-    the service is the path or one of its parents. Services run by Compose are
-    skipped (compose volumes are not known here).
+    the service is the path or one of its parents, or when a compose service running
+    it binds or mounts a volume there.
 
     ## Why is this bad?
     The service builds and passes its tests on a laptop where `config.yaml` sits next
@@ -98,7 +106,7 @@ def config_file_not_shipped(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ix = ctx.index
     for svc in ix.services:
-        if not svc.builds or svc.compose:
+        if not svc.builds:
             continue
         opens = [(c, paths, shown) for g in svc.files for c, paths, shown in config_opens(g)]
         if not opens:
