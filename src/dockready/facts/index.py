@@ -685,7 +685,7 @@ def _services(ix: ProjectIndex, builds: list[tuple[Build, str | None]]) -> list[
         )  # fmt: skip
         if idx is None:
             idx = by_main.get(target) if target is not None else None
-        if idx is None and target is None:
+        if idx is None and target is None and not _runs_other_program(build):
             candidates = [
                 i
                 for i, s in enumerate(services)
@@ -708,6 +708,28 @@ def _services(ix: ProjectIndex, builds: list[tuple[Build, str | None]]) -> list[
         comp = tuple(c for c in compose if _compose_runs(c, s, svc_builds, ix))
         out.append(Service(s.name, s.root, s.module, s.main, s.packages, svc_builds, deps, comp))
     return out
+
+
+#: Programs that are not a Go service's binary: a Dockerfile that runs one of them
+#: (a database, a proxy, another language's runtime) is not joined to a service by
+#: where it lies.
+_OTHER_PROGRAMS = frozenset(
+    {
+        "mongod", "mongo", "postgres", "mysqld", "mariadbd", "redis-server", "nginx",
+        "httpd", "haproxy", "envoy", "java", "python", "python3", "node", "npm", "yarn",
+        "ruby", "php", "php-fpm", "dotnet", "rabbitmq-server", "memcached", "caddy",
+    }
+)  # fmt: skip
+
+
+def _runs_other_program(build: Build) -> bool:
+    """The final stage's ENTRYPOINT (else CMD) starts a program that is not Go."""
+    st = build.final
+    inst = st.entrypoint if st.entrypoint is not None and st.entrypoint.value else st.cmd
+    if inst is None or not inst.value:
+        return False
+    words = inst.value if inst.json else inst.value[0].split()
+    return bool(words) and posixpath.basename(words[0]) in _OTHER_PROGRAMS
 
 
 def _reachable(

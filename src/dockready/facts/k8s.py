@@ -326,6 +326,9 @@ class ComposeService(Compact):
     writable: tuple[str, ...] = ()
     read_only_span: Span | None = None
     depends_span: Span | None = None
+    #: ``command:``/``entrypoint:`` as words (None: not set, the image's apply).
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

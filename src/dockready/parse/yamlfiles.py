@@ -25,6 +25,7 @@ the facts need are read. Conventions:
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import TypedDict, TypeVar
@@ -984,7 +985,26 @@ def _compose_service(name: str, key: Node, s: _Map) -> ComposeService:
         writable=_writable(s),
         read_only_span=s.key_span("read_only"),
         depends_span=s.key_span("depends_on"),
+        command=_compose_words(s, "command"),
+        entrypoint=_compose_words(s, "entrypoint"),
     )
+
+
+def _compose_words(s: _Map, key: str) -> tuple[str, ...] | None:
+    """``command:``/``entrypoint:`` as words: a list as is, a string split like a
+    shell would (compose does); None when not set or not readable."""
+    v = s.get(key)
+    if v is None:
+        return None
+    if isinstance(v, SequenceNode):
+        return s.texts(key)
+    text = _text(v)
+    if text is None:
+        return None
+    try:
+        return tuple(shlex.split(text))
+    except ValueError:
+        return None
 
 
 def _writable(s: _Map) -> tuple[str, ...]:

@@ -35,7 +35,7 @@ class Runtime:
     source we cannot read may set any name (``envFrom`` of a Secret or of a ConfigMap
     that is not in the tree). ``flags`` are the command-line flags given (name ->
     value, None when the value is not literal), or None when the command line is
-    unknown (compose ``command:`` is not parsed)."""
+    unknown."""
 
     kind: str
     label: str
@@ -168,9 +168,21 @@ def workload_runtime(ix: ProjectIndex, svc: Service, dep: Deployment) -> Runtime
     )
 
 
+def compose_argv(c: ComposeService, build: Build | None) -> tuple[str, ...] | None:
+    """A compose service's command line: ``entrypoint:`` replaces the image's
+    ENTRYPOINT (and drops its CMD), ``command:`` replaces CMD."""
+    if c.entrypoint is not None:
+        return (*c.entrypoint, *(c.command or ()))
+    if build is None:
+        return c.command
+    if c.command is not None:
+        return (*_inst_words(build.final.entrypoint), *c.command)
+    return image_argv(build)
+
+
 def compose_runtime(svc: Service, c: ComposeService) -> Runtime:
-    """A compose service: Dockerfile ENV overlaid by ``environment``; the command
-    line is unknown (compose ``command:`` is not parsed)."""
+    """A compose service: Dockerfile ENV overlaid by ``environment``, and its command
+    line (the image's, unless ``command:``/``entrypoint:`` replace it)."""
     build = svc.builds[0] if svc.builds else None
     env = build.env() if build is not None else {}
     unknown: set[str] = set()
@@ -181,8 +193,15 @@ def compose_runtime(svc: Service, c: ComposeService) -> Runtime:
         else:
             unknown.discard(e.name)
             env[e.name] = e.value
+    argv = compose_argv(c, build)
     return Runtime(
-        "compose", f"compose service {c.name}", env, frozenset(unknown), build=build, compose=c
+        "compose",
+        f"compose service {c.name}",
+        env,
+        frozenset(unknown),
+        flags=argv_flags(argv) if argv is not None else None,
+        build=build,
+        compose=c,
     )
 
 

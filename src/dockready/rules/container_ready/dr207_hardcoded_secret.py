@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from dockready.facts.derived.image import shell_words
-from dockready.facts.go import EnvRef
+from dockready.facts.go import EnvRef, FlagRef
 from dockready.model import Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule
 from dockready.secrets import mask, plausible_value, secret_name, strong_kind
@@ -199,7 +199,8 @@ def hardcoded_secret(ctx: Context[NoOptions]) -> Iterator[Hit]:
     - in Go code: a string bound to a secret-like name (`dbPassword`, `APIKey:` in a
       struct literal, an `env("DB_PASSWORD", "…")` fallback), or any string shaped
       like a key or token (private key blocks, AWS/GitHub/GitLab/Slack/Stripe/Google
-      keys, a password inside a URL);
+      keys, a password inside a URL or a connection string), the default of a flag
+      included (`flag.String("dsn", "app:pw@tcp(db)/app", …)` read by `sql.Open`);
     - key- or token-shaped values in Dockerfile instructions other than
       `ENV`/`ARG`/`COPY` (those are DR308's): a token in a `RUN git config … url`, a
       password in an `ADD` URL, a key in `CMD`;
@@ -283,15 +284,27 @@ def hardcoded_secret(ctx: Context[NoOptions]) -> Iterator[Hit]:
                         "backed by a Secret",
                     )
                 for part in arg.parts:
-                    if not isinstance(part, EnvRef) or part.default is None:
+                    if not isinstance(part, EnvRef | FlagRef) or part.default is None:
                         continue
-                    kind = _value_secret(part.name, part.default)
+                    # a flag's name says what it configures, not that its default is
+                    # secret: only a default shaped like one (a password in a DSN) counts
+                    kind = (
+                        _value_secret(part.name, part.default)
+                        if isinstance(part, EnvRef)
+                        else _shape_secret(part.default)
+                    )
                     if kind is not None and part.default not in found:
                         found.add(part.default)
+                        what = (
+                            f"the fallback of {part.name}"
+                            if isinstance(part, EnvRef)
+                            else f"the default of flag -{part.name}"
+                        )
+                        unset = "variable" if isinstance(part, EnvRef) else "flag"
                         yield Hit(
                             c.span,
-                            f"{kind} as the fallback of {part.name}: {mask(part.default)}: "
-                            "when the variable is unset the committed value is used",
+                            f"{kind} as {what}: {mask(part.default)}: when the {unset} is "
+                            "not set the committed value is used",
                         )
     for df in ix.dockerfiles:
         for st in df.stages:

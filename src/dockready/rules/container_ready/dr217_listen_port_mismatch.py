@@ -62,7 +62,8 @@ def listen_port_mismatch(ctx: Context[NoOptions]) -> Iterator[Hit]:
     `targetPort` of every Kubernetes Service that selects the pod with the
     container's environment (Dockerfile `ENV`, literal `env`, ConfigMap `envFrom` and
     `configMapKeyRef`) and `command`/`args` flags; and each compose port's target with
-    the service's `environment`. A listen address built from `os.Getenv("PORT")`
+    the service's `environment` and its command line (the image's `ENTRYPOINT`/`CMD`
+    flags, unless compose `command:`/`entrypoint:` replace them). A listen address built from `os.Getenv("PORT")`
     with a default of 8080 is 9090 in a Deployment that sets `PORT=9090`. The
     finding is on the declared port (where the fix usually goes); the listener is
     the related location.
