@@ -583,11 +583,11 @@ def test_unreadable_directory_simulated(tmp_path: Path, monkeypatch: pytest.Monk
 # --------------------------------------------------------------------------- whole runs
 
 
-def test_empty_directory(tmp_path: Path) -> None:
-    run = audit(tmp_path, planted=False)
-    assert run.code == 0
-    assert run.doc["findings"] == []
-    assert "No problems found" in run.text
+def test_empty_directory_is_a_usage_error(tmp_path: Path) -> None:
+    # a typo in a CI path must not pass as "no problems"
+    code, out, err = _invoke(["check", str(tmp_path)])
+    assert (code, out) == (2, "")
+    assert f"nothing to check under {tmp_path} (looked for Go sources" in err
 
 
 def test_directory_without_anything_dockready_reads(tmp_path: Path) -> None:
@@ -596,9 +596,26 @@ def test_directory_without_anything_dockready_reads(tmp_path: Path) -> None:
         {"README.md": "# hi\n", "src/app.py": "print(1)\n", "data.bin": b"\x00" * 10},
         planted=False,
     )
-    run = audit(repo, planted=False)
-    assert run.code == 0
-    assert "No problems found in 0 files." in run.text
+    code, out, err = _invoke(["check", str(repo)])
+    assert (code, out) == (2, "")
+    assert "nothing to check under" in err and "Dockerfiles" in err
+
+
+def test_a_named_file_dockready_does_not_read_is_a_usage_error(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\n")
+    code, out, err = _invoke(["check", str(notes)])
+    assert (code, out) == (2, "")
+    assert f"{notes}: not a file dockready reads" in err
+    # a JSON manifest named on the command line is read
+    manifest = tmp_path / "deploy.json"
+    manifest.write_text(
+        '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"},\n'
+        ' "spec": {"containers": [{"name": "x", "image": "x:latest"}]}}\n'
+    )
+    code, out, _ = _invoke(["check", "--format", "json", str(manifest)])
+    assert code in (0, 1)
+    assert ("DR414", "deploy.json") in {(f["id"], f["path"]) for f in json.loads(out)["findings"]}
 
 
 def test_everything_at_once(tmp_path: Path) -> None:

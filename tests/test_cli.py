@@ -624,10 +624,33 @@ def test_quiet_keeps_findings_and_summary_of_example() -> None:
     assert summary_of(result.stdout)
 
 
-def test_text_on_empty_directory(tmp_path: Path) -> None:
+def test_text_on_clean_tree(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text("module example.com/x\n\ngo 1.22\n")
     result = invoke(["check", str(tmp_path)])
     assert result.exit_code == 0
-    assert "No problems found in 0 files." in result.stdout
+    assert "No problems found in 1 files." in result.stdout
+
+
+def test_exclude_and_extend_exclude(tmp_path: Path) -> None:
+    (tmp_path / "gen").mkdir()
+    (tmp_path / "gen" / "Dockerfile").write_text("FROM alpine:latest\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM alpine:latest\n")
+
+    def paths(*args: str) -> set[str]:
+        result = invoke(["check", "--format", "json", str(tmp_path), *args])
+        return {f["path"] for f in json.loads(result.stdout)["findings"]}
+
+    assert paths() == {"gen/Dockerfile", "app/Dockerfile"}
+    assert paths("--extend-exclude", "gen") == {"app/Dockerfile"}
+    (tmp_path / ".dockready.toml").write_text('extend-exclude = ["app/"]\n')
+    assert paths() == {"gen/Dockerfile"}
+    # --exclude replaces the file's and the defaults: here nothing is left to check
+    result = invoke(["check", str(tmp_path), "--exclude", "gen,app"])
+    assert result.exit_code == 2 and "nothing to check" in result.stderr
+    (tmp_path / ".dockready.toml").write_text('exclude = ["[oops"]\n')
+    result = invoke(["check", str(tmp_path)])
+    assert result.exit_code == 2 and "exclude" in result.stderr
 
 
 # --------------------------------------------------------------------------- several paths

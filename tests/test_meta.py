@@ -124,6 +124,7 @@ NOT_CALLS = frozenset(
     | {"Addr", "Address", "Addresses", "Addrs", "BaseURL", "Brokers", "Endpoint"}
     | {"Endpoints", "Host", "Hosts", "Servers"}
     | {"Deployment", "StatefulSet", "Job", "CronJob", "True", "False", "ImageMagick"}
+    | {"Rollout", "DeploymentConfig"}
 )
 
 

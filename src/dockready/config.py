@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,6 +110,36 @@ class Config:
     helm_values: tuple[Path, ...] = ()
     #: Render Helm charts and build Kustomize overlays (``--no-render`` turns it off).
     render: bool = True
+    #: Paths never read (``exclude`` replaces ``DEFAULT_EXCLUDE``; ``extend-exclude`` adds).
+    exclude: tuple[str, ...] | None = None
+    extend_exclude: tuple[str, ...] = ()
+
+    def excluder(self, root: Path) -> Callable[[str], bool]:
+        """Is a path (POSIX, relative to the checked ``root``) excluded? Globs are
+        relative to the config's directory, gitignore-like; a directory covers all
+        that is under it."""
+        globs = (*(DEFAULT_EXCLUDE if self.exclude is None else self.exclude), *self.extend_exclude)
+        patterns = tuple(compile_glob(g) for g in globs)
+        prefix = _prefix(root, self.base)
+
+        def excluded(rel: str) -> bool:
+            parts = (prefix + rel).split("/")
+            cands = ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
+            return any(rx.fullmatch(c) for rx in patterns for c in cands)
+
+        return excluded
+
+    def with_exclude(
+        self, exclude: Sequence[str] = (), extend_exclude: Sequence[str] = ()
+    ) -> Config:
+        """``--exclude`` replaces the file's ``exclude``; ``--extend-exclude`` adds."""
+        new = _globs("--exclude", exclude)
+        more = _globs("--extend-exclude", extend_exclude) or ()
+        return replace(
+            self,
+            exclude=new if new is not None else self.exclude,
+            extend_exclude=(*self.extend_exclude, *more),
+        )
 
     @property
     def base(self) -> Path | None:
@@ -177,6 +207,23 @@ class Config:
             helm_values=(*self.helm_values, *(Path(v).absolute() for v in helm_values)),
             render=self.render and not no_render,
         )
+
+
+#: What is never read unless ``exclude`` says otherwise (``testdata/`` and ``vendor/``
+#: sources are never reported, whatever the setting).
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".bzr", "node_modules", ".venv", "venv", "__pycache__", ".idea",
+    ".vscode", ".terraform", ".cache", ".tox", ".direnv", "bin", "dist",
+)  # fmt: skip
+
+
+def _globs(option: str, values: Sequence[str]) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    items = tuple(s.strip() for v in values for s in v.split(",") if s.strip())
+    for item in items:
+        Glob()(item, option)
+    return items
 
 
 def _covers(selector: str, rule_id: str) -> bool:
@@ -382,6 +429,12 @@ SCHEMA = Table(
             True,
             "render Helm charts and build Kustomize overlays",
         ),
+        "exclude": Key(
+            ArrayOf(Glob()),
+            None,
+            "paths never read (replaces the defaults: .git, node_modules, .venv, bin, dist...)",
+        ),
+        "extend-exclude": Key(ArrayOf(Glob()), (), "paths never read, besides the defaults"),
     }
 )
 
@@ -451,6 +504,8 @@ def load_config(path: Path) -> Config:
         rules=v["rules"],
         helm_values=tuple(path.resolve().parent / f for f in v["helm-values"]),
         render=v["render"],
+        exclude=tuple(v["exclude"]) if v["exclude"] is not None else None,
+        extend_exclude=tuple(v["extend-exclude"]),
     )
 
 

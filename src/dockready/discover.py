@@ -6,8 +6,8 @@ and refuses files that are too large or binary with a notice instead of a crash.
 
 from __future__ import annotations
 
-import fnmatch
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -15,24 +15,10 @@ from pathlib import Path
 from dockready.model import Notice, Span
 
 MAX_BYTES = 4 * 1024 * 1024
-SKIP_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        "node_modules",
-        ".venv",
-        "venv",
-        "__pycache__",
-        ".idea",
-        ".vscode",
-        "testdata",
-        ".terraform",
-        ".cache",
-        "bin",
-        "dist",
-    }
-)
+#: Never read as sources, whatever ``exclude`` says: test inputs of Go packages.
+#: (``vendor/`` is read only for its modules.txt.) The configurable defaults are
+#: ``config.DEFAULT_EXCLUDE``.
+SKIP_DIRS = frozenset({"testdata"})
 
 
 class Kind(Enum):
@@ -44,6 +30,7 @@ class Kind(Enum):
     DOCKERIGNORE = "dockerignore"
     YAML = "yaml"
     MAKEFILE = "makefile"
+    JSON = "json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +41,25 @@ class SourceFile:
     abs: str
     kind: Kind
     size: int
+
+
+#: Extensions that make a ``Dockerfile.*``/``Dockerfile-*`` name something else.
+_NOT_DOCKERFILE_EXT = (
+    ".md", ".txt", ".rst", ".adoc", ".html", ".go", ".py", ".sh", ".json", ".yaml", ".yml",
+    ".toml", ".j2", ".tpl", ".tmpl", ".template", ".orig", ".bak", ".swp", ".lock", ".sum",
+)  # fmt: skip
+
+
+def is_dockerfile_name(low: str) -> bool:
+    """Every name repositories give Dockerfiles (lower-cased): ``Dockerfile``,
+    ``Dockerfile.api``, ``Dockerfile-api``, ``Dockerfile_api``, ``api.Dockerfile``,
+    ``Containerfile*``; not docs, scripts or templates that share the prefix."""
+    for stem in ("dockerfile", "containerfile"):
+        if low == stem or low.endswith("." + stem):
+            return True
+        if low.startswith(stem) and low[len(stem)] in ".-_":
+            return not low.endswith(_NOT_DOCKERFILE_EXT)
+    return False
 
 
 def classify(rel: str) -> Kind | None:
@@ -71,21 +77,25 @@ def classify(rel: str) -> Kind | None:
         return Kind.VENDOR
     if low.endswith(".dockerignore"):
         return Kind.DOCKERIGNORE
-    if (
-        low in ("dockerfile", "containerfile")
-        or fnmatch.fnmatchcase(low, "dockerfile.*")
-        or fnmatch.fnmatchcase(low, "containerfile.*")
-        or low.endswith(".dockerfile")
-        or low.endswith(".containerfile")
-    ):
+    if is_dockerfile_name(low):
         return Kind.DOCKERFILE
     if low.endswith((".yaml", ".yml")):
         return Kind.YAML
+    if low.endswith(".json"):
+        return Kind.JSON
     return None
 
 
-def discover(root: Path, paths: list[Path]) -> tuple[list[SourceFile], list[Notice]]:
-    """All files under ``paths`` that dockready reads, relative to ``root``."""
+def discover(
+    root: Path, paths: list[Path], excluded: Callable[[str], bool] | None = None
+) -> tuple[list[SourceFile], list[Notice]]:
+    """All files under ``paths`` that dockready reads, relative to ``root``, less the
+    ``excluded`` ones (``Config.excluder``; default ``DEFAULT_EXCLUDE``). A file named
+    in ``paths`` is read even when excluded, as ruff does."""
+    if excluded is None:
+        from dockready.config import Config
+
+        excluded = Config().excluder(root)
     files: dict[str, SourceFile] = {}
     notices: list[Notice] = []
 
@@ -104,7 +114,7 @@ def discover(root: Path, paths: list[Path]) -> tuple[list[SourceFile], list[Noti
             keep = []
             for d in dirnames:
                 full = rel_dir / d
-                if d in SKIP_DIRS or full.is_symlink():
+                if d in SKIP_DIRS or full.is_symlink() or excluded(_rel(root, full)):
                     continue
                 if d == "vendor":
                     vm = full / "modules.txt"
@@ -114,7 +124,8 @@ def discover(root: Path, paths: list[Path]) -> tuple[list[SourceFile], list[Noti
                 keep.append(d)
             dirnames[:] = sorted(keep)
             for f in sorted(filenames):
-                _add(root, rel_dir / f, files, notices)
+                if not excluded(_rel(root, rel_dir / f)):
+                    _add(root, rel_dir / f, files, notices)
     _skip_chart_templates(files, notices)
     return sorted(files.values(), key=lambda s: s.rel), notices
 

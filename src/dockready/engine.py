@@ -7,10 +7,11 @@ import dataclasses
 import gc
 import multiprocessing
 import os
+import re
 import sys
 import time
 import traceback
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,6 +137,8 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
         out.facts = parse_dockerignore(src.rel, text)
     elif src.kind is Kind.MAKEFILE:
         out.facts = parse_makefile(src.rel, text)
+    elif src.kind is Kind.JSON:
+        _parse_json(out, src.rel, text)
     elif src.kind is Kind.YAML:
         y = parse_yaml(src.rel, text)
         out.facts = y
@@ -147,6 +150,22 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
                 out.error = ParseError(y.error, y.error_message or "invalid YAML", "YAML")
             else:  # another tool's YAML: not dockready's to judge
                 out.notices.append(Notice(f"skipped: not valid YAML ({y.error_message})", y.error))
+
+
+_JSON_OBJECT = re.compile(r'"apiVersion"\s*:.*"kind"\s*:|"kind"\s*:.*"apiVersion"\s*:', re.S)
+
+
+def _parse_json(out: Parsed, rel: str, text: str) -> None:
+    """A JSON Kubernetes manifest (or List), read as the YAML it also is; any other
+    JSON (package.json, tsconfig.json...) is not dockready's and is left alone."""
+    if not _JSON_OBJECT.search(text[:200_000]):
+        return
+    # Tabs are only whitespace in valid JSON (a tab in a string must be escaped), and
+    # YAML does not accept them as indentation.
+    y = parse_yaml(rel, text.replace("\t", " "))
+    out.facts = y
+    if y is not None and y.error is not None:
+        out.error = ParseError(y.error, y.error_message or "invalid JSON", "JSON")
 
 
 def _parse_batch(batch: Sequence[SourceFile], calls: frozenset[str] = FACT_CALLS) -> list[Parsed]:
@@ -216,6 +235,7 @@ def index_from(
     declared: tuple[Declared, ...] = (),
     rendered: Iterable[Manifests] = (),
     hidden: Collection[str] = frozenset(),
+    excluded: Callable[[str], bool] | None = None,
 ) -> ProjectIndex:
     """The project index of the parsed files, plus ``rendered`` manifests (Helm,
     Kustomize) and less the raw manifests in ``hidden`` (judged through a build)."""
@@ -264,6 +284,7 @@ def index_from(
         all_paths,
         declared,
         makefiles,
+        excluded,
     )
 
 
@@ -366,13 +387,17 @@ def load_project(
     config: Config | None = None,
     jobs: int | None = None,
     clock: _Clock | None = None,
+    require_files: bool = True,
 ) -> Project:
     """Discover, parse (once per file) and index the tree at ``paths``, with the
     configuration's declared service joins (``[services.<name>]``). No rule runs."""
     config = config if config is not None else Config()
     clock = clock or _Clock()
     root, resolved = resolve_root(paths)
-    files, notices = discover(root, resolved)
+    excluded = config.excluder(root)
+    files, notices = discover(root, resolved, excluded)
+    if require_files:
+        _something_to_check(paths or ["."], resolved, files, root)
     clock.lap("discover")
     parsed = parse_all(files, jobs, calls=call_table())
     clock.lap("parse")
@@ -390,12 +415,43 @@ def load_project(
     if any(p.is_file() for p in resolved):
         # Single files were named: rules that ask "is this path in the context?" must
         # still see the rest of the tree (listed, not parsed).
-        listed = sorted({*listed, *(f.rel for f in discover(root, [root])[0])})
+        listed = sorted({*listed, *(f.rel for f in discover(root, [root], excluded)[0])})
     ix = index_from(
-        root, parsed, listed, _declared(config, root), rendered.manifests, rendered.hidden
+        root,
+        parsed,
+        listed,
+        _declared(config, root),
+        rendered.manifests,
+        rendered.hidden,
+        excluded,
     )
     clock.lap("index")
     return Project(root, ix, tuple(files), tuple(notices), tuple(parsed), rendered)
+
+
+_LOOKED_FOR = "Go sources, go.mod, Dockerfiles, .dockerignore, Kubernetes and compose YAML"
+
+
+def _something_to_check(
+    given: Sequence[str], resolved: list[Path], files: list[SourceFile], root: Path
+) -> None:
+    """A named file dockready does not read, or a tree with nothing it reads, is a
+    usage error (a typo in a CI path must not pass as "no problems")."""
+    from dockready.discover import classify
+
+    for shown, p in zip(given, resolved, strict=False):
+        if p.is_file() and classify(p.name) is None and classify(_rel_to(root, p)) is None:
+            raise UsageError(f"{shown}: not a file dockready reads (it reads {_LOOKED_FOR})")
+    if not files:
+        where = ", ".join(given)
+        raise UsageError(f"nothing to check under {where} (looked for {_LOOKED_FOR})")
+
+
+def _rel_to(root: Path, p: Path) -> str:
+    try:
+        return p.relative_to(root).as_posix()
+    except ValueError:
+        return p.name
 
 
 def _helm_values(root: Path, rels: Sequence[str], config: Config) -> dict[str, list[str]]:
@@ -462,6 +518,8 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
     rules = [r for r in all_rules() if config.rule_enabled(r.id)]
     findings, errors = run_rules_parallel(ix, rules, config, workers)
     findings = _rendered_by(findings, project.rendered)
+    generated = {g.path for g in ix.go_files if g.generated}
+    findings = [f for f in findings if f.span.path not in generated]
     clock.lap("rules")
     findings, suppressed = _suppress(
         ix, project.parsed, findings, {r.id for r in rules}, config, root

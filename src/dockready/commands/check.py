@@ -88,6 +88,16 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     "report only new ones.",
 )
 @render_options
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOBS",
+    help="Paths never read (comma-separated, repeatable); replaces the config's exclude "
+    "and the defaults (.git, node_modules, .venv, bin, dist...).",
+)
+@click.option(
+    "--extend-exclude", multiple=True, metavar="GLOBS", help="Paths never read, besides those."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only findings and the summary line.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes.")
 @click.option("--timings", is_flag=True, help="Print where the time went (per phase) to stderr.")
@@ -106,6 +116,8 @@ def check_cmd(
     write_baseline: str | None,
     helm_values: tuple[str, ...],
     no_render: bool,
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
     quiet: bool,
     jobs: int | None,
     timings: bool,
@@ -118,17 +130,21 @@ def check_cmd(
     destinations = _parse_outputs(outputs)
     targets = list(paths) or ["."]
     try:
-        config = resolve_config(
-            targets,
-            config_file=config_file,
-            no_config=no_config,
-            select=select,
-            ignore=ignore,
-            extend_select=extend_select,
-            extend_ignore=extend_ignore,
-            fail_on=fail_on,
-            baseline=None if write_baseline else baseline_file,
-        ).with_render(helm_values, no_render)
+        config = (
+            resolve_config(
+                targets,
+                config_file=config_file,
+                no_config=no_config,
+                select=select,
+                ignore=ignore,
+                extend_select=extend_select,
+                extend_ignore=extend_ignore,
+                fail_on=fail_on,
+                baseline=None if write_baseline else baseline_file,
+            )
+            .with_render(helm_values, no_render)
+            .with_exclude(exclude, extend_exclude)
+        )
         outcome = check(targets, config, jobs=jobs)
     except (UsageError, ConfigError) as e:
         click.echo(f"dockready: error: {e}", err=True)

@@ -37,7 +37,7 @@ def load_project(
     parse, an invalid go.mod): detection is incomplete there, so ``init`` says so."""
     from dockready.engine import load_project as load
 
-    project = load([path], config, jobs=1)
+    project = load([path], config, jobs=1, require_files=False)
     notices = list(project.notices)
     for p in project.parsed:
         if p.error is not None and p.error.kind == "go.mod":

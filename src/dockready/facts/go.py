@@ -390,6 +390,9 @@ class GoFile(Compact):
     directives: tuple[Comment, ...] = ()
     #: Operands whose ReadTimeout/ReadHeaderTimeout is assigned (``srv``, ``e.Server``).
     timeouts: tuple[str, ...] = ()
+    #: ``// Code generated ... DO NOT EDIT.`` before the package clause: its facts
+    #: count, but nothing is reported on it (the fix goes in the generator).
+    generated: bool = False
 
     @property
     def dir(self) -> str:

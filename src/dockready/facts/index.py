@@ -10,7 +10,7 @@ join files use these edges and never guess on their own.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from dockready.facts.docker import Dockerfile, DockerIgnore, GoBuild, Makefile, Stage
@@ -140,6 +140,8 @@ class ProjectIndex:
     svc_by_block: Mapping[str, tuple[tuple[int, Service | None], ...]] = field(
         default_factory=dict, repr=False
     )
+    #: Paths discovery was told not to read (``exclude``): what is there is unknown.
+    excluded: Callable[[str], bool] = field(default=lambda _p: False, repr=False, compare=False)
 
     # -- manifests -----------------------------------------------------------
     @property
@@ -285,6 +287,7 @@ def build_index(
     all_paths: list[str],
     declared: tuple[Declared, ...] = (),
     makefiles: Sequence[Makefile] = (),
+    excluded: Callable[[str], bool] | None = None,
 ) -> ProjectIndex:
     """The index of these facts: packages, then the joins (builds, services), then
     the lookup tables, each stage on the frozen index of the one before."""
@@ -308,6 +311,7 @@ def build_index(
         manifests=tuple(manifests),
         makefiles=tuple(makefiles),
         parse_errors=tuple(parse_errors),
+        excluded=excluded or (lambda _p: False),
         all_paths=frozenset(all_paths),
         packages=packages,
         mod_by_dir={m.dir: m for m in modules},

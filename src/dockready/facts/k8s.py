@@ -16,6 +16,8 @@ WORKLOAD_KINDS = frozenset(
         "Pod",
         "ReplicaSet",
         "ReplicationController",
+        "Rollout",  # Argo Rollouts (a workloadRef Rollout has no template of its own)
+        "DeploymentConfig",  # OpenShift
     }
 )
 

@@ -600,6 +600,18 @@ class _Out:
     grpc_health: list[Span] = field(default_factory=list)
 
 
+_GENERATED = re.compile(rb"^// Code generated .* DO NOT EDIT\.\r?$", re.M)
+_PACKAGE = re.compile(rb"^package\s", re.M)
+
+
+def is_generated(source: bytes) -> bool:
+    """Go's convention (``go help generate``): a line ``// Code generated ... DO NOT
+    EDIT.`` before the package clause marks a generated file."""
+    pkg = _PACKAGE.search(source)
+    head = source[: pkg.start()] if pkg else source[:4096]
+    return _GENERATED.search(head) is not None
+
+
 def parse_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> GoFile:
     """Parse one Go file into facts; never raises on bad Go."""
     tree = _parser().parse(source)
@@ -630,6 +642,7 @@ def parse_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> Go
     cgo = next((i.span for i in top.imports if i.path == "C"), None)
     error = _first_error(root, path, source) if root.has_error else None
     return GoFile(
+        generated=is_generated(source),
         path=path,
         package=top.package,
         imports=tuple(top.imports),

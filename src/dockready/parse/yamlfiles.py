@@ -80,6 +80,8 @@ _FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "
 _INT_RE = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)\Z")
 _MAX_MERGE_DEPTH = 8
 _KUSTOMIZE_API = "kustomize.config.k8s.io/"
+#: A Knative ``Service`` runs a pod (spec.template), unlike a core v1 Service.
+_KNATIVE_API = "serving.knative.dev/"
 
 T = TypeVar("T")
 
@@ -502,7 +504,7 @@ def _k8s_manifests(path: str, objects: list[_Map]) -> Manifests:
     others: list[OtherObject] = []
     for m in objects:
         kind, api = m.text("kind") or "", m.text("apiVersion") or ""
-        if kind in WORKLOAD_KINDS:
+        if kind in WORKLOAD_KINDS or (kind == "Service" and api.startswith(_KNATIVE_API)):
             workloads.append(_workload(m, kind, api))
         elif kind == "Service" and api == "v1":
             services.append(_service(m))
@@ -557,6 +559,12 @@ def _workload(m: _Map, kind: str, api: str) -> Workload:
     template = _pod_template(m, kind)
     pod = template.sub("spec") if template is not None else None
     spec = m.sub("spec")
+    fields = _pod_fields(pod)
+    if api.startswith(_KNATIVE_API) and "containers" in fields:
+        # a Knative Service's container may go unnamed: Knative calls it so
+        fields["containers"] = tuple(
+            c if c.name else replace(c, name="user-container") for c in fields["containers"]
+        )
     return Workload(
         kind=kind,
         name=name,
@@ -568,7 +576,7 @@ def _workload(m: _Map, kind: str, api: str) -> Workload:
         replicas_span=spec.key_span("replicas") if spec is not None else None,
         labels=_meta_pairs(template, "labels") if template is not None else (),
         annotations=_annotations(m, template),
-        **_pod_fields(pod),
+        **fields,
     )
 
 

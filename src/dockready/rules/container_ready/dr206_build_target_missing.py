@@ -38,10 +38,15 @@ class _Tree:
         return path in self.files or path in self.dirs
 
 
-def _skipped(path: str) -> bool:
-    """Is ``path`` in a directory discovery does not read (``vendor/``, ``bin/``...)?"""
+def _skipped(ix: ProjectIndex, path: str) -> bool:
+    """Is ``path`` where discovery does not look (``vendor/``, ``testdata/``, an
+    excluded path such as ``bin/``)? What is there is unknown."""
     parts = path.split("/")
-    return any(p in SKIP_DIRS or p == "vendor" for p in parts[:-1]) or parts[-1] in SKIP_DIRS
+    return (
+        any(p in SKIP_DIRS or p == "vendor" for p in parts[:-1])
+        or parts[-1] in SKIP_DIRS
+        or ix.excluded(path)
+    )
 
 
 def _source_root(src: str) -> str:
@@ -207,7 +212,7 @@ def _missing_targets(ix: ProjectIndex, tree: _Tree, build: Build, st: Stage) -> 
                 )
                 break
             problems = [_target_problem(ix, tree, target, c, dots) for c in cands]
-            if len(cands) != 1 or problems[0] is None or _skipped(cands[0] + "/x"):
+            if len(cands) != 1 or problems[0] is None or _skipped(ix, cands[0] + "/x"):
                 continue
             if _main_elsewhere(ix, build, cands[0]):
                 continue
@@ -278,7 +283,7 @@ def _missing_sources(ix: ProjectIndex, tree: _Tree, build: Build, st: Stage) -> 
                         (Related(pattern, f"excludes {src}"),),
                     )
                 continue
-            if classify(full) is None or _skipped(full) or _found_elsewhere(tree, src):
+            if classify(full) is None or _skipped(ix, full) or _found_elsewhere(tree, src):
                 continue
             if posixpath.basename(src) == "go.sum" and _requires_near(ix, full):
                 continue  # DR205

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
-_REPLICATED = frozenset({"Deployment", "StatefulSet"})
+_REPLICATED = frozenset({"Deployment", "StatefulSet", "Rollout", "DeploymentConfig"})
 
 
 @rule(
