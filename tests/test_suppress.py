@@ -66,7 +66,8 @@ def test_dockerfile_compact_form_case_and_separators() -> None:
         ENV A=b
         """)
     sups = scan("Dockerfile", text, "dockerfile")
-    assert covered(sups) == [(("DR304",), 2, 2), (("DR305", "DR306"), 4, 4), (("DR308",), 6, 6)]
+    # a directive in the leading comments also covers line 1 (whole-file findings)
+    assert covered(sups) == [(("DR304",), 1, 2), (("DR305", "DR306"), 4, 4), (("DR308",), 6, 6)]
     assert sups[0].reason == ""
     assert sups[1].reason == "legacy entrypoint"
 
@@ -82,8 +83,8 @@ def test_dockerfile_stacked_directives_skip_comment_lines_not_blank_lines() -> N
         CMD /app
         """)
     assert covered(scan("Dockerfile", text, "dockerfile")) == [
-        (("DR302",), 4, 4),
-        (("DR304",), 4, 4),
+        (("DR302",), 1, 4),  # leading comments: from line 1
+        (("DR304",), 1, 4),
         (("DR305",), 6, 6),  # the blank line: unused, so it gets reported
     ]
 
@@ -133,7 +134,7 @@ def test_dockerfile_heredoc_is_one_instruction() -> None:
         apk add curl
         EOF
         """)
-    assert covered(scan("Dockerfile", text, "dockerfile")) == [(("DR306",), 2, 4)]
+    assert covered(scan("Dockerfile", text, "dockerfile")) == [(("DR306",), 1, 4)]
 
 
 def test_dockerfile_escape_directive() -> None:
@@ -285,7 +286,7 @@ def test_malformed_directives_are_problems_not_suppressions() -> None:
         FROM alpine:latest
         """)
     sups, problems = scan_all("Dockerfile", text, "dockerfile")
-    assert covered(sups) == [(("DR304",), 5, 5)]
+    assert covered(sups) == [(("DR304",), 1, 5)]
     assert sups[0].reason == "half right"
     assert [(p.span.line, p.message) for p in problems] == [
         (
@@ -535,3 +536,18 @@ def test_end_to_end_on_the_example(tmp_path: Path) -> None:
     assert [(s.ids, s.scope) for s in unused] == [(("DR101",), WORKLOAD)]
     # the ConfigMap's document (before the Deployment) is not covered
     assert any(f.rule_id == "DR413" and s is None for f, s in pairs)
+
+
+def test_file_level_findings_are_suppressed_atop_the_dockerfile_or_in_the_dockerignore() -> None:
+    """DR307 has no line of its own (line 1 of the Dockerfile or the .dockerignore)."""
+    top = (
+        "# syntax=docker/dockerfile:1\n# dockready: ignore=DR307 clean CI export\n\nFROM scratch\n"
+    )
+    (sup,) = scan("Dockerfile", top, "dockerfile")
+    assert (sup.first, sup.last) == (1, 3)  # a blank line ends what it covers below
+    later = "FROM scratch\n# dockready: ignore=DR307 too late\nUSER 1\n"
+    (sup,) = scan("Dockerfile", later, "dockerfile")
+    assert (sup.first, sup.last) == (3, 3)  # not a leading comment: line 1 is not covered
+    ignore = ".git\n# dockready: ignore=DR307 fixtures ship on purpose\nbin/\n"
+    (sup,) = scan(".dockerignore", ignore, "dockerignore")
+    assert sup.first == 1 and sup.last > 1000 and sup.reason == "fixtures ship on purpose"

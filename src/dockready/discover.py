@@ -31,6 +31,8 @@ class Kind(Enum):
     YAML = "yaml"
     MAKEFILE = "makefile"
     JSON = "json"
+    #: Listed, never read: files a build context must not ship (``.env``, keys).
+    SENSITIVE = "sensitive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +64,27 @@ def is_dockerfile_name(low: str) -> bool:
     return False
 
 
+_SENSITIVE_EXT = (".key", ".pem", ".p12", ".pfx", ".jks", ".keystore")
+_TEMPLATE_EXT = (".example", ".sample", ".template", ".dist", ".tmpl")
+
+
+def is_sensitive_name(low: str) -> bool:
+    """A file a build context must not ship (lower-cased name): ``.env`` files (not
+    their ``.example`` templates), private keys and key stores."""
+    if low.endswith(_TEMPLATE_EXT):
+        return False
+    if low == ".env" or low.startswith(".env.") or low in ("id_rsa", "id_ecdsa", "id_ed25519"):
+        return True
+    return low.endswith(_SENSITIVE_EXT)
+
+
 def classify(rel: str) -> Kind | None:
     name = rel.rsplit("/", 1)[-1]
     low = name.lower()
     if low.endswith(".go"):
         return None if low.endswith("_test.go") else Kind.GO
+    if is_sensitive_name(low):
+        return Kind.SENSITIVE
     if name == "go.mod":
         return Kind.GOMOD
     if name in ("Makefile", "makefile", "GNUmakefile"):

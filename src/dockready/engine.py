@@ -71,8 +71,8 @@ class Parsed:
 def parse_one(src: SourceFile, calls: frozenset[str] = FACT_CALLS) -> Parsed:
     """Parse one file; never raises (a parser bug becomes a notice)."""
     out = Parsed(src.rel, src.kind)
-    if src.kind is Kind.GOSUM:
-        return out
+    if src.kind in (Kind.GOSUM, Kind.SENSITIVE):
+        return out  # listed, not read
     try:
         data = Path(src.abs).read_bytes()
     except OSError as e:
@@ -440,9 +440,10 @@ def _something_to_check(
     from dockready.discover import classify
 
     for shown, p in zip(given, resolved, strict=False):
-        if p.is_file() and classify(p.name) is None and classify(_rel_to(root, p)) is None:
+        kinds = {classify(p.name), classify(_rel_to(root, p))} - {None, Kind.SENSITIVE}
+        if p.is_file() and not kinds:
             raise UsageError(f"{shown}: not a file dockready reads (it reads {_LOOKED_FOR})")
-    if not files:
+    if all(f.kind is Kind.SENSITIVE for f in files):
         where = ", ".join(given)
         raise UsageError(f"nothing to check under {where} (looked for {_LOOKED_FOR})")
 
@@ -535,7 +536,8 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
         findings=tuple(findings),
         services=tuple(_summary(s, infos) for s in ix.services),
         notices=tuple(sorted(project.notices, key=lambda n: (n.span or Span(""), n.message))),
-        files_checked=len(project.files) + len(project.rendered.rendered),
+        files_checked=sum(f.kind is not Kind.SENSITIVE for f in project.files)
+        + len(project.rendered.rendered),
         suppressed=tuple(suppressed),
         baselined=baselined,
         rules=infos,

@@ -92,7 +92,7 @@ ANNOTATION = "dockready.io/ignore"
 REASON_ANNOTATION = "dockready.io/ignore-reason"
 #: The ``kind`` values :func:`scan` understands (``discover.Kind`` values); others scan
 #: to nothing.
-KINDS = frozenset({"dockerfile", "yaml", "go", "gomod"})
+KINDS = frozenset({"dockerfile", "yaml", "go", "gomod", "dockerignore"})
 #: ``last`` of a workload suppression that runs to the end of its file.
 END = 2**31 - 1
 
@@ -186,6 +186,8 @@ def scan_all(
     elif kind == "dockerfile":
         df = facts if isinstance(facts, Dockerfile) else _parse_dockerfile(path, text)
         scanner.dockerfile(text, df.extents)
+    elif kind == "dockerignore":
+        scanner.dockerignore(text)
     else:
         content = facts.content_lines if isinstance(facts, Manifests) else _yaml_content(text)
         scanner.yaml(text, content)
@@ -350,10 +352,28 @@ class _Scanner:
                 return ranges[k]
             return (ln, ln)
 
+        first_code = _next_code_line(0, comment_lines | _blank(lines))
         for d, ln in own:
-            self.add(d, *instruction(_next_code_line(ln, comment_lines)))
+            first, last = instruction(_next_code_line(ln, comment_lines))
+            # in the leading comments, before the first instruction: it also covers
+            # line 1, where findings about the whole file are anchored (DR307)
+            self.add(d, 1 if ln < first_code else first, last)
         for d, ln in trailing:
             self.add(d, *instruction(ln))
+        self.sups.sort(key=lambda s: (s.span.line, s.span.col))
+
+    # -- .dockerignore
+
+    def dockerignore(self, text: str) -> None:
+        """A .dockerignore's findings are about the whole file (anchored at line 1):
+        a directive in any of its comments covers all of it."""
+        lines = [ln.rstrip("\r") for ln in text.split("\n")]
+        for i, line in enumerate(lines):
+            stripped = line.lstrip()
+            if stripped.startswith("#") and "dockready:" in stripped:
+                d = self.directive(stripped[1:], i + 1, len(line) - len(stripped) + 1, "#")
+                if d is not None:
+                    self.add(d, 1, END)
         self.sups.sort(key=lambda s: (s.span.line, s.span.col))
 
     # -- YAML
@@ -397,6 +417,10 @@ class _Scanner:
                 if d is not None:
                     trailing.append((d, ln))
         return comment_lines, own, trailing
+
+
+def _blank(lines: Sequence[str]) -> set[int]:
+    return {i + 1 for i, ln in enumerate(lines) if not ln.strip()}
 
 
 def _next_code_line(ln: int, comment_lines: Collection[int]) -> int:

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import posixpath
+from collections.abc import Iterable, Iterator
 
+from dockready.discover import is_sensitive_name
 from dockready.facts.derived.image import WHOLE_CONTEXT, builds
-from dockready.facts.docker import Dockerfile
+from dockready.facts.docker import Dockerfile, DockerIgnore
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
-
-#: What a .dockerignore must exclude: a representative path for each entry.
-_MUST_IGNORE = (
-    (".git", ".git/HEAD"),
-    (".env", ".env"),
-    ("*.key", "server.key"),
-    ("*.pem", "server.pem"),
-)
 
 
 def _copies_whole_context(df: Dockerfile) -> bool:
@@ -37,8 +31,14 @@ def dockerignore_missing(ctx: Context[NoOptions]) -> Iterator[Hit]:
     ## What it does
     Finds a Dockerfile that copies its whole build context (`COPY . .`, `ADD . /src`)
     while the context has no `.dockerignore` (reported on line 1 of the Dockerfile),
-    or has one that does not exclude `.git`, `.env`, `*.key` and `*.pem` (reported
-    once on line 1 of the `.dockerignore`, naming what is missing).
+    or has one that lets in what must not ship: `.git` (a repository-root context
+    has it), and the `.env` files, private keys and key stores (`*.key`, `*.pem`,
+    `*.p12`...) the context holds (reported once on line 1 of the `.dockerignore`,
+    naming them). A context with no such file is not asked to exclude them.
+
+    Neither finding has a line of its own: suppress it with a comment at the top of
+    the Dockerfile (`# dockready: ignore=DR307 <reason>`, before the first
+    instruction) or anywhere in the `.dockerignore`, or with `per-path-ignores`.
 
     Decisions: the context is the one the index joins (a compose `build.context`,
     else the Dockerfile's directory or module root), and a `<Dockerfile>.dockerignore`
@@ -95,12 +95,29 @@ def dockerignore_missing(ctx: Context[NoOptions]) -> Iterator[Hit]:
             continue
         if di.path in reported:
             continue
-        missing = [name for name, probe in _MUST_IGNORE if not di.excludes(probe)]
-        if missing:
+        shipped = _shipped(ix.all_paths, b.context, di)
+        if shipped:
             reported.add(di.path)
+            shown = ", ".join(shipped[:4]) + (
+                f" and {len(shipped) - 4} more" if len(shipped) > 4 else ""
+            )
             yield Hit(
                 Span(di.path, 1, 1),
-                f".dockerignore does not exclude {', '.join(missing)}: {df.path} copies the "
-                "whole context, so they end up in the image",
+                f".dockerignore does not exclude {shown}: {df.path} copies the whole "
+                "context, so they end up in the image",
                 related=(Related(b.final.span, "the image built from this context"),),
             )
+
+
+def _shipped(paths: Iterable[str], context: str, di: DockerIgnore) -> list[str]:
+    """What the context holds that must not ship and the .dockerignore lets in:
+    ``.git`` (a repository-root context has it), ``.env`` files and keys."""
+    out = [".git"] if context == "." and not di.excludes(".git/HEAD") else []
+    prefix = "" if context == "." else context.rstrip("/") + "/"
+    for p in sorted(paths):
+        if not p.startswith(prefix):
+            continue
+        rel = p[len(prefix) :]
+        if is_sensitive_name(posixpath.basename(rel).lower()) and not di.excludes(rel):
+            out.append(rel)
+    return out
