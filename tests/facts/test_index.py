@@ -205,3 +205,29 @@ def test_a_server_started_outside_main_names_main_and_the_other_servers(tmp_path
         ("internal/server/server.go", 6 if f.span.line == 7 else 7),
         ("cmd/api/main.go", 5),
     ]
+
+
+def test_a_makefile_docker_build_sets_the_build_context(tmp_path: Path) -> None:
+    # the Dockerfile lives in docker/, the module in api/: only the Makefile's
+    # `docker build -f docker/api.Dockerfile api` says the context is api/
+    _write(
+        tmp_path,
+        {
+            "api/go.mod": "module example.com/api\n\ngo 1.22\n",
+            "api/main.go": "package main\n\nfunc main() {}\n",
+            "docker/api.Dockerfile": (
+                "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\n"
+                "RUN CGO_ENABLED=0 go build -o /out/api .\n"
+                "FROM gcr.io/distroless/static-debian12\nCOPY --from=build /out/api /api\n"
+            ),
+            "Makefile": (
+                "IMAGE ?= api\n\nimage:\n"
+                "\tdocker build -f docker/api.Dockerfile -t $(IMAGE):dev api\n"
+            ),
+        },
+    )
+    ix = load_project([str(tmp_path)]).index
+    assert ix.builds["docker/api.Dockerfile"].context == "api"
+    (tmp_path / "Makefile").write_text("image:\n\tdocker build -f docker/api.Dockerfile $(CTX)\n")
+    ix = load_project([str(tmp_path)]).index
+    assert ix.builds["docker/api.Dockerfile"].context != "api"  # unknown: not guessed

@@ -403,6 +403,9 @@ def _context_for(ix: ProjectIndex, df: Dockerfile, compose: list[ComposeService]
         dfname = c.dockerfile or "Dockerfile"
         if _norm(posixpath.join(ctx, dfname)) == df.path:
             return ctx
+    made = {ctx for dockerfile, ctx in _docker_builds(ix) if dockerfile == df.path}
+    if len(made) == 1:
+        return made.pop()
     d = df.dir
     if any(m.dir == d for m in ix.modules):
         default = d
@@ -410,6 +413,23 @@ def _context_for(ix: ProjectIndex, df: Dockerfile, compose: list[ComposeService]
         mod = ix.module_of(df.path)
         default = mod.dir if mod is not None else d
     return _context_from_copies(ix, df, default)
+
+
+def _docker_builds(ix: ProjectIndex) -> list[tuple[str, str]]:
+    """(Dockerfile, context) of each ``docker build -f FILE CONTEXT`` in a Makefile
+    recipe (make runs it in the Makefile's folder); a variable in either is not
+    resolved here and the command is skipped."""
+    from dockready.parse.makefile import docker_builds
+
+    out = []
+    for mf in ix.makefiles:
+        for t in mf.targets:
+            for line in t.recipe:
+                for file, ctx in docker_builds(line, dict(mf.variables)):
+                    out.append(
+                        (_norm(posixpath.join(mf.dir, file)), _norm(posixpath.join(mf.dir, ctx)))
+                    )
+    return out
 
 
 def _context_from_copies(ix: ProjectIndex, df: Dockerfile, default: str) -> str:
