@@ -3,6 +3,7 @@ project index -> rules -> result. No I/O beyond reading the checked files."""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import gc
 import multiprocessing
@@ -519,6 +520,7 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
     rules = [r for r in all_rules() if config.rule_enabled(r.id)]
     findings, errors = run_rules_parallel(ix, rules, config, workers)
     findings = _rendered_by(findings, project.rendered)
+    findings = _one_per_copy(findings, ix, frozenset(project.rendered.rendered))
     generated = {g.path for g in ix.go_files if g.generated}
     findings = [f for f in findings if f.span.path not in generated]
     clock.lap("rules")
@@ -560,6 +562,44 @@ def _rendered_by(findings: list[Finding], rendered: render.Output) -> list[Findi
             )
             f = dataclasses.replace(f, related=(*f.related, *more))
         out.append(f)
+    return out
+
+
+def _one_per_copy(
+    findings: list[Finding], ix: ProjectIndex, templates: frozenset[str] = frozenset()
+) -> list[Finding]:
+    """One workload kept as raw manifests, a Helm chart and a Kustomize overlay is one
+    workload: a defect found on each copy (same rule, same message, same kind and
+    name) is reported once, at the first plain file (a template after), the others
+    as related locations."""
+    starts = suppress.object_starts(ix.manifests)
+    by_start = {(w.span.path, w.span.line): w for w in ix.workloads}
+
+    def owner(f: Finding) -> tuple[str, str] | None:
+        lines = starts.get(f.span.path)
+        if not lines:
+            return None
+        k = bisect.bisect_right(lines, f.span.line) - 1
+        w = by_start.get((f.span.path, lines[k])) if k >= 0 else None
+        return (w.kind, w.name) if w is not None else None
+
+    groups: dict[tuple[str, str, str, str], list[Finding]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        o = owner(f)
+        if o is None:
+            out.append(f)
+        else:
+            groups.setdefault((f.rule_id, f.message, *o), []).append(f)
+    for fs in groups.values():
+        if len({f.span.path for f in fs}) < 2:
+            out.extend(fs)
+            continue
+        first, *rest = sorted(
+            fs, key=lambda f: (f.span.path in templates, f.span.path, f.span.line, f.span.col)
+        )
+        more = tuple(Related(f.span, "the same in another copy of this workload") for f in rest)
+        out.append(dataclasses.replace(first, related=(*first.related, *more)))
     return out
 
 

@@ -360,3 +360,64 @@ def test_render_config_keys_are_validated(tmp_path: Path) -> None:
     code, _, err = run(str(repo))
     assert code == 2
     assert "helm-values" in err
+
+
+@needs_helm
+def test_copies_of_a_workload_are_reported_once(tmp_path: Path) -> None:
+    """The same Deployment as a raw manifest and as a chart: one finding per defect,
+    at the plain file, the chart's copy related; a different workload stays apart."""
+    raw = DEPLOYMENT.replace("{{ .Release.Name }}", "shop").replace(
+        "{{ .Values.replicaCount }}", "1"
+    )
+    raw = raw.replace('"{{ .Values.image.repository }}:{{ .Values.image.tag }}"', "x:1.0")
+    raw = raw.split("          {{- with")[0]
+    other = raw.replace("name: shop", "name: billing")
+    repo = write(
+        tmp_path,
+        {
+            "chart/Chart.yaml": CHART,
+            "chart/values.yaml": VALUES,
+            "chart/templates/deployment.yaml": DEPLOYMENT,
+            "k8s/shop.yaml": raw,
+            "k8s/billing.yaml": other,
+        },
+    )
+    _, doc, _ = run(str(repo))
+    dr410 = [f for f in doc["findings"] if f["id"] == "DR410"]
+    assert sorted((f["path"], f["line"]) for f in dr410) == [
+        ("k8s/billing.yaml", 16),
+        ("k8s/shop.yaml", 16),
+    ]
+    shop = next(f for f in dr410 if f["path"] == "k8s/shop.yaml")
+    assert ("chart/templates/deployment.yaml", 16) in {
+        (r["path"], r["line"]) for r in shop["related"]
+    }
+
+
+def test_components_are_never_built_alone(tmp_path: Path) -> None:
+    repo = write(
+        tmp_path,
+        {
+            "k/base/kustomization.yaml": "resources: []\n",
+            "k/components/tls/kustomization.yaml": (
+                "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches: []\n"
+            ),
+        },
+    )
+    ks = [
+        k
+        for r in ("k/base/kustomization.yaml", "k/components/tls/kustomization.yaml")
+        if (k := kustomize.read(repo, r)) is not None
+    ]
+    assert [k.dir for k in kustomize.tops(ks)] == ["k/base"]
+
+
+def test_kubectl_errors_lose_their_log_prefix() -> None:
+    line = (
+        'E1204 05:02:19.978953   26487 run.go:72] "command failed" '
+        'err="no resource matches strategic merge patch \\"Deployment.v1.apps/x\\""'
+    )
+    assert (
+        kustomize._message(line)
+        == 'no resource matches strategic merge patch "Deployment.v1.apps/x"'
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 import tempfile
@@ -33,6 +34,7 @@ class Kustomization:
 
     path: str
     dir: str
+    component: bool = False  # kind: Component: only ever built inside an overlay
     dirs: list[str] = field(default_factory=list)  # bases and components it includes
     files: list[str] = field(default_factory=list)  # resource files it includes
     patches: list[str] = field(default_factory=list)  # patch files it applies
@@ -67,7 +69,7 @@ def read(root: Path, path: str) -> Kustomization | None:
     if not isinstance(data, dict):
         return None
     here = posixpath.dirname(path) or "."
-    k = Kustomization(path, here)
+    k = Kustomization(path, here, component=data.get("kind") == "Component")
     for key in ("resources", "bases", "components"):
         for item in _strings(data.get(key)):
             if "://" in item or item.startswith(("github.com/", "git@")):
@@ -100,7 +102,7 @@ def _strings(v: object) -> list[str]:
 def tops(all_k: list[Kustomization]) -> list[Kustomization]:
     """The kustomizations no other one includes: the overlays a user deploys."""
     included = {d for k in all_k for d in k.dirs}
-    return [k for k in all_k if k.dir not in included]
+    return [k for k in all_k if k.dir not in included and not k.component]
 
 
 def chain(k: Kustomization, by_dir: dict[str, Kustomization]) -> list[Kustomization]:
@@ -174,5 +176,15 @@ def _run(cmd: list[str]) -> str | Exception:
         return e
     if p.returncode != 0:
         msg = next((ln.strip() for ln in p.stderr.splitlines() if ln.strip()), "")
-        return RuntimeError(msg[:300] or f"{cmd[0]} exited {p.returncode}")
+        return RuntimeError(_message(msg)[:300] or f"{cmd[0]} exited {p.returncode}")
     return p.stdout
+
+
+_KLOG = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err="(.*)"$')
+
+
+def _message(line: str) -> str:
+    """kubectl's error line without its log prefix (``E1204 05:02:19.97 2648 run.go:72]
+    "command failed" err="..."``): just the error."""
+    m = _KLOG.match(line)
+    return m.group(1).replace('\\"', '"') if m else line.removeprefix("Error: ")
