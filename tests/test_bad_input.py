@@ -691,3 +691,27 @@ def test_invalid_yaml_of_other_tools_is_a_notice_not_a_finding(tmp_path: Path) -
         assert_notice(run, path, "not valid YAML")
     for path in ("deploy.yaml", "docker-compose.yml", "manifests/broken.yaml"):
         assert run.findings("DR000", path), path
+
+
+def test_go_templates_that_are_not_helm_are_notices(tmp_path: Path) -> None:
+    """A text/template file a program embeds, or a {{PLACEHOLDER}} to fill in, is not a
+    manifest until something renders it; a Helm template outside a chart is a DR000."""
+    run = audit(
+        make_repo(
+            tmp_path,
+            {
+                "internal/manifests/gateway.yaml": (
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Name }}\n"
+                    "data:\n  {{- range .Tenants }}\n  {{ . }}: on\n  {{- end }}\n"
+                ),
+                "k8s/secret.yaml": (
+                    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: hf\nstringData:\n"
+                    "  token: {{HF_TOKEN}}\n"
+                ),
+                "k8s/helm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n",
+            },
+        )
+    )
+    for path in ("internal/manifests/gateway.yaml", "k8s/secret.yaml"):
+        assert_notice(run, path, "not valid YAML")
+    assert run.findings("DR000", "k8s/helm.yaml")

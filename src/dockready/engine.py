@@ -37,6 +37,7 @@ PARALLEL_BYTES = 2 * 1024 * 1024
 PARALLEL_RULE_FILES = 500
 
 
+_HELM_REF = re.compile(r"\{\{-?[^}]*\$?\.(?:Values|Release|Chart|Capabilities)\b")
 #: YAML refused as hostile (alias bombs, absurd nesting): a finding wherever it is.
 _REFUSALS = ("YAML alias", "nested too deeply", "maximum nesting depth")
 
@@ -147,7 +148,12 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
             # An alias bomb is refused loudly wherever it is; other unparseable YAML
             # is a finding only in a file meant as a manifest or compose file.
             msg = y.error_message
-            if looks_like_manifest(src.rel, text) or any(r in msg for r in _REFUSALS):
+            hostile = any(r in msg for r in _REFUSALS)
+            # A Go template that is not Helm's (text/template files a program
+            # embeds, {{PLACEHOLDER}}s to fill in) is not a manifest until something
+            # renders it: a notice. A Helm template outside a chart stays a DR000.
+            other_template = "{{" in text and not _HELM_REF.search(text)
+            if hostile or (not other_template and looks_like_manifest(src.rel, text)):
                 out.error = ParseError(y.error, y.error_message or "invalid YAML", "YAML")
             else:  # another tool's YAML: not dockready's to judge
                 out.notices.append(Notice(f"skipped: not valid YAML ({y.error_message})", y.error))

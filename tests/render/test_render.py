@@ -421,3 +421,22 @@ def test_kubectl_errors_lose_their_log_prefix() -> None:
         kustomize._message(line)
         == 'no resource matches strategic merge patch "Deployment.v1.apps/x"'
     )
+
+
+@needs_helm
+def test_a_chart_that_needs_values_renders_with_its_ci_values(tmp_path: Path) -> None:
+    bad = DEPLOYMENT.replace(
+        "{{ .Values.replicaCount }}", '{{ required "set replicaCount" .Values.replicaCount }}'
+    )
+    repo = write(
+        tmp_path,
+        {
+            "chart/Chart.yaml": CHART,
+            "chart/values.yaml": VALUES.replace("replicaCount: 1\n", ""),
+            "chart/ci/a-values.yaml": "replicaCount: 2\n",
+            "chart/templates/deployment.yaml": bad,
+        },
+    )
+    _, doc, _ = run(str(repo))
+    assert "rendered with chart/ci/a-values.yaml (its defaults do not render" in notices(doc)
+    assert ("chart/templates/deployment.yaml", 16) in found(doc, "DR410")

@@ -86,7 +86,25 @@ def _helm(
                 Notice(f"Helm chart {c.dir}: templates not checked ({why})", _chart_span(c))
             )
         return
-    for r in helm.render(root, charts, values, how):
+    renderings = helm.render(root, charts, values, how)
+    for i, r in enumerate(renderings):
+        if r.error is None or r.chart.dir in values:
+            continue
+        ci = _ci_values(root, r.chart.dir)
+        if ci is None:
+            continue
+        retry = helm.render(root, [r.chart], {r.chart.dir: [ci]}, how)[0]
+        if retry.error is None:
+            out.notices.append(
+                Notice(
+                    f"Helm chart {r.chart.dir}: rendered with {ci} (its defaults do not render: "
+                    f"{r.error}); give your own with --helm-values",
+                    _chart_span(r.chart),
+                )
+            )
+            values = {**values, r.chart.dir: [ci]}
+            renderings[i] = retry
+    for r in renderings:
         if r.error is not None:
             out.notices.append(
                 Notice(
@@ -133,6 +151,17 @@ def _helm_test(w: Workload) -> bool:
     """A ``helm test`` hook: a pod that runs only when someone runs ``helm test``."""
     hooks = dict(w.annotations).get("helm.sh/hook", "")
     return any(h.strip().startswith("test") for h in hooks.split(","))
+
+
+def _ci_values(root: Path, chart_dir: str) -> str | None:
+    """The first values file of the chart's ``ci/`` folder (chart-testing's
+    convention): values the chart's authors render it with."""
+    folder = root / chart_dir / "ci"
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+    except OSError:
+        return None
+    return _join(chart_dir, f"ci/{names[0]}") if names else None
 
 
 def _chart_span(c: helm.Chart) -> Span:
