@@ -231,3 +231,31 @@ def test_a_makefile_docker_build_sets_the_build_context(tmp_path: Path) -> None:
     (tmp_path / "Makefile").write_text("image:\n\tdocker build -f docker/api.Dockerfile $(CTX)\n")
     ix = load_project([str(tmp_path)]).index
     assert ix.builds["docker/api.Dockerfile"].context != "api"  # unknown: not guessed
+
+
+def test_a_dockerfile_that_builds_two_commands_is_the_one_it_runs(tmp_path: Path) -> None:
+    # both binaries ship; CMD runs ./shop: the image (and its workloads) are shop's
+    main = "package main\n\nfunc main() {}\n"
+    _write(
+        tmp_path,
+        {
+            "go.mod": GO_MOD,
+            "cmd/shop/main.go": main,
+            "cmd/shopctl/main.go": main,
+            "Dockerfile": (
+                "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\n"
+                "RUN CGO_ENABLED=0 go build -o bin/shop cmd/shop/*\n"
+                "RUN CGO_ENABLED=0 go build -o bin/shopctl cmd/shopctl/*\n"
+                "FROM alpine:3.20\nCOPY --from=build /src/bin/shop .\n"
+                'COPY --from=build /src/bin/shopctl /usr/local/bin/\nCMD ["./shop"]\n'
+            ),
+            "k8s/deploy.yaml": WORKLOAD.format(name="shop"),
+        },
+    )
+    ix = load_project([str(tmp_path)]).index
+    assert ix.builds["Dockerfile"].go_build is not None
+    assert ix.builds["Dockerfile"].go_build.output == "bin/shop"
+    by_name = {s.name: s for s in ix.services}
+    assert [b.dockerfile.path for b in by_name["shop"].builds] == ["Dockerfile"]
+    assert by_name["shopctl"].builds == ()
+    assert [d.workload.name for d in by_name["shop"].deployments] == ["shop"]

@@ -502,7 +502,7 @@ def _target_dir(
     mod = ix.module_of(posixpath.join(context, "x"))
     if mod is not None and mod.module and (t == mod.module or t.startswith(mod.module + "/")):
         return _norm(posixpath.join(mod.dir, t[len(mod.module) :].lstrip("/")))
-    if t.endswith(".go"):
+    if t.endswith((".go", "/*")):  # files, or a shell glob of them (cmd/app/*)
         t = posixpath.dirname(t) or "."
     if t.endswith("/..."):
         t = t[:-4]
@@ -574,11 +574,14 @@ def _builds(ix: ProjectIndex) -> list[tuple[Build, str | None]]:
         di = _dockerignore_for(ix, df, context)
         lineage = {s.index for s in df.lineage(final)}
         chosen: tuple[GoBuild, Stage] | None = None
+        runs = _runs(final)
         for st in df.stages:
             for gb in st.go_builds:
                 feeds_final = st.index in lineage or any(
                     df.stage(c.from_stage) is st for c in final.copies
                 )
+                if chosen is not None and _is_run(chosen[0], runs):
+                    continue  # the binary the image runs is found: keep it
                 if chosen is None or feeds_final:
                     chosen = (gb, st)
         if chosen is None:
@@ -596,6 +599,21 @@ def _builds(ix: ProjectIndex) -> list[tuple[Build, str | None]]:
         )
         out.append((build, target))
     return out
+
+
+def _runs(final: Stage) -> str | None:
+    """The basename of the program the final stage runs (ENTRYPOINT, else CMD)."""
+    inst = (
+        final.entrypoint if final.entrypoint is not None and final.entrypoint.value else final.cmd
+    )
+    if inst is None or not inst.value:
+        return None
+    words = inst.value if inst.json else inst.value[0].split()
+    return posixpath.basename(words[0]) if words else None
+
+
+def _is_run(gb: GoBuild, runs: str | None) -> bool:
+    return runs is not None and gb.output is not None and posixpath.basename(gb.output) == runs
 
 
 def _made(
@@ -843,9 +861,13 @@ def _owner(dep: Deployment, services: list[Service], built: set[int]) -> int | N
     if len(matching) > 1:
         inside = [i for i in matching if _within(dep.workload.path, services[i].root)]
         if inside:
-            return max(inside, key=lambda i: len(services[i].root))
-        exact = [i for i in matching if services[i].name == repo]
-        return exact[0] if len(exact) == 1 else None
+            deepest = max(len(services[i].root) for i in inside)
+            best = [i for i in inside if len(services[i].root) == deepest]
+        else:
+            best = matching
+        if len(best) > 1:  # services of one tree: the one the image is named after
+            best = [i for i in best if services[i].name == repo]
+        return best[0] if len(best) == 1 else None
     if matching:
         return matching[0]
     if len(services) == 1 and 0 in built and _within(dep.workload.path, services[0].root):

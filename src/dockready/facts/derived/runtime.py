@@ -219,12 +219,25 @@ def is_sidecar(svc: Service, dep: Deployment) -> bool:
     )
 
 
+def _runs_a_script(command: Sequence[str] | None) -> bool:
+    """A ``command`` that runs a shell or a script (a backup job started from the
+    service's image): what runs there is not known to be the service's Go process."""
+    if not command:
+        return False
+    head = posixpath.basename(command[0])
+    return head in SHELLS or head.endswith((".sh", ".bash", ".py"))
+
+
 def runtimes(ix: ProjectIndex, svc: Service, deployed: bool = False) -> list[Runtime]:
     """Every runtime of a service: its images, workload containers (sidecars left
     out, see :func:`is_sidecar`) and compose services. ``deployed``: only workloads
     and compose services, or the images when there are none."""
-    placed = [workload_runtime(ix, svc, d) for d in svc.deployments if not is_sidecar(svc, d)]
-    placed += [compose_runtime(svc, c) for c in svc.compose]
+    placed = [
+        workload_runtime(ix, svc, d)
+        for d in svc.deployments
+        if not is_sidecar(svc, d) and not _runs_a_script(d.container.command)
+    ]
+    placed += [compose_runtime(svc, c) for c in svc.compose if not _runs_a_script(c.entrypoint)]
     images = [image_runtime(b) for b in svc.builds]
     if deployed:
         return placed or images
