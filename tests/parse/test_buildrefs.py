@@ -227,3 +227,38 @@ def test_broken_workflow_yaml_is_a_notice() -> None:
 def test_bad_shell_never_raises() -> None:
     for text in ('docker build "unterminated', "docker build $(((", "))) fi done }", "\\"):
         shell_builds("b.sh", text, ".", ".")
+
+
+def test_values_of_the_wrong_shape_are_unknown_not_defaults() -> None:
+    workflow = dedent(
+        """\
+        jobs:
+          a:
+            defaults: {run: {working-directory: [x]}}
+            steps:
+              - run: docker build .
+              - uses: docker/build-push-action@v5
+                with: [1]
+              - uses: docker/build-push-action@v5
+                with:
+                  context: {a: 1}
+              - uses: docker/build-push-action@v5
+                with:
+        """
+    )
+    refs, _ = parse_build_yaml(".github/workflows/x.yml", workflow)
+    got = [(r.dockerfile, r.context) for (r,) in refs.commands]
+    assert got == [(None, None), (None, None), (None, None), ("Dockerfile", ".")]
+    skaffold = dedent(
+        """\
+        apiVersion: skaffold/v4beta6
+        build:
+          artifacts:
+            - docker: {dockerfile: [1]}
+              context: x
+            - context: [1]
+            - 3
+        """
+    )
+    refs, _ = parse_build_yaml("skaffold.yaml", skaffold)
+    assert [(r.dockerfile, r.context) for (r,) in refs.commands] == [(None, "x"), (None, None)]

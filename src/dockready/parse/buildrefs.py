@@ -436,6 +436,15 @@ def _str(node: Node | None) -> str | None:
     return str(node.value)
 
 
+def _text_or(node: Node | None, key: str, default: str | None) -> str | None:
+    """The text of ``key``; ``default`` when it is absent or null, and an unknown path
+    (``UNKNOWN``) when it is a list or a mapping."""
+    v = _get(node, key)
+    if v is None or (isinstance(v, ScalarNode) and _str(v) is None):
+        return default
+    return _str(v) if isinstance(v, ScalarNode) else UNKNOWN
+
+
 def _items(node: Node | None) -> list[Node]:
     return list(node.value) if isinstance(node, SequenceNode) else []
 
@@ -453,13 +462,15 @@ def _skaffold(path: str, root: MappingNode) -> Iterator[BuildRef]:
         return
     builds = [_get(root, "build"), *(_get(p, "build") for p in _items(_get(root, "profiles")))]
     for artifact in (a for b in builds for a in _items(_get(b, "artifacts"))):
+        if not isinstance(artifact, MappingNode):
+            continue
         if any(
             _get(artifact, k) is not None for k in ("ko", "jib", "buildpacks", "bazel", "custom")
         ):
             continue  # built without a Dockerfile
         docker = _get(artifact, "docker") or _get(artifact, "kaniko")
-        context = _join(_dir(path), _str(_get(artifact, "context")) or ".")
-        dockerfile = _join(context, _str(_get(docker, "dockerfile")) or "Dockerfile")
+        context = _join(_dir(path), _text_or(artifact, "context", ".") or UNKNOWN)
+        dockerfile = _join(context, _text_or(docker, "dockerfile", "Dockerfile") or UNKNOWN)
         given = _get(docker, "buildArgs")
         args = tuple(
             (str(k.value), _str(v))
@@ -471,9 +482,9 @@ def _skaffold(path: str, root: MappingNode) -> Iterator[BuildRef]:
 
 
 def _workflow(path: str, root: MappingNode, base: str) -> Iterator[tuple[BuildRef, ...]]:
-    top = _str(_get(root, "defaults", "run", "working-directory"))
+    top = _text_or(_get(root, "defaults", "run"), "working-directory", None)
     for job in _values(_get(root, "jobs")):
-        job_dir = _str(_get(job, "defaults", "run", "working-directory")) or top
+        job_dir = _text_or(_get(job, "defaults", "run"), "working-directory", top)
         for step in _items(_get(job, "steps")):
             uses = _str(_get(step, "uses")) or ""
             if uses.split("@", 1)[0] == "docker/build-push-action":
@@ -483,7 +494,7 @@ def _workflow(path: str, root: MappingNode, base: str) -> Iterator[tuple[BuildRe
             script = _str(run)
             if not isinstance(run, ScalarNode) or script is None:
                 continue
-            wd = _str(_get(step, "working-directory")) or job_dir
+            wd = _text_or(step, "working-directory", job_dir)
             cwd = _join(base, _WORKSPACE.sub(".", wd)) if wd else base
             literal = run.style == "|"
             first = _line(run) + 1 if run.style in ("|", ">") else _line(run)
@@ -495,9 +506,14 @@ def _build_push(path: str, step: Node, base: str) -> BuildRef:
     """``docker/build-push-action``: ``context`` (the repository when not given) and
     ``file`` (``{context}/Dockerfile`` when not given), both against the workspace."""
     with_ = _get(step, "with")
+    broken = isinstance(with_, SequenceNode) or (
+        isinstance(with_, ScalarNode) and _str(with_) is not None
+    )
 
     def where(key: str) -> str | None:
-        v = _str(_get(with_, key))
+        if broken:
+            return UNKNOWN
+        v = _text_or(with_, key, None)
         return _WORKSPACE.sub(".", v) if v is not None else None
 
     ctx, file = where("context"), where("file")
