@@ -7,7 +7,7 @@ and refuses files that are too large or binary with a notice instead of a crash.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -30,6 +30,8 @@ class Kind(Enum):
     DOCKERIGNORE = "dockerignore"
     YAML = "yaml"
     MAKEFILE = "makefile"
+    #: Shell scripts: read only for the ``docker build`` commands they run.
+    SCRIPT = "script"
     JSON = "json"
     #: Listed, never read: files a build context must not ship (``.env``, keys).
     SENSITIVE = "sensitive"
@@ -87,7 +89,7 @@ def classify(rel: str) -> Kind | None:
         return Kind.SENSITIVE
     if name == "go.mod":
         return Kind.GOMOD
-    if name in ("Makefile", "makefile", "GNUmakefile"):
+    if name in ("Makefile", "makefile", "GNUmakefile") or low.endswith(".mk"):
         return Kind.MAKEFILE
     if name == "go.sum":
         return Kind.GOSUM
@@ -101,6 +103,8 @@ def classify(rel: str) -> Kind | None:
         return Kind.YAML
     if low.endswith(".json"):
         return Kind.JSON
+    if low.endswith(".sh"):
+        return Kind.SCRIPT
     return None
 
 
@@ -171,9 +175,42 @@ def _rel(root: Path, p: Path) -> str:
         return p.as_posix()
 
 
-def _add(root: Path, p: Path, files: dict[str, SourceFile], notices: list[Notice]) -> None:
+def named_dockerfiles(
+    root: Path,
+    paths: Sequence[Path],
+    named: Iterable[str],
+    files: Sequence[SourceFile],
+    excluded: Callable[[str], bool],
+) -> tuple[list[SourceFile], list[Notice]]:
+    """The files build commands name as their Dockerfile (``docker build -f``, compose
+    ``dockerfile:``...; ``named`` are root-relative) that discovery did not list, read
+    as Dockerfiles whatever their name, when they lie under the checked ``paths``, are
+    not excluded and are of no other kind."""
+    listed = {f.rel for f in files}
+    dirs = [p.absolute() for p in paths if p.is_dir()]
+    found: dict[str, SourceFile] = {}
+    notices: list[Notice] = []
+    for rel in sorted(set(named) - listed):
+        folders = rel.split("/")[:-1]
+        if classify(rel) is not None or excluded(rel):
+            continue
+        if any(d in SKIP_DIRS or d == "vendor" for d in folders):
+            continue
+        p = root.absolute() / rel
+        if p.is_file() and any(d == p.parent or d in p.parents for d in dirs):
+            _add(root, p, found, notices, Kind.DOCKERFILE)
+    return list(found.values()), notices
+
+
+def _add(
+    root: Path,
+    p: Path,
+    files: dict[str, SourceFile],
+    notices: list[Notice],
+    as_kind: Kind | None = None,
+) -> None:
     rel = _rel(root, p)
-    kind = classify(rel)
+    kind = as_kind or classify(rel)
     if kind is None or rel in files:
         return
     try:

@@ -20,12 +20,13 @@ from typing import Any
 
 from dockready import baseline, render, suppress
 from dockready.config import Config
-from dockready.discover import Kind, SourceFile, decode, discover
-from dockready.facts.docker import Dockerfile, DockerIgnore, Makefile
+from dockready.discover import Kind, SourceFile, decode, discover, named_dockerfiles
+from dockready.facts.docker import BuildRef, BuildRefs, Dockerfile, DockerIgnore, Makefile
 from dockready.facts.go import FACT_CALLS, GoFile, GoMod, VendorModules
 from dockready.facts.index import Declared, ParseError, ProjectIndex, Service, build_index
 from dockready.facts.k8s import Manifests
 from dockready.model import Finding, Notice, Related, Result, RuleInfo, ServiceSummary, Span
+from dockready.parse import buildrefs
 from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod, parse_vendor_modules
 from dockready.parse.gosrc import parse_go
@@ -53,7 +54,15 @@ class Parsed:
     rel: str
     kind: Kind
     facts: (
-        GoFile | GoMod | VendorModules | Dockerfile | DockerIgnore | Manifests | Makefile | None
+        GoFile
+        | GoMod
+        | VendorModules
+        | Dockerfile
+        | DockerIgnore
+        | Manifests
+        | Makefile
+        | BuildRefs
+        | None
     ) = None
     error: ParseError | None = None
     notices: list[Notice] = field(default_factory=list)
@@ -139,8 +148,15 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
         out.facts = parse_dockerignore(src.rel, text)
     elif src.kind is Kind.MAKEFILE:
         out.facts = parse_makefile(src.rel, text)
+    elif src.kind is Kind.SCRIPT:
+        out.facts = buildrefs.parse_script(src.rel, text)
     elif src.kind is Kind.JSON:
         _parse_json(out, src.rel, text)
+    elif src.kind is Kind.YAML and buildrefs.is_build_yaml(src.rel, text):
+        # a skaffold config or a CI workflow: read for the builds it states
+        out.facts, notice = buildrefs.parse_build_yaml(src.rel, text)
+        if notice is not None:
+            out.notices.append(notice)
     elif src.kind is Kind.YAML:
         y = parse_yaml(src.rel, text)
         out.facts = y
@@ -243,6 +259,7 @@ def index_from(
     rendered: Iterable[Manifests] = (),
     hidden: Collection[str] = frozenset(),
     excluded: Callable[[str], bool] | None = None,
+    build_refs: Sequence[BuildRef] = (),
 ) -> ProjectIndex:
     """The project index of the parsed files, plus ``rendered`` manifests (Helm,
     Kustomize) and less the raw manifests in ``hidden`` (judged through a build)."""
@@ -292,6 +309,7 @@ def index_from(
         declared,
         makefiles,
         excluded,
+        build_refs,
     )
 
 
@@ -407,6 +425,15 @@ def load_project(
         _something_to_check(paths or ["."], resolved, files, root)
     clock.lap("discover")
     parsed = parse_all(files, jobs, calls=call_table())
+    refs = buildrefs.resolve(
+        buildrefs.collect(p.facts for p in parsed), lambda rel: (root / rel).is_file()
+    )
+    named = [r.dockerfile for r in refs if r.dockerfile is not None]
+    more, more_notices = named_dockerfiles(root, resolved, named, files, excluded)
+    if more:  # named as a Dockerfile by a build command, whatever its name
+        files = sorted([*files, *more], key=lambda f: f.rel)
+        parsed = [*parsed, *parse_all(more, jobs, calls=call_table())]
+    notices.extend(more_notices)
     clock.lap("parse")
     for p in parsed:
         notices.extend(p.notices)
@@ -431,12 +458,18 @@ def load_project(
         rendered.manifests,
         rendered.hidden,
         excluded,
+        refs,
     )
     clock.lap("index")
     return Project(root, ix, tuple(files), tuple(notices), tuple(parsed), rendered)
 
 
 _LOOKED_FOR = "Go sources, go.mod, Dockerfiles, .dockerignore, Kubernetes and compose YAML"
+
+
+#: Listed (keys, .env files) or read only for the builds they run (shell scripts):
+#: not something to check on their own.
+_NOT_CHECKED = frozenset({Kind.SENSITIVE, Kind.SCRIPT})
 
 
 def _something_to_check(
@@ -447,10 +480,10 @@ def _something_to_check(
     from dockready.discover import classify
 
     for shown, p in zip(given, resolved, strict=False):
-        kinds = {classify(p.name), classify(_rel_to(root, p))} - {None, Kind.SENSITIVE}
+        kinds = {classify(p.name), classify(_rel_to(root, p))} - {None, *_NOT_CHECKED}
         if p.is_file() and not kinds:
             raise UsageError(f"{shown}: not a file dockready reads (it reads {_LOOKED_FOR})")
-    if all(f.kind is Kind.SENSITIVE for f in files):
+    if all(f.kind in _NOT_CHECKED for f in files):
         where = ", ".join(given)
         raise UsageError(f"nothing to check under {where} (looked for {_LOOKED_FOR})")
 

@@ -69,25 +69,3 @@ def test_run_make_is_recorded_with_directory_and_variables() -> None:
     calls = df.stages[0].make_calls
     assert [(c.targets, c.workdir) for c in calls] == [(("build",), "/src/svc"), ((), "/src")]
     assert dict(calls[0].env)["NAME"] == "web"
-
-
-def test_docker_build_commands_in_a_recipe() -> None:
-    from dockready.parse.makefile import docker_builds
-
-    assert docker_builds("docker build -f deploy/Dockerfile-api -t $(IMG) .", {}) == [
-        ("deploy/Dockerfile-api", ".")
-    ]
-    assert docker_builds("docker build --build-arg V=1 -t x svc/api", {}) == [
-        ("svc/api/Dockerfile", "svc/api")
-    ]
-    # cd is followed; buildx and --file= are understood
-    assert docker_builds("cd services/x && docker buildx build --file=build/Dockerfile ..", {}) == [
-        ("services/x/build/Dockerfile", "services")
-    ]
-    # a variable that is known is expanded; one that is not makes the command say nothing
-    assert docker_builds("docker build -f $(DF) .", {"DF": "ops/Dockerfile"}) == [
-        ("ops/Dockerfile", ".")
-    ]
-    assert docker_builds("docker build $(CTX)", {}) == []
-    assert docker_builds("cd $(DIR) && docker build .", {}) == []
-    assert docker_builds("docker push x", {}) == []

@@ -156,6 +156,33 @@ class Makefile(Compact):
 
 
 @dataclass(frozen=True, slots=True)
+class BuildRef(Compact):
+    """A ``docker build`` that a file other than the Dockerfile states: a compose
+    ``build:``, a skaffold artifact, a CI workflow step, a Makefile recipe or a shell
+    script. ``dockerfile`` and ``context`` are POSIX paths relative to the checked
+    root, or None where the source leaves them unknown (a variable, an expression,
+    a folder the command may run in but that is not known): never guessed. ``args``
+    are the ``--build-arg`` pairs as written (value None: taken from the environment
+    or unknown). ``span`` is where the command is stated."""
+
+    dockerfile: str | None
+    context: str | None
+    args: tuple[tuple[str, str | None], ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRefs(Compact):
+    """The ``docker build`` commands one file states. Each entry holds the readings of
+    one command: one when the folder it runs in is known, one per possible folder
+    otherwise (a script run from the repository top or from its own folder); the
+    reading whose Dockerfile exists is taken (``parse.buildrefs.resolve``)."""
+
+    path: str
+    commands: tuple[tuple[BuildRef, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Stage(Compact):
     """One build stage. ``base`` is the ``FROM`` image as written, ``base_resolved``
     after substituting global ``ARG`` defaults; ``parent`` is the index of an earlier

@@ -13,7 +13,7 @@ import posixpath
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from dockready.facts.docker import Dockerfile, DockerIgnore, GoBuild, Makefile, Stage
+from dockready.facts.docker import BuildRef, Dockerfile, DockerIgnore, GoBuild, Makefile, Stage
 from dockready.facts.go import GoFile, GoMod, VendorModules
 from dockready.facts.images import ImageInfo, lookup
 from dockready.facts.k8s import (
@@ -123,6 +123,9 @@ class ProjectIndex:
     dockerignores: tuple[DockerIgnore, ...] = ()
     manifests: tuple[Manifests, ...] = ()
     makefiles: tuple[Makefile, ...] = ()
+    #: ``docker build`` commands stated outside the Dockerfiles (compose, skaffold,
+    #: workflows, Makefiles, scripts), resolved against the tree.
+    build_refs: tuple[BuildRef, ...] = ()
     parse_errors: tuple[ParseError, ...] = ()
     all_paths: frozenset[str] = frozenset()
     packages: Mapping[str, GoPackage] = field(default_factory=dict)
@@ -288,6 +291,7 @@ def build_index(
     declared: tuple[Declared, ...] = (),
     makefiles: Sequence[Makefile] = (),
     excluded: Callable[[str], bool] | None = None,
+    build_refs: Sequence[BuildRef] = (),
 ) -> ProjectIndex:
     """The index of these facts: packages, then the joins (builds, services), then
     the lookup tables, each stage on the frozen index of the one before."""
@@ -310,6 +314,7 @@ def build_index(
         dockerignores=tuple(dockerignores),
         manifests=tuple(manifests),
         makefiles=tuple(makefiles),
+        build_refs=tuple(build_refs),
         parse_errors=tuple(parse_errors),
         excluded=excluded or (lambda _p: False),
         all_paths=frozenset(all_paths),
@@ -403,7 +408,7 @@ def _context_for(ix: ProjectIndex, df: Dockerfile, compose: list[ComposeService]
         dfname = c.dockerfile or "Dockerfile"
         if _norm(posixpath.join(ctx, dfname)) == df.path:
             return ctx
-    made = {ctx for dockerfile, ctx in _docker_builds(ix) if dockerfile == df.path}
+    made = {r.context for r in ix.build_refs if r.dockerfile == df.path and r.context}
     if len(made) == 1:
         return made.pop()
     d = df.dir
@@ -413,23 +418,6 @@ def _context_for(ix: ProjectIndex, df: Dockerfile, compose: list[ComposeService]
         mod = ix.module_of(df.path)
         default = mod.dir if mod is not None else d
     return _context_from_copies(ix, df, default)
-
-
-def _docker_builds(ix: ProjectIndex) -> list[tuple[str, str]]:
-    """(Dockerfile, context) of each ``docker build -f FILE CONTEXT`` in a Makefile
-    recipe (make runs it in the Makefile's folder); a variable in either is not
-    resolved here and the command is skipped."""
-    from dockready.parse.makefile import docker_builds
-
-    out = []
-    for mf in ix.makefiles:
-        for t in mf.targets:
-            for line in t.recipe:
-                for file, ctx in docker_builds(line, dict(mf.variables)):
-                    out.append(
-                        (_norm(posixpath.join(mf.dir, file)), _norm(posixpath.join(mf.dir, ctx)))
-                    )
-    return out
 
 
 def _context_from_copies(ix: ProjectIndex, df: Dockerfile, default: str) -> str:

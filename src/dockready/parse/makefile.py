@@ -9,9 +9,7 @@ an unknown output), never something false.
 
 from __future__ import annotations
 
-import posixpath
 import re
-import shlex
 
 from dockready.facts.docker import Makefile, MakeTarget
 
@@ -103,14 +101,14 @@ def recipe(mf: Makefile, goal: str | None, env: dict[str, str], depth: int = 0) 
         if mf.target(dep) is not None:
             out.extend(recipe(mf, dep, env, depth + 1))
     values = {**dict(mf.variables), **env}
-    out.extend(_opaque(_expand(line, values)) for line in t.recipe)
+    out.extend(opaque(_expand(line, values)) for line in t.recipe)
     return out
 
 
 UNKNOWN = "__make__"
 
 
-def _opaque(text: str) -> str:
+def opaque(text: str) -> str:
     """Make references left after expansion (``$(shell ...)``, ``$(if ...)``, unknown
     variables) become one inert word, so the shell reading of the line is not thrown
     off by their parentheses and quotes."""
@@ -148,64 +146,7 @@ def _expand(text: str, values: dict[str, str], depth: int = 0) -> str:
     return _REF.sub(sub, text).replace("$$", "$")
 
 
-def docker_builds(line: str, variables: dict[str, str]) -> list[tuple[str, str]]:
-    """``(dockerfile, context)`` of each ``docker build``/``docker buildx build``/
-    ``podman build`` in one recipe line, with ``-f``/``--file`` (``Dockerfile`` in the
-    context otherwise). Unknown variables make that command say nothing."""
-    text = _opaque(_expand(line, variables))
-    out: list[tuple[str, str]] = []
-    cwd = "."
-    for part in re.split(r"&&|\|\||;", text):
-        try:
-            words = shlex.split(part, comments=True)
-        except ValueError:
-            continue
-        if words[:1] == ["cd"]:
-            if len(words) != 2 or UNKNOWN in words[1] or words[1].startswith(("/", "~", "-")):
-                return out  # somewhere we cannot follow
-            cwd = posixpath.normpath(posixpath.join(cwd, words[1]))
-            continue
-        at = _build_at(words)
-        if at is None:
-            continue
-        file, positional = None, []
-        i = at
-        while i < len(words):
-            w = words[i]
-            if w in ("-f", "--file") and i + 1 < len(words):
-                file = words[i + 1]
-                i += 2
-                continue
-            if w.startswith(("-f=", "--file=")):
-                file = w.split("=", 1)[1]
-            elif w in _VALUE_FLAGS and i + 1 < len(words):
-                i += 2
-                continue
-            elif not w.startswith("-"):
-                positional.append(w)
-            i += 1
-        if len(positional) != 1 or UNKNOWN in positional[0] or (file and UNKNOWN in file):
-            continue
-        ctx = posixpath.normpath(posixpath.join(cwd, positional[0]))
-        dockerfile = posixpath.join(cwd, file) if file else posixpath.join(ctx, "Dockerfile")
-        out.append((posixpath.normpath(dockerfile), ctx))
-    return out
-
-
-_VALUE_FLAGS = frozenset(
-    {"-t", "--tag", "--build-arg", "--target", "--platform", "--label", "--secret",
-     "--ssh", "--cache-from", "--cache-to", "--output", "-o", "--progress", "--network",
-     "--iidfile", "--build-context", "--builder"}
-)  # fmt: skip
-
-
-def _build_at(words: list[str]) -> int | None:
-    """Where the arguments of a ``docker build`` start in ``words``, or None."""
-    for i, w in enumerate(words):
-        tool = posixpath.basename(w)
-        rest = words[i + 1 : i + 3]
-        if tool in ("docker", "podman") and rest[:1] == ["build"]:
-            return i + 2
-        if tool == "docker" and rest == ["buildx", "build"]:
-            return i + 3
-    return None
+def expand_line(line: str, variables: dict[str, str]) -> str:
+    """A recipe line with the Makefile's plain ``variables`` expanded and what is left
+    of make syntax made one inert word (``UNKNOWN``)."""
+    return opaque(_expand(line, variables))
