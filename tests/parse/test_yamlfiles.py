@@ -607,3 +607,65 @@ def test_pure_python_loader_gives_the_same_facts(monkeypatch: pytest.MonkeyPatch
     assert parsed(APP) == fast
     bad = parse_yaml("bad.yaml", "a: [1\n")
     assert bad is not None and bad.error is not None
+
+
+# --------------------------------------------------------------------------- JSON
+
+JSON_LIST = (
+    "{\n"
+    '\t"apiVersion": "v1",\n'
+    '\t"kind": "List",\n'
+    '\t"items": [\n'
+    '\t\t{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"},\n'
+    '\t\t "spec": {"template": {"spec": {"containers": [\n'
+    '\t\t\t{"name": "api", "image": "api:1.0",\n'
+    '\t\t\t "env": [{"name": "NOTE", "value": "a\\/b \\ud83d\\ude00 \\t\\u0085 \\u007f"}],\n'
+    '\t\t\t "ports": [{"containerPort": 8080}]}\n'
+    "\t\t]}}}}\n"
+    "\t]\n"
+    "}\n"
+)
+
+
+def test_json_manifest_reads_like_yaml_with_real_lines() -> None:
+    # tabs for indentation and escapes YAML 1.1 reads otherwise (surrogate pairs, NEL,
+    # DEL, \/) are valid JSON: the List is expanded, values and lines kept
+    m, notice = yamlfiles.parse_json("k8s/list.json", JSON_LIST)
+    assert notice is None
+    assert m is not None and m.error is None, m and m.error_message
+    (w,) = m.workloads
+    (c,) = w.containers
+    assert (w.kind, w.name, w.span.line) == ("Deployment", "api", 5)
+    assert c.env[0].value == "a/b \U0001f600 \t\x85 \x7f"
+    assert c.env[0].span.line == 8
+    assert (c.ports[0].port, c.ports[0].span.line) == (8080, 9)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "web", "scripts": {"build": "tsc"}}',
+        '{"compilerOptions": {"strict": true,}, // comment\n}',
+        '{"definitions": {"apiVersion": {"type": "string"}, "kind": {"type": "string"}}}',
+        '{"definitions": {"apiVersion": {}, "kind": {}}, "x": "\\q"}',  # invalid, not k8s
+        '[{"apiVersion": "v1", "kind": "Pod"}]',
+        "",
+    ],
+)
+def test_other_json_is_none(text: str) -> None:
+    assert yamlfiles.parse_json("package.json", text) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('{\n  "apiVersion": "apps/v1",\n  "kind": "Deployment"\n  "metadata": {}\n}\n', 4),
+        # a trailing comma is fine YAML but not JSON
+        ('{\n  "apiVersion": "apps/v1",\n  "kind": "Deployment",\n  "spec": {},\n}\n', 5),
+    ],
+)
+def test_invalid_json_manifest_is_an_error_at_its_line(text: str, line: int) -> None:
+    m, notice = yamlfiles.parse_json("deploy.json", text)
+    assert notice is None
+    assert m is not None and m.error is not None
+    assert m.error.line == line

@@ -24,6 +24,7 @@ the facts need are read. Conventions:
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Callable, Iterable, Iterator
@@ -60,9 +61,9 @@ from dockready.facts.k8s import (
     VolumeMount,
     Workload,
 )
-from dockready.model import Span
+from dockready.model import Notice, Span
 
-__all__ = ["MAX_ALIAS_NODES", "parse_yaml"]
+__all__ = ["MAX_ALIAS_NODES", "parse_json", "parse_yaml"]
 
 MAX_ALIAS_NODES = 100_000
 """How many nodes aliases may add when expanded before the file is refused."""
@@ -447,6 +448,97 @@ def parse_yaml(path: str, text: str) -> Manifests | None:
     if found is not None and "dockready:" in text:
         found = replace(found, content_lines=_content_lines(docs))
     return found
+
+
+# --------------------------------------------------------------------------- JSON
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]]')
+_JSON_COLON = re.compile(r"[ \t\r\n]*:")
+#: What PyYAML's reader refuses raw, or reads as a line break (NEL, LS, PS).
+_YAML_UNSAFE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def parse_json(path: str, text: str) -> tuple[Manifests | None, Notice | None]:
+    """Parse a ``.json`` file: a Kubernetes object (or ``List``) gives the facts
+    :func:`parse_yaml` gives for the same object written as YAML, with real lines.
+
+    Any other JSON (package.json, tsconfig.json, a JSON schema...) gives ``(None,
+    None)``, valid or not. JSON that is not valid and has ``apiVersion`` and ``kind``
+    keys at its top level gives a :class:`Manifests` with ``error`` at the JSON
+    error's line. Valid JSON is read by the YAML loader (JSON is YAML flow syntax)
+    once tabs (only whitespace in valid JSON) are spaces and strings YAML 1.1 reads
+    otherwise (surrogate pairs, control characters, NEL/LS/PS) are re-escaped; that
+    keeps every line where it is. A manifest the YAML loader still cannot read gives
+    a notice, not a finding: the file is valid, dockready cannot place it."""
+    if '"apiVersion"' not in text or '"kind"' not in text:
+        return None, None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        if not {"apiVersion", "kind"} <= _json_top_keys(text):
+            return None, None
+        return _error(path, e.lineno, e.colno, e.msg), None
+    except RecursionError:
+        return None, Notice("skipped: JSON nested too deeply", Span(path))
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("apiVersion"), str)
+        and isinstance(data.get("kind"), str)
+    ):
+        return None, None
+    found = parse_yaml(path, _json_as_yaml(text))
+    if found is not None and found.error is not None:
+        why = found.error_message
+        return None, Notice(
+            f"skipped: a JSON manifest the YAML reader cannot read ({why})", found.error
+        )
+    return found, None
+
+
+def _json_top_keys(text: str) -> set[str]:
+    """The keys of the top-level object of (possibly broken) JSON, read by a
+    tokenizer that only knows strings and brackets."""
+    keys: set[str] = set()
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        if tok in ("{", "["):
+            depth += 1
+        elif tok in ("}", "]"):
+            depth -= 1
+        elif depth == 1 and _JSON_COLON.match(text, m.end()):
+            keys.add(tok[1:-1])
+    return keys
+
+
+def _json_as_yaml(text: str) -> str:
+    """Valid JSON as YAML the loader reads to the same values on the same lines."""
+    text = text.replace("\t", " ")  # a raw tab is never inside a valid JSON string
+    if "\\" not in text and not _YAML_UNSAFE.search(text):
+        return text
+    return _JSON_TOKEN.sub(_yaml_string, text)
+
+
+def _yaml_string(m: re.Match[str]) -> str:
+    tok = m.group()
+    if tok[0] != '"' or ("\\" not in tok and not _YAML_UNSAFE.search(tok)):
+        return tok
+    value = json.loads(tok)
+    if not isinstance(value, str):  # pragma: no cover - a JSON string token
+        return tok
+    out = []
+    for ch in value:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif "\ud800" <= ch <= "\udfff":  # a lone surrogate: YAML has no way to say it
+            out.append("\\ufffd")
+        elif ch in "\t\n\r" or _YAML_UNSAFE.match(ch):
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def content_lines(text: str) -> frozenset[int]:
