@@ -669,3 +669,21 @@ def test_invalid_json_manifest_is_an_error_at_its_line(text: str, line: int) -> 
     assert notice is None
     assert m is not None and m.error is not None
     assert m.error.line == line
+
+
+def test_typed_list_items_take_the_list_kind() -> None:
+    # as the API server returns a DeploymentList: items carry no kind or apiVersion
+    text = (
+        '{"apiVersion": "apps/v1", "kind": "DeploymentList", "items": [\n'
+        '  {"metadata": {"name": "a"}, "spec": {"template": {"spec": {"containers": [\n'
+        '    {"name": "a", "image": "a:1"}]}}}},\n'
+        '  {"kind": "StatefulSet", "metadata": {"name": "b"}}\n'
+        "]}\n"
+    )
+    m, _ = yamlfiles.parse_json("deploy.json", text)
+    assert m is not None
+    assert [(w.kind, w.api_version, w.name, w.span.line) for w in m.workloads] == [
+        ("Deployment", "apps/v1", "a", 2),
+        ("StatefulSet", "apps/v1", "b", 4),
+    ]
+    assert m.workloads[0].containers[0].image == "a:1"

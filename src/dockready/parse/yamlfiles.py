@@ -576,26 +576,33 @@ def _content_lines(docs: list[Node]) -> frozenset[int]:
 # --------------------------------------------------------------------------- kubernetes
 
 
-def _objects(roots: Iterable[_Map], nested: bool = False) -> Iterator[_Map]:
-    """Documents that are Kubernetes objects, with ``List`` kinds expanded one level."""
+_Object = tuple[_Map, str, str]  # the object, its kind and apiVersion
+
+
+def _objects(roots: Iterable[_Map], within: tuple[str, str] | None = None) -> Iterator[_Object]:
+    """Documents that are Kubernetes objects, with ``List`` kinds expanded one level.
+    Items of a typed list (``DeploymentList``, as the API server returns it) may omit
+    ``kind`` and ``apiVersion``: they are the list's kind less ``List``, and its
+    apiVersion (``within``)."""
     for m in roots:
         api, kind = m.text("apiVersion"), m.text("kind")
+        if within is not None:
+            kind, api = kind or within[0], api or within[1]
         if not api or not kind or api.startswith(_KUSTOMIZE_API):
             continue
         if kind.endswith("List") and isinstance(m.get("items"), SequenceNode):
-            if not nested:
-                yield from _objects(m.maps("items"), nested=True)
+            if within is None:
+                yield from _objects(m.maps("items"), (kind[: -len("List")], api))
             continue
-        yield m
+        yield m, kind, api
 
 
-def _k8s_manifests(path: str, objects: list[_Map]) -> Manifests:
+def _k8s_manifests(path: str, objects: list[_Object]) -> Manifests:
     workloads: list[Workload] = []
     services: list[KService] = []
     configmaps: list[ConfigMap] = []
     others: list[OtherObject] = []
-    for m in objects:
-        kind, api = m.text("kind") or "", m.text("apiVersion") or ""
+    for m, kind, api in objects:
         if kind in WORKLOAD_KINDS or (kind == "Service" and api.startswith(_KNATIVE_API)):
             workloads.append(_workload(m, kind, api))
         elif kind == "Service" and api == "v1":
