@@ -687,3 +687,37 @@ def test_typed_list_items_take_the_list_kind() -> None:
         ("StatefulSet", "apps/v1", "b", 4),
     ]
     assert m.workloads[0].containers[0].image == "a:1"
+
+
+def test_every_workload_kind_has_its_pod_template() -> None:
+    pod = "{containers: [{name: app, image: 'app:1'}]}"
+    tpl = f"template: {{metadata: {{labels: {{app: x}}}}, spec: {pod}}}"
+    docs = [
+        f"apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: rs}}\nspec: {{{tpl}}}",
+        f"apiVersion: v1\nkind: ReplicationController\nmetadata: {{name: rc}}\nspec: {{{tpl}}}",
+        f"apiVersion: v1\nkind: DeploymentConfig\nmetadata: {{name: dc-legacy}}\nspec: {{{tpl}}}",
+        f"apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {{name: dc}}\n"
+        f"spec: {{{tpl}}}",
+        f"apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {{name: ro}}\nspec: {{{tpl}}}",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: ro-ref}\n"
+        "spec: {replicas: 3, workloadRef: {apiVersion: apps/v1, kind: Deployment, name: d}}",
+        f"apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {{name: kn}}\n"
+        f"spec: {{template: {{spec: {pod}}}}}",
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: pod, labels: {{app: x}}}}\nspec: {pod}",
+    ]
+    m = parsed("\n---\n".join(docs))
+    got = {w.name: (w.kind, [c.name for c in w.containers]) for w in m.workloads}
+    assert got == {
+        "rs": ("ReplicaSet", ["app"]),
+        "rc": ("ReplicationController", ["app"]),
+        "dc-legacy": ("DeploymentConfig", ["app"]),
+        "dc": ("DeploymentConfig", ["app"]),
+        "ro": ("Rollout", ["app"]),
+        "ro-ref": ("Rollout", []),  # a workloadRef: the Deployment holds the pod
+        "kn": ("Service", ["app"]),
+        "pod": ("Pod", ["app"]),
+    }
+    assert not m.services  # a Knative Service is not a core Service
+    kn = next(w for w in m.workloads if w.name == "kn")
+    assert kn.knative and kn.platform_env(kn.containers[0]) == {"PORT": "8080"}
+    assert not any(w.knative for w in m.workloads if w.name != "kn")

@@ -39,6 +39,7 @@ from yaml.reader import Reader, ReaderError
 from yaml.scanner import Scanner
 
 from dockready.facts.k8s import (
+    KNATIVE_API,
     WORKLOAD_KINDS,
     ComposeBind,
     ComposePort,
@@ -81,8 +82,6 @@ _FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "
 _INT_RE = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)\Z")
 _MAX_MERGE_DEPTH = 8
 _KUSTOMIZE_API = "kustomize.config.k8s.io/"
-#: A Knative ``Service`` runs a pod (spec.template), unlike a core v1 Service.
-_KNATIVE_API = "serving.knative.dev/"
 
 T = TypeVar("T")
 
@@ -603,7 +602,7 @@ def _k8s_manifests(path: str, objects: list[_Object]) -> Manifests:
     configmaps: list[ConfigMap] = []
     others: list[OtherObject] = []
     for m, kind, api in objects:
-        if kind in WORKLOAD_KINDS or (kind == "Service" and api.startswith(_KNATIVE_API)):
+        if kind in WORKLOAD_KINDS or (kind == "Service" and api.startswith(KNATIVE_API)):
             workloads.append(_workload(m, kind, api))
         elif kind == "Service" and api == "v1":
             services.append(_service(m))
@@ -659,7 +658,7 @@ def _workload(m: _Map, kind: str, api: str) -> Workload:
     pod = template.sub("spec") if template is not None else None
     spec = m.sub("spec")
     fields = _pod_fields(pod)
-    if api.startswith(_KNATIVE_API) and "containers" in fields:
+    if api.startswith(KNATIVE_API) and "containers" in fields:
         # a Knative Service's container may go unnamed: Knative calls it so
         fields["containers"] = tuple(
             c if c.name else replace(c, name="user-container") for c in fields["containers"]
@@ -675,8 +674,16 @@ def _workload(m: _Map, kind: str, api: str) -> Workload:
         replicas_span=spec.key_span("replicas") if spec is not None else None,
         labels=_meta_pairs(template, "labels") if template is not None else (),
         annotations=_annotations(m, template),
+        workload_ref=_workload_ref(spec),
         **fields,
     )
+
+
+def _workload_ref(spec: _Map | None) -> str:
+    ref = spec.sub("workloadRef") if spec is not None else None
+    if ref is None or not ref.text("kind") or not ref.text("name"):
+        return ""
+    return f"{ref.text('kind')}/{ref.text('name')}"
 
 
 class _PodFields(TypedDict, total=False):

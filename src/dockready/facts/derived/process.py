@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from dockready.facts.derived.runtime import Runtime
 from dockready.facts.go import Call, EnvRef, FlagRef, GoFile, Value
 from dockready.facts.index import ProjectIndex, Service
+from dockready.facts.k8s import KNATIVE_DEFAULT_PORT
 from dockready.model import Related, Span
 
 # Frameworks that open their listeners from their own configuration: the listener
@@ -58,7 +59,8 @@ class DeclaredPort:
 def declared_ports(ix: ProjectIndex, rt: Runtime, probes: bool = False) -> list[DeclaredPort]:
     """The TCP ports a runtime declares for the service.
 
-    For a workload: the container's ``containerPort``s, then the ``targetPort`` of
+    For a workload: the container's ``containerPort``s (in a Knative Service that
+    declares none, the 8080 Knative sends traffic to), then the ``targetPort`` of
     every Service that selects the pod. A Service port that resolves to one of the
     container's ports (by name or number) adds itself as a related location of that
     port instead of a port of its own; one that names or numbers another container's
@@ -96,6 +98,15 @@ def declared_ports(ix: ProjectIndex, rt: Runtime, probes: bool = False) -> list[
         for p in c.ports
         if p.protocol.upper() == "TCP"
     ]
+    if dep.workload.knative and not c.ports and not c.init:
+        ours.append(
+            DeclaredPort(
+                KNATIVE_DEFAULT_PORT,
+                c.span,
+                f"Knative's default port {KNATIVE_DEFAULT_PORT} (the container declares none)",
+                "containerPort",
+            )
+        )
     extra: dict[int, list[Related]] = {}
     services: list[DeclaredPort] = []
     others = [o for o in dep.workload.containers if o is not c and not o.init]

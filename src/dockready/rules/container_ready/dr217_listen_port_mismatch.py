@@ -64,7 +64,9 @@ def listen_port_mismatch(ctx: Context[NoOptions]) -> Iterator[Hit]:
     `configMapKeyRef`) and `command`/`args` flags; and each compose port's target with
     the service's `environment` and its command line (the image's `ENTRYPOINT`/`CMD`
     flags, unless compose `command:`/`entrypoint:` replace them). A listen address built from `os.Getenv("PORT")`
-    with a default of 8080 is 9090 in a Deployment that sets `PORT=9090`. The
+    with a default of 8080 is 9090 in a Deployment that sets `PORT=9090`. A Knative
+    Service's container gets `PORT` from Knative (its port, 8080 when it declares
+    none, the port Knative then sends traffic to). The
     finding is on the declared port (where the fix usually goes); the listener is
     the related location.
 
