@@ -339,6 +339,8 @@ class ComposeService(Compact):
     healthcheck: tuple[str, ...] | None = None
     depends_on: tuple[tuple[str, str | None], ...] = ()
     mem_limit: str | None = None
+    #: The key that gave ``mem_limit``: ``mem_limit`` or ``deploy.resources.limits.memory``.
+    mem_limit_key: str = "mem_limit"
     user: str | None = None
     read_only: bool = False
     privileged: bool = False

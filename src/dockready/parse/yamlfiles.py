@@ -1073,6 +1073,9 @@ def _compose_manifests(path: str, root: _Map) -> Manifests:
 def _compose_service(name: str, key: Node, s: _Map) -> ComposeService:
     context, dockerfile = _build(s)
     network_mode, pid = s.text("network_mode"), s.text("pid")
+    mem_limit, mem_key = s.text("mem_limit"), "mem_limit"
+    if not mem_limit:
+        mem_limit, mem_key = _deploy_memory(s), "deploy.resources.limits.memory"
     return ComposeService(
         name=name,
         path=s.path,
@@ -1088,7 +1091,8 @@ def _compose_service(name: str, key: Node, s: _Map) -> ComposeService:
         mode_span=_mode_span(s, network_mode, pid),
         healthcheck=_healthcheck(s),
         depends_on=_depends_on(s),
-        mem_limit=s.text("mem_limit") or _deploy_memory(s),
+        mem_limit=mem_limit,
+        mem_limit_key=mem_key,
         user=s.text("user"),
         read_only=bool(s.flag("read_only")),
         privileged=bool(s.flag("privileged")),
