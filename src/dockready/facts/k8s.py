@@ -162,6 +162,8 @@ class Container(Compact):
     pre_stop: Handler | None = None
     mounts: tuple[VolumeMount, ...] = ()
     security: Security = Security()
+    command_span: Span | None = None  # the ``command:`` key
+    args_span: Span | None = None  # the ``args:`` key
 
     def probe(self, which: str) -> Probe | None:
         for p in self.probes:
@@ -356,6 +358,8 @@ class ComposeService(Compact):
     #: ``command:``/``entrypoint:`` as words (None: not set, the image's apply).
     command: tuple[str, ...] | None = None
     entrypoint: tuple[str, ...] | None = None
+    command_span: Span | None = None  # the ``command:`` key
+    entrypoint_span: Span | None = None  # the ``entrypoint:`` key
 
 
 @dataclass(frozen=True, slots=True)

@@ -759,6 +759,8 @@ def _container(c: _Map, pod_sc: _Map | None, init: bool) -> Container:
         pre_stop=_pre_stop(c),
         mounts=tuple(m for m in (_mount(m) for m in c.maps("volumeMounts")) if m),
         security=_security(c.sub("securityContext"), pod_sc),
+        command_span=c.key_span("command"),
+        args_span=c.key_span("args"),
     )
 
 
@@ -1105,6 +1107,8 @@ def _compose_service(name: str, key: Node, s: _Map) -> ComposeService:
         depends_span=s.key_span("depends_on"),
         command=_compose_words(s, "command"),
         entrypoint=_compose_words(s, "entrypoint"),
+        command_span=s.key_span("command"),
+        entrypoint_span=s.key_span("entrypoint"),
     )
 
 
