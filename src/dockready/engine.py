@@ -31,7 +31,7 @@ from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod, parse_vendor_modules
 from dockready.parse.gosrc import parse_go
 from dockready.parse.makefile import parse_makefile
-from dockready.parse.yamlfiles import looks_like_manifest, parse_yaml
+from dockready.parse.yamlfiles import looks_like_manifest, parse_json, parse_yaml
 from dockready.rules.registry import RULES, Hit, Rule, all_rules, call_names
 
 PARALLEL_BYTES = 2 * 1024 * 1024
@@ -175,18 +175,13 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
                 out.notices.append(Notice(f"skipped: not valid YAML ({y.error_message})", y.error))
 
 
-_JSON_OBJECT = re.compile(r'"apiVersion"\s*:.*"kind"\s*:|"kind"\s*:.*"apiVersion"\s*:', re.S)
-
-
 def _parse_json(out: Parsed, rel: str, text: str) -> None:
-    """A JSON Kubernetes manifest (or List), read as the YAML it also is; any other
-    JSON (package.json, tsconfig.json...) is not dockready's and is left alone."""
-    if not _JSON_OBJECT.search(text[:200_000]):
-        return
-    # Tabs are only whitespace in valid JSON (a tab in a string must be escaped), and
-    # YAML does not accept them as indentation.
-    y = parse_yaml(rel, text.replace("\t", " "))
+    """A JSON Kubernetes manifest (or List); any other JSON (package.json,
+    tsconfig.json...) is not dockready's and is left alone (``parse_json``)."""
+    y, notice = parse_json(rel, text)
     out.facts = y
+    if notice is not None:
+        out.notices.append(notice)
     if y is not None and y.error is not None:
         out.error = ParseError(y.error, y.error_message or "invalid JSON", "JSON")
 

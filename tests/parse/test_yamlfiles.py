@@ -607,3 +607,117 @@ def test_pure_python_loader_gives_the_same_facts(monkeypatch: pytest.MonkeyPatch
     assert parsed(APP) == fast
     bad = parse_yaml("bad.yaml", "a: [1\n")
     assert bad is not None and bad.error is not None
+
+
+# --------------------------------------------------------------------------- JSON
+
+JSON_LIST = (
+    "{\n"
+    '\t"apiVersion": "v1",\n'
+    '\t"kind": "List",\n'
+    '\t"items": [\n'
+    '\t\t{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"},\n'
+    '\t\t "spec": {"template": {"spec": {"containers": [\n'
+    '\t\t\t{"name": "api", "image": "api:1.0",\n'
+    '\t\t\t "env": [{"name": "NOTE", "value": "a\\/b \\ud83d\\ude00 \\t\\u0085 \\u007f"}],\n'
+    '\t\t\t "ports": [{"containerPort": 8080}]}\n'
+    "\t\t]}}}}\n"
+    "\t]\n"
+    "}\n"
+)
+
+
+def test_json_manifest_reads_like_yaml_with_real_lines() -> None:
+    # tabs for indentation and escapes YAML 1.1 reads otherwise (surrogate pairs, NEL,
+    # DEL, \/) are valid JSON: the List is expanded, values and lines kept
+    m, notice = yamlfiles.parse_json("k8s/list.json", JSON_LIST)
+    assert notice is None
+    assert m is not None and m.error is None, m and m.error_message
+    (w,) = m.workloads
+    (c,) = w.containers
+    assert (w.kind, w.name, w.span.line) == ("Deployment", "api", 5)
+    assert c.env[0].value == "a/b \U0001f600 \t\x85 \x7f"
+    assert c.env[0].span.line == 8
+    assert (c.ports[0].port, c.ports[0].span.line) == (8080, 9)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "web", "scripts": {"build": "tsc"}}',
+        '{"compilerOptions": {"strict": true,}, // comment\n}',
+        '{"definitions": {"apiVersion": {"type": "string"}, "kind": {"type": "string"}}}',
+        '{"definitions": {"apiVersion": {}, "kind": {}}, "x": "\\q"}',  # invalid, not k8s
+        '[{"apiVersion": "v1", "kind": "Pod"}]',
+        "",
+    ],
+)
+def test_other_json_is_none(text: str) -> None:
+    assert yamlfiles.parse_json("package.json", text) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('{\n  "apiVersion": "apps/v1",\n  "kind": "Deployment"\n  "metadata": {}\n}\n', 4),
+        # a trailing comma is fine YAML but not JSON
+        ('{\n  "apiVersion": "apps/v1",\n  "kind": "Deployment",\n  "spec": {},\n}\n', 5),
+    ],
+)
+def test_invalid_json_manifest_is_an_error_at_its_line(text: str, line: int) -> None:
+    m, notice = yamlfiles.parse_json("deploy.json", text)
+    assert notice is None
+    assert m is not None and m.error is not None
+    assert m.error.line == line
+
+
+def test_typed_list_items_take_the_list_kind() -> None:
+    # as the API server returns a DeploymentList: items carry no kind or apiVersion
+    text = (
+        '{"apiVersion": "apps/v1", "kind": "DeploymentList", "items": [\n'
+        '  {"metadata": {"name": "a"}, "spec": {"template": {"spec": {"containers": [\n'
+        '    {"name": "a", "image": "a:1"}]}}}},\n'
+        '  {"kind": "StatefulSet", "metadata": {"name": "b"}}\n'
+        "]}\n"
+    )
+    m, _ = yamlfiles.parse_json("deploy.json", text)
+    assert m is not None
+    assert [(w.kind, w.api_version, w.name, w.span.line) for w in m.workloads] == [
+        ("Deployment", "apps/v1", "a", 2),
+        ("StatefulSet", "apps/v1", "b", 4),
+    ]
+    assert m.workloads[0].containers[0].image == "a:1"
+
+
+def test_every_workload_kind_has_its_pod_template() -> None:
+    pod = "{containers: [{name: app, image: 'app:1'}]}"
+    tpl = f"template: {{metadata: {{labels: {{app: x}}}}, spec: {pod}}}"
+    docs = [
+        f"apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: rs}}\nspec: {{{tpl}}}",
+        f"apiVersion: v1\nkind: ReplicationController\nmetadata: {{name: rc}}\nspec: {{{tpl}}}",
+        f"apiVersion: v1\nkind: DeploymentConfig\nmetadata: {{name: dc-legacy}}\nspec: {{{tpl}}}",
+        f"apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {{name: dc}}\n"
+        f"spec: {{{tpl}}}",
+        f"apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {{name: ro}}\nspec: {{{tpl}}}",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: ro-ref}\n"
+        "spec: {replicas: 3, workloadRef: {apiVersion: apps/v1, kind: Deployment, name: d}}",
+        f"apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {{name: kn}}\n"
+        f"spec: {{template: {{spec: {pod}}}}}",
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: pod, labels: {{app: x}}}}\nspec: {pod}",
+    ]
+    m = parsed("\n---\n".join(docs))
+    got = {w.name: (w.kind, [c.name for c in w.containers]) for w in m.workloads}
+    assert got == {
+        "rs": ("ReplicaSet", ["app"]),
+        "rc": ("ReplicationController", ["app"]),
+        "dc-legacy": ("DeploymentConfig", ["app"]),
+        "dc": ("DeploymentConfig", ["app"]),
+        "ro": ("Rollout", ["app"]),
+        "ro-ref": ("Rollout", []),  # a workloadRef: the Deployment holds the pod
+        "kn": ("Service", ["app"]),
+        "pod": ("Pod", ["app"]),
+    }
+    assert not m.services  # a Knative Service is not a core Service
+    kn = next(w for w in m.workloads if w.name == "kn")
+    assert kn.knative and kn.platform_env(kn.containers[0]) == {"PORT": "8080"}
+    assert not any(w.knative for w in m.workloads if w.name != "kn")

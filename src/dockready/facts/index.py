@@ -234,7 +234,8 @@ class ProjectIndex:
 
     def env_for(self, svc: Service, dep: Deployment | None = None) -> dict[str, str]:
         """Environment a service's process sees: Dockerfile ENV, then the workload's
-        literal ``env`` and ConfigMap ``envFrom``/``configMapKeyRef`` values."""
+        literal ``env`` and ConfigMap ``envFrom``/``configMapKeyRef`` values, and what
+        the platform sets (``PORT`` in a Knative Service)."""
         env: dict[str, str] = {}
         for b in svc.builds[:1]:
             env.update(b.env())
@@ -255,6 +256,7 @@ class ProjectIndex:
                         for d in cm.data:
                             if d.key == key:
                                 env[e.name] = d.value
+            env.update(dep.workload.platform_env(dep.container))
         return env
 
 

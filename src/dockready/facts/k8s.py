@@ -6,6 +6,12 @@ from dataclasses import dataclass
 
 from dockready.model import Compact, Span
 
+#: apiVersion prefix of Knative Serving: its ``Service`` runs a pod (unlike a core v1
+#: Service), whose container Knative gives ``PORT``, a readiness probe and a preStop hook.
+KNATIVE_API = "serving.knative.dev/"
+#: The port Knative sends traffic to when the container declares none.
+KNATIVE_DEFAULT_PORT = 8080
+
 WORKLOAD_KINDS = frozenset(
     {
         "Deployment",
@@ -156,6 +162,8 @@ class Container(Compact):
     pre_stop: Handler | None = None
     mounts: tuple[VolumeMount, ...] = ()
     security: Security = Security()
+    command_span: Span | None = None  # the ``command:`` key
+    args_span: Span | None = None  # the ``args:`` key
 
     def probe(self, which: str) -> Probe | None:
         for p in self.probes:
@@ -201,10 +209,27 @@ class Workload(Compact):
     annotations: tuple[tuple[str, str], ...] = ()
     enable_service_links: bool | None = None
     replicas_span: Span | None = None
+    #: ``Kind/name`` of the workload whose pod template an Argo Rollout runs
+    #: (``spec.workloadRef``); such a Rollout has no template of its own.
+    workload_ref: str = ""
 
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.namespace, self.kind, self.name)
+
+    @property
+    def knative(self) -> bool:
+        """A Knative Service: Knative sets ``PORT`` to the container's port, probes
+        that port over TCP when no readiness probe is given, and adds a ``preStop``
+        hook that waits for its queue-proxy to drain."""
+        return self.kind == "Service" and self.api_version.startswith(KNATIVE_API)
+
+    def platform_env(self, c: Container) -> dict[str, str]:
+        """Variables the platform sets in container ``c`` whatever the manifest says:
+        ``PORT`` in a Knative Service (its one port, else 8080)."""
+        if not self.knative or c.init:
+            return {}
+        return {"PORT": str(c.ports[0].port if c.ports else KNATIVE_DEFAULT_PORT)}
 
     @property
     def grace_seconds(self) -> int:
@@ -316,6 +341,8 @@ class ComposeService(Compact):
     healthcheck: tuple[str, ...] | None = None
     depends_on: tuple[tuple[str, str | None], ...] = ()
     mem_limit: str | None = None
+    #: The key that gave ``mem_limit``: ``mem_limit`` or ``deploy.resources.limits.memory``.
+    mem_limit_key: str = "mem_limit"
     user: str | None = None
     read_only: bool = False
     privileged: bool = False
@@ -331,6 +358,8 @@ class ComposeService(Compact):
     #: ``command:``/``entrypoint:`` as words (None: not set, the image's apply).
     command: tuple[str, ...] | None = None
     entrypoint: tuple[str, ...] | None = None
+    command_span: Span | None = None  # the ``command:`` key
+    entrypoint_span: Span | None = None  # the ``entrypoint:`` key
 
 
 @dataclass(frozen=True, slots=True)

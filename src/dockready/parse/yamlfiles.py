@@ -24,6 +24,7 @@ the facts need are read. Conventions:
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +39,7 @@ from yaml.reader import Reader, ReaderError
 from yaml.scanner import Scanner
 
 from dockready.facts.k8s import (
+    KNATIVE_API,
     WORKLOAD_KINDS,
     ComposeBind,
     ComposePort,
@@ -60,9 +62,9 @@ from dockready.facts.k8s import (
     VolumeMount,
     Workload,
 )
-from dockready.model import Span
+from dockready.model import Notice, Span
 
-__all__ = ["MAX_ALIAS_NODES", "parse_yaml"]
+__all__ = ["MAX_ALIAS_NODES", "parse_json", "parse_yaml"]
 
 MAX_ALIAS_NODES = 100_000
 """How many nodes aliases may add when expanded before the file is refused."""
@@ -80,8 +82,6 @@ _FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "
 _INT_RE = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)\Z")
 _MAX_MERGE_DEPTH = 8
 _KUSTOMIZE_API = "kustomize.config.k8s.io/"
-#: A Knative ``Service`` runs a pod (spec.template), unlike a core v1 Service.
-_KNATIVE_API = "serving.knative.dev/"
 
 T = TypeVar("T")
 
@@ -449,6 +449,97 @@ def parse_yaml(path: str, text: str) -> Manifests | None:
     return found
 
 
+# --------------------------------------------------------------------------- JSON
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]]')
+_JSON_COLON = re.compile(r"[ \t\r\n]*:")
+#: What PyYAML's reader refuses raw, or reads as a line break (NEL, LS, PS).
+_YAML_UNSAFE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def parse_json(path: str, text: str) -> tuple[Manifests | None, Notice | None]:
+    """Parse a ``.json`` file: a Kubernetes object (or ``List``) gives the facts
+    :func:`parse_yaml` gives for the same object written as YAML, with real lines.
+
+    Any other JSON (package.json, tsconfig.json, a JSON schema...) gives ``(None,
+    None)``, valid or not. JSON that is not valid and has ``apiVersion`` and ``kind``
+    keys at its top level gives a :class:`Manifests` with ``error`` at the JSON
+    error's line. Valid JSON is read by the YAML loader (JSON is YAML flow syntax)
+    once tabs (only whitespace in valid JSON) are spaces and strings YAML 1.1 reads
+    otherwise (surrogate pairs, control characters, NEL/LS/PS) are re-escaped; that
+    keeps every line where it is. A manifest the YAML loader still cannot read gives
+    a notice, not a finding: the file is valid, dockready cannot place it."""
+    if '"apiVersion"' not in text or '"kind"' not in text:
+        return None, None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        if not {"apiVersion", "kind"} <= _json_top_keys(text):
+            return None, None
+        return _error(path, e.lineno, e.colno, e.msg), None
+    except RecursionError:
+        return None, Notice("skipped: JSON nested too deeply", Span(path))
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("apiVersion"), str)
+        and isinstance(data.get("kind"), str)
+    ):
+        return None, None
+    found = parse_yaml(path, _json_as_yaml(text))
+    if found is not None and found.error is not None:
+        why = found.error_message
+        return None, Notice(
+            f"skipped: a JSON manifest the YAML reader cannot read ({why})", found.error
+        )
+    return found, None
+
+
+def _json_top_keys(text: str) -> set[str]:
+    """The keys of the top-level object of (possibly broken) JSON, read by a
+    tokenizer that only knows strings and brackets."""
+    keys: set[str] = set()
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        if tok in ("{", "["):
+            depth += 1
+        elif tok in ("}", "]"):
+            depth -= 1
+        elif depth == 1 and _JSON_COLON.match(text, m.end()):
+            keys.add(tok[1:-1])
+    return keys
+
+
+def _json_as_yaml(text: str) -> str:
+    """Valid JSON as YAML the loader reads to the same values on the same lines."""
+    text = text.replace("\t", " ")  # a raw tab is never inside a valid JSON string
+    if "\\" not in text and not _YAML_UNSAFE.search(text):
+        return text
+    return _JSON_TOKEN.sub(_yaml_string, text)
+
+
+def _yaml_string(m: re.Match[str]) -> str:
+    tok = m.group()
+    if tok[0] != '"' or ("\\" not in tok and not _YAML_UNSAFE.search(tok)):
+        return tok
+    value = json.loads(tok)
+    if not isinstance(value, str):  # pragma: no cover - a JSON string token
+        return tok
+    out = []
+    for ch in value:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif "\ud800" <= ch <= "\udfff":  # a lone surrogate: YAML has no way to say it
+            out.append("\\ufffd")
+        elif ch in "\t\n\r" or _YAML_UNSAFE.match(ch):
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 def content_lines(text: str) -> frozenset[int]:
     """The 1-based lines of ``text`` inside multi-line scalars (empty when it does
     not parse): for inline suppressions in YAML files that hold no manifest."""
@@ -484,27 +575,34 @@ def _content_lines(docs: list[Node]) -> frozenset[int]:
 # --------------------------------------------------------------------------- kubernetes
 
 
-def _objects(roots: Iterable[_Map], nested: bool = False) -> Iterator[_Map]:
-    """Documents that are Kubernetes objects, with ``List`` kinds expanded one level."""
+_Object = tuple[_Map, str, str]  # the object, its kind and apiVersion
+
+
+def _objects(roots: Iterable[_Map], within: tuple[str, str] | None = None) -> Iterator[_Object]:
+    """Documents that are Kubernetes objects, with ``List`` kinds expanded one level.
+    Items of a typed list (``DeploymentList``, as the API server returns it) may omit
+    ``kind`` and ``apiVersion``: they are the list's kind less ``List``, and its
+    apiVersion (``within``)."""
     for m in roots:
         api, kind = m.text("apiVersion"), m.text("kind")
+        if within is not None:
+            kind, api = kind or within[0], api or within[1]
         if not api or not kind or api.startswith(_KUSTOMIZE_API):
             continue
         if kind.endswith("List") and isinstance(m.get("items"), SequenceNode):
-            if not nested:
-                yield from _objects(m.maps("items"), nested=True)
+            if within is None:
+                yield from _objects(m.maps("items"), (kind[: -len("List")], api))
             continue
-        yield m
+        yield m, kind, api
 
 
-def _k8s_manifests(path: str, objects: list[_Map]) -> Manifests:
+def _k8s_manifests(path: str, objects: list[_Object]) -> Manifests:
     workloads: list[Workload] = []
     services: list[KService] = []
     configmaps: list[ConfigMap] = []
     others: list[OtherObject] = []
-    for m in objects:
-        kind, api = m.text("kind") or "", m.text("apiVersion") or ""
-        if kind in WORKLOAD_KINDS or (kind == "Service" and api.startswith(_KNATIVE_API)):
+    for m, kind, api in objects:
+        if kind in WORKLOAD_KINDS or (kind == "Service" and api.startswith(KNATIVE_API)):
             workloads.append(_workload(m, kind, api))
         elif kind == "Service" and api == "v1":
             services.append(_service(m))
@@ -560,7 +658,7 @@ def _workload(m: _Map, kind: str, api: str) -> Workload:
     pod = template.sub("spec") if template is not None else None
     spec = m.sub("spec")
     fields = _pod_fields(pod)
-    if api.startswith(_KNATIVE_API) and "containers" in fields:
+    if api.startswith(KNATIVE_API) and "containers" in fields:
         # a Knative Service's container may go unnamed: Knative calls it so
         fields["containers"] = tuple(
             c if c.name else replace(c, name="user-container") for c in fields["containers"]
@@ -576,8 +674,16 @@ def _workload(m: _Map, kind: str, api: str) -> Workload:
         replicas_span=spec.key_span("replicas") if spec is not None else None,
         labels=_meta_pairs(template, "labels") if template is not None else (),
         annotations=_annotations(m, template),
+        workload_ref=_workload_ref(spec),
         **fields,
     )
+
+
+def _workload_ref(spec: _Map | None) -> str:
+    ref = spec.sub("workloadRef") if spec is not None else None
+    if ref is None or not ref.text("kind") or not ref.text("name"):
+        return ""
+    return f"{ref.text('kind')}/{ref.text('name')}"
 
 
 class _PodFields(TypedDict, total=False):
@@ -653,6 +759,8 @@ def _container(c: _Map, pod_sc: _Map | None, init: bool) -> Container:
         pre_stop=_pre_stop(c),
         mounts=tuple(m for m in (_mount(m) for m in c.maps("volumeMounts")) if m),
         security=_security(c.sub("securityContext"), pod_sc),
+        command_span=c.key_span("command"),
+        args_span=c.key_span("args"),
     )
 
 
@@ -967,6 +1075,9 @@ def _compose_manifests(path: str, root: _Map) -> Manifests:
 def _compose_service(name: str, key: Node, s: _Map) -> ComposeService:
     context, dockerfile = _build(s)
     network_mode, pid = s.text("network_mode"), s.text("pid")
+    mem_limit, mem_key = s.text("mem_limit"), "mem_limit"
+    if not mem_limit:
+        mem_limit, mem_key = _deploy_memory(s), "deploy.resources.limits.memory"
     return ComposeService(
         name=name,
         path=s.path,
@@ -982,7 +1093,8 @@ def _compose_service(name: str, key: Node, s: _Map) -> ComposeService:
         mode_span=_mode_span(s, network_mode, pid),
         healthcheck=_healthcheck(s),
         depends_on=_depends_on(s),
-        mem_limit=s.text("mem_limit") or _deploy_memory(s),
+        mem_limit=mem_limit,
+        mem_limit_key=mem_key,
         user=s.text("user"),
         read_only=bool(s.flag("read_only")),
         privileged=bool(s.flag("privileged")),
@@ -995,6 +1107,8 @@ def _compose_service(name: str, key: Node, s: _Map) -> ComposeService:
         depends_span=s.key_span("depends_on"),
         command=_compose_words(s, "command"),
         entrypoint=_compose_words(s, "entrypoint"),
+        command_span=s.key_span("command"),
+        entrypoint_span=s.key_span("entrypoint"),
     )
 
 

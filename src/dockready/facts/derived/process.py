@@ -4,12 +4,13 @@ address are shown in messages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from dockready.facts.derived.runtime import Runtime
+from dockready.facts.derived.runtime import ArgvPart, Runtime
 from dockready.facts.go import Call, EnvRef, FlagRef, GoFile, Value
 from dockready.facts.index import ProjectIndex, Service
+from dockready.facts.k8s import KNATIVE_DEFAULT_PORT
 from dockready.model import Related, Span
 
 # Frameworks that open their listeners from their own configuration: the listener
@@ -58,7 +59,8 @@ class DeclaredPort:
 def declared_ports(ix: ProjectIndex, rt: Runtime, probes: bool = False) -> list[DeclaredPort]:
     """The TCP ports a runtime declares for the service.
 
-    For a workload: the container's ``containerPort``s, then the ``targetPort`` of
+    For a workload: the container's ``containerPort``s (in a Knative Service that
+    declares none, the 8080 Knative sends traffic to), then the ``targetPort`` of
     every Service that selects the pod. A Service port that resolves to one of the
     container's ports (by name or number) adds itself as a related location of that
     port instead of a port of its own; one that names or numbers another container's
@@ -96,6 +98,15 @@ def declared_ports(ix: ProjectIndex, rt: Runtime, probes: bool = False) -> list[
         for p in c.ports
         if p.protocol.upper() == "TCP"
     ]
+    if dep.workload.knative and not c.ports and not c.init:
+        ours.append(
+            DeclaredPort(
+                KNATIVE_DEFAULT_PORT,
+                c.span,
+                f"Knative's default port {KNATIVE_DEFAULT_PORT} (the container declares none)",
+                "containerPort",
+            )
+        )
     extra: dict[int, list[Related]] = {}
     services: list[DeclaredPort] = []
     others = [o for o in dep.workload.containers if o is not c and not o.init]
@@ -177,10 +188,40 @@ def explain(ix: ProjectIndex, rt: Runtime, value: Value) -> str:
         elif isinstance(p, FlagRef):
             given = (rt.flags or {}).get(p.name)
             if given is not None:
-                bits.append(f"-{p.name}={given} on the command line")
+                bits.append(_given(p, given, (rt.flag_from or {}).get(p.name)))
             else:
                 bits.append(f"flag -{p.name} default {p.default}")
     return f" ({'; '.join(bits)})" if bits else ""
+
+
+def _given(flag: FlagRef, value: str, part: ArgvPart | None) -> str:
+    """``-port=8080 in the Dockerfile CMD, not the flag's default 80``."""
+    where = f"in {part.where}" if part is not None else "on the command line"
+    default = f", not the flag's default {flag.default}" if flag.default is not None else ""
+    return f"-{flag.name}={value} {where}{default}"
+
+
+def given_flags(rt: Runtime, values: Iterable[Value]) -> list[tuple[str, Related | None]]:
+    """The flags of ``values`` the command line of ``rt`` gives, once each: how each
+    is given (``-port=8080 in the Dockerfile CMD, not the flag's default 80``) and
+    where, as a related location (None when that is not known)."""
+    out: dict[str, tuple[str, Related | None]] = {}
+    for v in values:
+        for p in v.parts:
+            if not isinstance(p, FlagRef) or p.name in out:
+                continue
+            given = (rt.flags or {}).get(p.name)
+            if given is None:
+                continue
+            part = (rt.flag_from or {}).get(p.name)
+            text = _given(p, given, part)
+            related = (
+                Related(part.span, f"{part.where}: -{p.name}={given}")
+                if part is not None and part.span is not None
+                else None
+            )
+            out[p.name] = (text, related)
+    return list(out.values())
 
 
 def where_in(rt: Runtime) -> str:

@@ -18,6 +18,7 @@ from dockready.facts.go import (
 )
 from dockready.facts.index import Build, Deployment, ProjectIndex, Service
 from dockready.facts.k8s import ComposeService, Container, Handler, Workload
+from dockready.model import Span
 
 
 def env_for(ix: ProjectIndex, svc: Service, dep: Deployment | None = None) -> dict[str, str]:
@@ -35,7 +36,7 @@ class Runtime:
     source we cannot read may set any name (``envFrom`` of a Secret or of a ConfigMap
     that is not in the tree). ``flags`` are the command-line flags given (name ->
     value, None when the value is not literal), or None when the command line is
-    unknown."""
+    unknown; ``flag_from`` says where each was given."""
 
     kind: str
     label: str
@@ -44,6 +45,8 @@ class Runtime:
     open: bool = False
     flags: Mapping[str, str | None] | None = None
     build: Build | None = None
+    #: The part of the command line each flag comes from (see :func:`flag_origins`).
+    flag_from: Mapping[str, ArgvPart] | None = None
     deployment: Deployment | None = None
     compose: ComposeService | None = None
 
@@ -98,38 +101,105 @@ def _inst_words(inst: Instruction | None) -> tuple[str, ...]:
     return inst.value if inst.json else tuple(shell_words(" ".join(inst.value)))
 
 
-def image_argv(build: Build) -> tuple[str, ...] | None:
-    """ENTRYPOINT + CMD of the final image as words; None when the Dockerfile sets
-    neither (the base image's command, unknown)."""
+@dataclass(frozen=True, slots=True)
+class ArgvPart:
+    """Words of a command line and what gave them: ``where`` names it in messages
+    (``the Dockerfile CMD``, ``compose command:``), ``span`` points at it."""
+
+    words: tuple[str, ...]
+    where: str
+    span: Span | None = None
+
+
+def _inst_part(inst: Instruction | None, where: str) -> list[ArgvPart]:
+    return [ArgvPart(_inst_words(inst), where, inst.span)] if inst is not None else []
+
+
+def image_argv_parts(build: Build) -> list[ArgvPart] | None:
+    """ENTRYPOINT + CMD of the final image; None when the Dockerfile sets neither
+    (the base image's command, unknown)."""
     st = build.final
     if st.entrypoint is None and st.cmd is None:
         return None
+    entry = _inst_part(st.entrypoint, "the Dockerfile ENTRYPOINT")
     if st.entrypoint is not None and not st.entrypoint.json:
-        return _inst_words(st.entrypoint)  # shell-form ENTRYPOINT ignores CMD
-    return (*_inst_words(st.entrypoint), *_inst_words(st.cmd))
+        return entry  # shell-form ENTRYPOINT ignores CMD
+    return entry + _inst_part(st.cmd, "the Dockerfile CMD")
+
+
+def container_argv_parts(container: Container, build: Build | None) -> list[ArgvPart] | None:
+    """The command line of a workload container: ``command`` replaces the image's
+    ENTRYPOINT (and drops its CMD), ``args`` replaces CMD."""
+    args = [
+        ArgvPart(container.args, f"the args of container {container.name}", container.args_span)
+    ]
+    if container.command:
+        where = f"the command of container {container.name}"
+        return [ArgvPart(container.command, where, container.command_span), *args]
+    if build is None:
+        return args if container.args else None
+    if container.args:
+        return _inst_part(build.final.entrypoint, "the Dockerfile ENTRYPOINT") + args
+    return image_argv_parts(build)
+
+
+def compose_argv_parts(c: ComposeService, build: Build | None) -> list[ArgvPart] | None:
+    """A compose service's command line: ``entrypoint:`` replaces the image's
+    ENTRYPOINT (and drops its CMD), ``command:`` replaces CMD."""
+    command = (
+        [ArgvPart(c.command, "the compose command:", c.command_span)]
+        if c.command is not None
+        else []
+    )
+    if c.entrypoint is not None:
+        return [ArgvPart(c.entrypoint, "the compose entrypoint:", c.entrypoint_span), *command]
+    if build is None:
+        return command or None
+    if c.command is not None:
+        return _inst_part(build.final.entrypoint, "the Dockerfile ENTRYPOINT") + command
+    return image_argv_parts(build)
+
+
+def _joined(parts: list[ArgvPart] | None) -> tuple[str, ...] | None:
+    return None if parts is None else tuple(w for p in parts for w in p.words)
+
+
+def flag_origins(parts: list[ArgvPart] | None) -> dict[str, ArgvPart]:
+    """Which part of a command line gives each flag (the last one, as Go's ``flag``
+    keeps the last value)."""
+    out: dict[str, ArgvPart] = {}
+    for p in parts or ():
+        for name in argv_flags(p.words):
+            out[name] = p
+    return out
+
+
+def image_argv(build: Build) -> tuple[str, ...] | None:
+    """ENTRYPOINT + CMD of the final image as words (:func:`image_argv_parts`)."""
+    return _joined(image_argv_parts(build))
 
 
 def container_argv(container: Container, build: Build | None) -> tuple[str, ...] | None:
-    """The command line of a workload container: ``command`` replaces the image's
-    ENTRYPOINT (and drops its CMD), ``args`` replaces CMD."""
-    if container.command:
-        return (*container.command, *container.args)
-    if build is None:
-        return container.args or None
-    if container.args:
-        return (*_inst_words(build.final.entrypoint), *container.args)
-    return image_argv(build)
+    """The command line of a workload container as words (:func:`container_argv_parts`)."""
+    return _joined(container_argv_parts(container, build))
+
+
+def compose_argv(c: ComposeService, build: Build | None) -> tuple[str, ...] | None:
+    """A compose service's command line as words (:func:`compose_argv_parts`)."""
+    return _joined(compose_argv_parts(c, build))
 
 
 def image_runtime(build: Build) -> Runtime:
     """The image run as is (``docker run``): Dockerfile ENV and ENTRYPOINT/CMD."""
-    argv = image_argv(build)
+    parts = image_argv_parts(build)
+    argv = _joined(parts)
     return Runtime(
         "image",
         f"the image ({build.dockerfile.path})",
         build.env(),
         flags=argv_flags(argv) if argv is not None else None,
         build=build,
+        flag_from=flag_origins(parts),
     )
 
 
@@ -155,7 +225,8 @@ def workload_runtime(ix: ProjectIndex, svc: Service, dep: Deployment) -> Runtime
             unknown.add(e.name)
             env.pop(e.name, None)
     build = svc.builds[0] if svc.builds else None
-    argv = container_argv(c, build)
+    parts = container_argv_parts(c, build)
+    argv = _joined(parts)
     return Runtime(
         "workload",
         f"{dep.workload.kind}/{dep.workload.name}",
@@ -165,19 +236,8 @@ def workload_runtime(ix: ProjectIndex, svc: Service, dep: Deployment) -> Runtime
         argv_flags(argv) if argv is not None else None,
         build=build,
         deployment=dep,
+        flag_from=flag_origins(parts),
     )
-
-
-def compose_argv(c: ComposeService, build: Build | None) -> tuple[str, ...] | None:
-    """A compose service's command line: ``entrypoint:`` replaces the image's
-    ENTRYPOINT (and drops its CMD), ``command:`` replaces CMD."""
-    if c.entrypoint is not None:
-        return (*c.entrypoint, *(c.command or ()))
-    if build is None:
-        return c.command
-    if c.command is not None:
-        return (*_inst_words(build.final.entrypoint), *c.command)
-    return image_argv(build)
 
 
 def compose_runtime(svc: Service, c: ComposeService) -> Runtime:
@@ -193,7 +253,8 @@ def compose_runtime(svc: Service, c: ComposeService) -> Runtime:
         else:
             unknown.discard(e.name)
             env[e.name] = e.value
-    argv = compose_argv(c, build)
+    parts = compose_argv_parts(c, build)
+    argv = _joined(parts)
     return Runtime(
         "compose",
         f"compose service {c.name}",
@@ -202,6 +263,7 @@ def compose_runtime(svc: Service, c: ComposeService) -> Runtime:
         flags=argv_flags(argv) if argv is not None else None,
         build=build,
         compose=c,
+        flag_from=flag_origins(parts),
     )
 
 

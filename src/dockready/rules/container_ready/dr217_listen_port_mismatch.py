@@ -6,7 +6,13 @@ from collections.abc import Iterator
 
 from dockready.facts.derived.build import imports_under
 from dockready.facts.derived.http import BoundListener, is_loopback
-from dockready.facts.derived.process import SELF_LISTENING, declared_ports, explain, where_in
+from dockready.facts.derived.process import (
+    SELF_LISTENING,
+    declared_ports,
+    explain,
+    given_flags,
+    where_in,
+)
 from dockready.facts.derived.runtime import Runtime, bound_listeners, runtimes
 from dockready.facts.index import ProjectIndex, Service
 from dockready.model import Related, Severity, Span
@@ -60,13 +66,19 @@ def listen_port_mismatch(ctx: Context[NoOptions]) -> Iterator[Hit]:
     the environment where it applies: the Dockerfile `EXPOSE` with the image's own
     `ENV` and command line; each workload container's `containerPort`s and the
     `targetPort` of every Kubernetes Service that selects the pod with the
-    container's environment (Dockerfile `ENV`, literal `env`, ConfigMap `envFrom` and
-    `configMapKeyRef`) and `command`/`args` flags; and each compose port's target with
-    the service's `environment` and its command line (the image's `ENTRYPOINT`/`CMD`
-    flags, unless compose `command:`/`entrypoint:` replace them). A listen address built from `os.Getenv("PORT")`
-    with a default of 8080 is 9090 in a Deployment that sets `PORT=9090`. The
-    finding is on the declared port (where the fix usually goes); the listener is
-    the related location.
+    container's environment (Dockerfile `ENV`, literal `env`, ConfigMap `envFrom`
+    and `configMapKeyRef`) and `command`/`args` flags; and each compose port's
+    target with the service's `environment` and its command line (the image's
+    `ENTRYPOINT`/`CMD` flags, unless compose `command:`/`entrypoint:` replace them).
+    A listen address built from `os.Getenv("PORT")` with a default of 8080 is 9090
+    in a Deployment that sets `PORT=9090`. A Knative Service's container gets `PORT`
+    from Knative (its port, 8080 when it declares none, the port Knative then sends
+    traffic to). The finding is on the declared port (where the fix usually goes);
+    the listener is the related location. When a command-line flag sets the port,
+    the message names the chain (`-port=8080 in the Dockerfile CMD, not the flag's
+    default 80`) and the line that gives the flag (the Dockerfile
+    `CMD`/`ENTRYPOINT`, compose `command:`/`entrypoint:`, the container's
+    `args`/`command`) is related too.
 
     Decisions:
     - A declared port is fine when it matches any of the service's listeners (a
@@ -131,8 +143,12 @@ def listen_port_mismatch(ctx: Context[NoOptions]) -> Iterator[Hit]:
                 continue
             ports = {b.port for b in bound}
             public = [b for b in bound if not is_loopback(b.host)] or bound
-            shown = sorted({f":{b.port}" for b in public})
+            flags = given_flags(rt, [b.listener.addr for b in public if b.listener.addr])
+            shown = "; ".join(
+                [", ".join(sorted({f":{b.port}" for b in public}))] + [t for t, _ in flags]
+            )
             related = tuple(_listener_related(ix, rt, b) for b in _one_per_port(public))
+            related += tuple(r for _, r in flags if r is not None)
             for d in declared_ports(ix, rt):
                 if d.port in ports or d.is_debug or (d.span, d.port) in seen:
                     continue
@@ -140,7 +156,7 @@ def listen_port_mismatch(ctx: Context[NoOptions]) -> Iterator[Hit]:
                 yield Hit(
                     d.span,
                     f"{d.what} does not match the port the code listens on{where_in(rt)} "
-                    f"({', '.join(shown)}): {_CONSEQUENCE[d.kind]}",
+                    f"({shown}): {_CONSEQUENCE[d.kind]}",
                     related=(*related, *d.related),
                     service=svc.name,
                 )

@@ -78,7 +78,7 @@ def _memlimit_hits(rt: Runtime, code_sets: bool, service: str) -> Iterator[Hit]:
         )
         return
     if limit and where is not None:
-        key = "limits.memory" if dep is not None else "mem_limit"
+        key = comp.mem_limit_key if dep is None and comp is not None else "limits.memory"
         yield Hit(
             where,
             f"{key} {limit} but no GOMEMLIMIT{where_in(rt)}, and the code sets none "
@@ -103,10 +103,10 @@ def gomemlimit_unset(ctx: Context[NoOptions]) -> Iterator[Hit]:
     service with `mem_limit` / `deploy.resources.limits.memory`) and no `GOMEMLIMIT`
     (a literal, a ConfigMap value or a `resourceFieldRef`, in the manifest or the
     Dockerfile), while the code neither imports `automemlimit` nor calls
-    `debug.SetMemoryLimit`. Also finds `GOGC=off` with no `GOMEMLIMIT` (reported on
-    the `GOGC` line, instead of the limit), and `GOMEMLIMIT` taken from a
-    `resourceFieldRef` to `limits.memory` in a container that declares no memory
-    limit.
+    `debug.SetMemoryLimit`. The finding names the limit by the key the file uses.
+    Also finds `GOGC=off` with no `GOMEMLIMIT` (reported on the `GOGC` line,
+    instead of the limit), and `GOMEMLIMIT` taken from a `resourceFieldRef` to
+    `limits.memory` in a container that declares no memory limit.
 
     Decisions: only workloads and compose services joined to a Go service are
     judged (an image we cannot tie to Go code is not). A container with `envFrom` a

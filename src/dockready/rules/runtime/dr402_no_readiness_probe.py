@@ -41,7 +41,8 @@ def no_readiness_probe(ctx: Context[NoOptions]) -> Iterator[Hit]:
     is the pod's only container), or when the code of the service it runs listens.
 
     Workers (no ports, no Service, no listener in their code) are not reported, and
-    neither are Jobs and CronJobs.
+    neither are Jobs and CronJobs, nor Knative Services (Knative probes the
+    container's port over TCP when no readiness probe is given).
 
     ## Why is this bad?
     Without a readiness probe the pod is added to the Service endpoints as soon as the
@@ -78,7 +79,7 @@ def no_readiness_probe(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ix = ctx.index
     for w, c in long_running(ix):
-        if c.probe("readiness") is None and _serves(ix, w, c):
+        if c.probe("readiness") is None and not w.knative and _serves(ix, w, c):
             yield Hit(
                 c.span,
                 f"container {c.name} receives traffic but has no readinessProbe: it is sent "

@@ -21,7 +21,8 @@ def no_prestop(ctx: Context[NoOptions]) -> Iterator[Hit]:
     ## What it does
     Finds a served container with no `lifecycle.preStop` hook. Served means it
     declares `ports`, or a Service selects its pod and it is the pod's only
-    container. Jobs and CronJobs are skipped.
+    container. Jobs and CronJobs are skipped, and so are Knative Services (Knative
+    adds a `preStop` hook that waits for its queue-proxy to drain).
 
     ## Why is this bad?
     On deletion the kubelet sends SIGTERM at the same time as the endpoint
@@ -59,7 +60,7 @@ def no_prestop(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ix = ctx.index
     for w, c in long_running(ix):
-        if c.pre_stop is None and is_served(ix, w, c):
+        if c.pre_stop is None and not w.knative and is_served(ix, w, c):
             yield Hit(
                 c.span,
                 f"container {c.name} has no preStop hook: it gets SIGTERM while still in the "

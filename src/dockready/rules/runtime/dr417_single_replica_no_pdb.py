@@ -23,7 +23,10 @@ def single_replica_no_pdb(ctx: Context[NoOptions]) -> Iterator[Hit]:
     and that run one replica (`replicas: 1`, or unset, which is 1, with no
     HorizontalPodAutoscaler targeting the workload), or that no
     PodDisruptionBudget in their namespace selects. One finding per workload, on its
-    `replicas:` line (else its `kind:` line), says which.
+    `replicas:` line (else its `kind:` line), says which. Argo Rollouts and OpenShift
+    DeploymentConfigs are judged like Deployments; a Deployment that an Argo
+    Rollout runs through `workloadRef` is judged with the Rollout's `replicas` (and
+    an autoscaler of either), and reported there.
 
     ## Why is this bad?
     With one replica every rollout, node drain, eviction and crash is an outage of
@@ -62,14 +65,18 @@ def single_replica_no_pdb(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ix = ctx.index
     others = list(ix.others)
+    # an Argo Rollout with a workloadRef runs the pods of the workload it names
+    runs = {(r.namespace, r.workload_ref): r for r in ix.workloads if r.workload_ref}
     for w in ix.workloads:
         if w.kind not in _REPLICATED or not any(ks.selects(w) for ks in ix.kservices):
             continue
+        owner = runs.get((w.namespace, f"{w.kind}/{w.name}"))
+        sized = owner or w
         labels = dict(w.labels)
         scaled = any(
             o.kind == "HorizontalPodAutoscaler"
             and o.namespace == w.namespace
-            and o.target == f"{w.kind}/{w.name}"
+            and o.target in (f"{w.kind}/{w.name}", f"{sized.kind}/{sized.name}")
             for o in others
         )
         budget = any(
@@ -80,12 +87,16 @@ def single_replica_no_pdb(ctx: Context[NoOptions]) -> Iterator[Hit]:
             for o in others
         )
         problems = []
-        if not scaled and (w.replicas is None or w.replicas <= 1):
-            unset = " (replicas is unset)" if w.replicas is None else ""
+        if not scaled and (sized.replicas is None or sized.replicas <= 1):
+            unset = " (replicas is unset)" if sized.replicas is None else ""
             problems.append(f"runs one replica{unset}: every rollout, drain or crash is an outage")
         if not budget:
             problems.append(
                 "no PodDisruptionBudget selects its pods: a node drain may evict them all at once"
             )
         if problems:
-            yield Hit(w.replicas_span or w.span, f"{w.kind} {w.name}: " + "; ".join(problems))
+            via = f" (run by Rollout {owner.name})" if owner is not None else ""
+            yield Hit(
+                sized.replicas_span or sized.span,
+                f"{w.kind} {w.name}{via}: " + "; ".join(problems),
+            )
