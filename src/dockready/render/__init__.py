@@ -10,6 +10,7 @@ import dataclasses
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -332,8 +333,10 @@ def _kustomize(root: Path, rels: Sequence[str], enabled: bool, out: Output) -> N
                 )
             )
         return
-    for top in tops:
-        built = kustomize.build(root, top, cmd)
+    # Each build is two short-lived kustomize processes: run the overlays side by side.
+    with ThreadPoolExecutor(max_workers=min(4, len(tops) or 1)) as pool:
+        builds = list(pool.map(lambda k: kustomize.build(root, k, cmd), tops))
+    for top, built in zip(tops, builds, strict=True):
         if built.error is not None:
             out.notices.append(
                 Notice(
