@@ -31,7 +31,19 @@ def ops_only(files: list[GoFile]) -> bool:
     ``/debug/...``)? Then the HTTP listeners are an operations port beside a protocol
     we do not model, not the service's traffic."""
     routes = [r for g in files for r in g.routes]
+    http = [lst for g in files for lst in g.listeners if lst.kind in ("http", "https")]
+    debug = any(imp.path in _DEBUG_MUX_IMPORTS for g in files for imp in g.imports)
+    if debug and http and all(lst.handler == "default" for lst in http):
+        # Every HTTP server serves the default mux: what it serves is the default
+        # mux's routes plus net/http/pprof's or expvar's (a debug port, often
+        # behind an env var); routes of other routers go through servers we do
+        # not model (a plugin SDK's unix socket).
+        mine = [r for r in routes if r.router == "default"]
+        return all(ops_route(r) for r in mine)
     return bool(routes) and all(ops_route(r) for r in routes)
+
+
+_DEBUG_MUX_IMPORTS = frozenset({"net/http/pprof", "expvar"})
 
 
 def quoted(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -149,7 +150,22 @@ def _value_secret(name: str, value: str) -> str | None:
         return None  # a name, header or path: X-Api-Key, db_password, orders/db
     if v.startswith("^") or v.endswith("$") or "\\" in v or "[" in v:
         return None  # a pattern
+    if v.isalnum() and (v.lower() in low_name or _same_last_word(name, v)):
+        # an enum value naming itself: ReasonMissingSecret = "MissingObjectSecret"
+        return None
     return "secret-like value"
+
+
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def _same_last_word(name: str, value: str) -> bool:
+    """``ReasonMissingTokenSecret`` and ``MissingTokenAuthSecret``: a CamelCase value
+    ending in the name's last word is a label, not a credential."""
+    if not value.isalpha() or not value[0].isupper() or value.isupper():
+        return False
+    a, b = _WORDS.findall(name), _WORDS.findall(value)
+    return len(b) > 1 and bool(a) and a[-1].lower() == b[-1].lower()
 
 
 def _single_literal(text: str) -> bool:
