@@ -56,6 +56,8 @@ _NOT_SECRET_SUFFIXES = (
     "realm",
     "provider",
     "column",
+    "delimiter",
+    "separator",
 )
 #: Directories of test helpers and doubles (secrets there are fixtures).
 _TEST_DIRS = frozenset(
