@@ -122,7 +122,7 @@ def discover(
     notices: list[Notice] = []
 
     def unreadable_dir(e: OSError) -> None:  # os.walk would skip it silently
-        where = _rel(root, Path(e.filename)) if e.filename else None
+        where = relative(root, Path(e.filename)) if e.filename else None
         notices.append(
             Notice(f"skipped: cannot read directory ({e.strerror or e})", Span(where or "."))
         )
@@ -136,7 +136,7 @@ def discover(
             keep = []
             for d in dirnames:
                 full = rel_dir / d
-                if d in SKIP_DIRS or full.is_symlink() or excluded(_rel(root, full)):
+                if d in SKIP_DIRS or full.is_symlink() or excluded(relative(root, full)):
                     continue
                 if d == "vendor":
                     vm = full / "modules.txt"
@@ -146,7 +146,7 @@ def discover(
                 keep.append(d)
             dirnames[:] = sorted(keep)
             for f in sorted(filenames):
-                if not excluded(_rel(root, rel_dir / f)):
+                if not excluded(relative(root, rel_dir / f)):
                     _add(root, rel_dir / f, files, notices)
     _skip_chart_templates(files, notices)
     return sorted(files.values(), key=lambda s: s.rel), notices
@@ -168,7 +168,8 @@ def _skip_chart_templates(files: dict[str, SourceFile], notices: list[Notice]) -
             del files[r]
 
 
-def _rel(root: Path, p: Path) -> str:
+def relative(root: Path, p: Path) -> str:
+    """``p`` as a POSIX path relative to ``root`` (as given when outside it)."""
     try:
         return p.absolute().relative_to(root.absolute()).as_posix()
     except ValueError:
@@ -209,7 +210,7 @@ def _add(
     notices: list[Notice],
     as_kind: Kind | None = None,
 ) -> None:
-    rel = _rel(root, p)
+    rel = relative(root, p)
     kind = as_kind or classify(rel)
     if kind is None or rel in files:
         return

@@ -472,22 +472,15 @@ def _something_to_check(
 ) -> None:
     """A named file dockready does not read, or a tree with nothing it reads, is a
     usage error (a typo in a CI path must not pass as "no problems")."""
-    from dockready.discover import classify
+    from dockready.discover import classify, relative
 
     for shown, p in zip(given, resolved, strict=False):
-        kinds = {classify(p.name), classify(_rel_to(root, p))} - {None, *_NOT_CHECKED}
+        kinds = {classify(p.name), classify(relative(root, p))} - {None, *_NOT_CHECKED}
         if p.is_file() and not kinds:
             raise UsageError(f"{shown}: not a file dockready reads (it reads {_LOOKED_FOR})")
     if all(f.kind in _NOT_CHECKED for f in files):
         where = ", ".join(given)
         raise UsageError(f"nothing to check under {where} (looked for {_LOOKED_FOR})")
-
-
-def _rel_to(root: Path, p: Path) -> str:
-    try:
-        return p.relative_to(root).as_posix()
-    except ValueError:
-        return p.name
 
 
 def _helm_values(root: Path, rels: Sequence[str], config: Config) -> dict[str, list[str]]:

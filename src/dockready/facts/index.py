@@ -756,12 +756,7 @@ _OTHER_PROGRAMS = frozenset(
 
 def _runs_other_program(build: Build) -> bool:
     """The final stage's ENTRYPOINT (else CMD) starts a program that is not Go."""
-    st = build.final
-    inst = st.entrypoint if st.entrypoint is not None and st.entrypoint.value else st.cmd
-    if inst is None or not inst.value:
-        return False
-    words = inst.value if inst.json else inst.value[0].split()
-    return bool(words) and posixpath.basename(words[0]) in _OTHER_PROGRAMS
+    return _runs(build.final) in _OTHER_PROGRAMS
 
 
 def _reachable(
