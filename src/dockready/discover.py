@@ -13,6 +13,7 @@ from enum import Enum
 from pathlib import Path
 
 from dockready.model import Notice, Span
+from dockready.parse.configfile import config_format
 
 MAX_BYTES = 4 * 1024 * 1024
 #: Never read as sources, whatever ``exclude`` says: test inputs of Go packages.
@@ -35,6 +36,9 @@ class Kind(Enum):
     JSON = "json"
     #: Listed, never read: files a build context must not ship (``.env``, keys).
     SENSITIVE = "sensitive"
+    #: A program's TOML or ini configuration (YAML and JSON ones are YAML and JSON):
+    #: read for the values the code takes from it, not checked on its own.
+    CONFIG = "config"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,8 @@ def classify(rel: str) -> Kind | None:
         return Kind.JSON
     if low.endswith(".sh"):
         return Kind.SCRIPT
+    if low.endswith((".toml", ".ini")) and config_format(rel) is not None:
+        return Kind.CONFIG
     return None
 
 

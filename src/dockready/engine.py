@@ -21,17 +21,18 @@ from typing import Any
 from dockready import baseline, render, suppress
 from dockready.config import Config
 from dockready.discover import Kind, SourceFile, decode, discover, named_dockerfiles
+from dockready.facts.config import ConfigFile
 from dockready.facts.docker import BuildRef, BuildRefs, Dockerfile, DockerIgnore, Makefile
 from dockready.facts.go import FACT_CALLS, GoFile, GoMod, VendorModules
 from dockready.facts.index import Declared, ParseError, ProjectIndex, Service, build_index
 from dockready.facts.k8s import Manifests
 from dockready.model import Finding, Notice, Related, Result, RuleInfo, ServiceSummary, Span
-from dockready.parse import buildrefs
+from dockready.parse import buildrefs, configfile
 from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod, parse_vendor_modules
 from dockready.parse.gosrc import parse_go
 from dockready.parse.makefile import parse_makefile
-from dockready.parse.yamlfiles import looks_like_manifest, parse_json, parse_yaml
+from dockready.parse.yamlfiles import looks_like_manifest, parse_json, read_yaml
 from dockready.rules.registry import RULES, Hit, Rule, all_rules, call_names
 
 PARALLEL_BYTES = 2 * 1024 * 1024
@@ -62,6 +63,7 @@ class Parsed:
         | Manifests
         | Makefile
         | BuildRefs
+        | ConfigFile
         | None
     ) = None
     error: ParseError | None = None
@@ -157,10 +159,12 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
         out.facts, notice = buildrefs.parse_build_yaml(src.rel, text)
         if notice is not None:
             out.notices.append(notice)
+    elif src.kind is Kind.CONFIG:
+        out.facts = configfile.parse_config(src.rel, text)
     elif src.kind is Kind.YAML:
-        y = parse_yaml(src.rel, text)
+        y = read_yaml(src.rel, text, configfile.config_format(src.rel))
         out.facts = y
-        if y is not None and y.error is not None:
+        if isinstance(y, Manifests) and y.error is not None:
             # An alias bomb is refused loudly wherever it is; other unparseable YAML
             # is a finding only in a file meant as a manifest or compose file.
             msg = y.error_message
@@ -178,11 +182,11 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
 def _parse_json(out: Parsed, rel: str, text: str) -> None:
     """A JSON Kubernetes manifest (or List); any other JSON (package.json,
     tsconfig.json...) is not dockready's and is left alone (``parse_json``)."""
-    y, notice = parse_json(rel, text)
+    y, notice = parse_json(rel, text, configfile.config_format(rel) is not None)
     out.facts = y
     if notice is not None:
         out.notices.append(notice)
-    if y is not None and y.error is not None:
+    if isinstance(y, Manifests) and y.error is not None:
         out.error = ParseError(y.error, y.error_message or "invalid JSON", "JSON")
 
 
@@ -266,6 +270,7 @@ def index_from(
     ignores: list[DockerIgnore] = []
     manifests: list[Manifests] = []
     makefiles: list[Makefile] = []
+    configs: list[ConfigFile] = []
     errors: list[ParseError] = []
     for p in sorted(parsed, key=lambda p: p.rel):
         if p.error is not None:
@@ -287,6 +292,8 @@ def index_from(
             ignores.append(f)
         elif isinstance(f, Makefile):
             makefiles.append(f)
+        elif isinstance(f, ConfigFile):
+            configs.append(f)
         elif isinstance(f, Manifests) and f.error is None and p.rel not in hidden:
             manifests.append(f)
     manifests.extend(rendered)
@@ -305,6 +312,7 @@ def index_from(
         makefiles,
         excluded,
         build_refs,
+        configs,
     )
 
 
@@ -464,7 +472,7 @@ _LOOKED_FOR = "Go sources, go.mod, Dockerfiles, .dockerignore, Kubernetes and co
 
 #: Listed (keys, .env files) or read only for the builds they run (shell scripts):
 #: not something to check on their own.
-_NOT_CHECKED = frozenset({Kind.SENSITIVE, Kind.SCRIPT})
+_NOT_CHECKED = frozenset({Kind.SENSITIVE, Kind.SCRIPT, Kind.CONFIG})
 
 
 def _something_to_check(

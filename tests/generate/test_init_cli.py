@@ -224,14 +224,6 @@ KNOWN_GAPS: dict[str, Gap] = {
         "the code listens on 127.0.0.1:8080 only, with no environment to change it: nothing "
         "outside the container reaches it, whatever the files say (init warns: DR218)",
     ),
-    "DR214/good-pprof-debug-port": Gap(
-        frozenset(MODES),
-        frozenset({"DR218", "DR404"}),
-        "DR213",
-        "the only server is a pprof debug port on the loopback, behind PPROF_PORT: init "
-        "takes it for the service's port (it warns about pprof: DR213); a worker with a "
-        "debug port is init's to learn",
-    ),
     "DR204/bad-out-of-sync": Gap(
         frozenset(MODES),
         frozenset({"DR204"}),

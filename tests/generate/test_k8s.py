@@ -20,7 +20,7 @@ from golden_file import assert_golden
 
 from dockready.engine import check
 from dockready.generate.jinja import yaml_scalar
-from dockready.generate.model import InitFacts, dns_label
+from dockready.generate.model import InitFacts, PortSpec, dns_label
 from dockready.generate.render_k8s import (
     GRACE_MARGIN,
     MEMORY_LIMIT_MIB,
@@ -64,6 +64,7 @@ GRPC = InitFacts(
     go_version="1.22",
     port=9090,
     grpc=True,
+    protocol="grpc",
     grpc_health=True,
 )
 
@@ -523,9 +524,34 @@ def test_grpc_probes() -> None:
 
 
 def test_grpc_service_with_an_http_health_route_uses_http() -> None:
-    f = dataclasses.replace(GRPC, grpc_health=False, health_path="/healthz")
+    # HTTP on 8080 serves /healthz; gRPC on 9090 has no health service
+    f = dataclasses.replace(
+        GRPC,
+        port=8080,
+        protocol="http",
+        grpc_health=False,
+        health_path="/healthz",
+        ports=(PortSpec("grpc", 9090, "grpc"),),
+    )
+    docs = by_kind(only(render_k8s(f)))
     c = container(only(render_k8s(f)))
+    assert c["ports"] == [
+        {"name": "http", "containerPort": 8080},
+        {"name": "grpc", "containerPort": 9090},
+    ]
     assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert docs["Service"]["spec"]["ports"] == [
+        {"name": "http", "port": 80, "targetPort": "http"},
+        {"name": "grpc", "port": 9090, "targetPort": "grpc"},
+    ]
+
+
+def test_grpc_health_on_the_second_port_is_probed_there() -> None:
+    f = dataclasses.replace(
+        GRPC, port=8080, protocol="http", ports=(PortSpec("grpc", 9090, "grpc"),)
+    )
+    c = container(only(render_k8s(f)))
+    assert c["readinessProbe"]["grpc"] == {"port": 9090}
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -72,6 +72,18 @@ def load_index(path: str, config: Config | None = None) -> tuple[Path, ProjectIn
 @click.option("--diff", "show_diff", is_flag=True, help="Print a diff against the files there.")
 @click.option("--force", is_flag=True, help="Overwrite files that differ.")
 @click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="The port the service listens on, when init cannot read it from the code or its config.",
+)
+@click.option(
+    "--all",
+    "all_services",
+    is_flag=True,
+    help="Generate for every service under PATH (a monorepo), each in its own module root.",
+)
+@click.option(
     "--output-dir",
     type=click.Path(file_okay=False),
     default=None,
@@ -89,6 +101,8 @@ def init_cmd(
     dry_run: bool,
     show_diff: bool,
     force: bool,
+    port: int | None,
+    all_services: bool,
     output_dir: str | None,
     config_file: str | None,
     no_config: bool,
@@ -98,12 +112,21 @@ def init_cmd(
     With none of --dockerfile, --k8s, --compose and --ci: the Dockerfile, its
     .dockerignore and Kubernetes manifests. Existing files are never overwritten
     unless they are identical or --force is given; --diff and --dry-run write nothing.
-    Reads .dockready.toml as check does (its [services.<name>] joins). Exit codes: 0
-    done, 2 usage or configuration error (no service, an unknown or missing
-    --service, files that would be overwritten), 3 internal error.
+    Reads .dockready.toml as check does (its [services.<name>] joins). A service
+    that already has a Dockerfile, manifests or a compose file under other names
+    gets none written beside them (--force writes them anyway). Where the port
+    would be a guess, init stops and asks for --port. Exit codes: 0 done, 2 usage
+    or configuration error (no service, an unknown or missing --service, a port to
+    give, files that would be overwritten), 3 internal error.
     """
     if dry_run and show_diff:
         _fail("--dry-run and --diff are exclusive")
+    if all_services and service is not None:
+        _fail("--all and --service are exclusive")
+    if all_services and port is not None:
+        _fail("--port applies to one service: use it with --service, not --all")
+    if all_services and output_dir is not None:
+        _fail("--output-dir applies to one service: each service's files go to its module root")
     if not any((want_docker, want_k8s, want_compose, ci)):
         want_docker = want_k8s = True
     asked = _Asked(
@@ -116,14 +139,15 @@ def init_cmd(
         diff=show_diff,
         force=force,
         output_dir=output_dir,
+        port=port,
+        all=all_services,
     )
     try:
         config = resolve_config([path], config_file=config_file, no_config=no_config)
     except ConfigError as e:
         _fail(str(e))
     try:
-        facts = _run(path, service, asked, config)
-        _notes(facts, asked.k8s)
+        _run(path, service, asked, config)
     except SystemExit:
         raise
     except Exception as e:  # pragma: no cover - last resort
@@ -143,11 +167,12 @@ class _Asked:
     diff: bool
     force: bool
     output_dir: str | None
+    port: int | None = None
+    all: bool = False
 
 
-def _run(path: str, service: str | None, asked: _Asked, config: Config) -> InitFacts:
-    """Generate (or show) the files; the service's facts, for the notes."""
-    from dockready.generate import writer
+def _run(path: str, service: str | None, asked: _Asked, config: Config) -> None:
+    """Generate (or show) the files of the chosen services, with their notes."""
     from dockready.generate.detect import detect, service_name
 
     if Path(path).exists() and not Path(path).is_dir():
@@ -171,6 +196,21 @@ def _run(path: str, service: str | None, asked: _Asked, config: Config) -> InitF
             hint = " (a package main with func main, in a module with a go.mod)"
         _fail(f"no Go service found under {path}{hint}")
     listing = ", ".join(f"{f.name} ({f.main_pkg} in {f.root})" for f in found)
+    if asked.all:
+        guessed = [f for f in found if f.listens and f.port_guess]
+        for f in found:
+            if f in guessed:
+                continue
+            if len(found) > 1:
+                click.echo(f"== {f.name} ({f.root})")
+            _generate(root, ix, f, asked)
+        if guessed:
+            names = "; ".join(f"{f.name}: {f.port_guess}" for f in guessed)
+            _fail(
+                f"not generated for {len(guessed)} service(s) whose port cannot be read "
+                f"({names}): run init --service NAME --port N for each"
+            )
+        return
     if service is not None:
         wanted = posixpath.normpath(service.strip("/"))
         chosen = [
@@ -186,20 +226,92 @@ def _run(path: str, service: str | None, asked: _Asked, config: Config) -> InitF
         _fail(f"{len(found)} services under {path}: {listing}; choose one with --service NAME")
     else:
         facts = found[0]
+    if asked.port is not None:
+        facts = with_port(facts, asked.port)
+    elif facts.listens and facts.port_guess:
+        _fail(
+            f"cannot tell which port {facts.name} listens on: the address is "
+            f"{facts.port_guess}, which neither the code nor a configuration file it reads "
+            "gives; run again with --port N (the port it listens on in the container)"
+        )
+    _generate(root, ix, facts, asked)
 
+
+def with_port(f: InitFacts, port: int) -> InitFacts:
+    """``f`` listening on ``port`` (given with ``--port``): the variables the image
+    sets follow it."""
+    env = tuple(
+        (k, str(port) if k == f.port_env else f":{port}" if k == f.addr_env else v)
+        for k, v in f.listen_env
+    )
+    ports = tuple(p for p in f.ports if p.port != port)
+    warnings = tuple(w for w in f.warnings if "cannot be read from the code" not in w)
+    return replace(f, port=port, port_guess=None, listen_env=env, ports=ports, warnings=warnings)
+
+
+def _existing(root: Path, ix: ProjectIndex, f: InitFacts) -> dict[str, list[str]]:
+    """What the service already has, by kind (``docker``, ``k8s``, ``compose``):
+    paths relative to the checked directory."""
+    from dockready.generate.detect import service_name
+
+    svc = next(
+        (s for s in ix.services if s.root == f.root and service_name(s.name) == f.name), None
+    )
+    out: dict[str, list[str]] = {"docker": [], "k8s": [], "compose": []}
+    if svc is not None:
+        out["docker"] = sorted({b.dockerfile.path for b in svc.builds})
+        out["k8s"] = sorted({d.workload.path for d in svc.deployments})
+        out["compose"] = sorted({c.path for c in svc.compose})
+    if not out["compose"]:
+        here = root / f.root if f.root != "." else root
+        out["compose"] = [
+            posixpath.normpath(posixpath.join(f.root, n))
+            for n in COMPOSE_NAMES
+            if (here / n).is_file()
+        ]
+    return out
+
+
+#: The names Docker Compose looks for, in its order.
+COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+def _generate(root: Path, ix: ProjectIndex, facts: InitFacts, asked: _Asked) -> None:
+    """Write (or show) one service's files, then its notes."""
     # Files relative to the service's module root, and (CI) to the checked directory:
     # GitHub and GitLab read their pipelines only at the top of the repository.
-    from dockready.generate import render_k8s
+    from dockready.generate import render_k8s, writer
     from dockready.generate.render_docker import render_docker
 
     service_files: dict[str, str] = {}
     top_files: dict[str, str] = {}
+    have = _existing(root, ix, facts) if asked.output_dir is None and not asked.force else {}
+
+    def beside(kind: str, files: dict[str, str], what: str) -> bool:
+        """Does the service have ``what`` under other names? Then say so and skip."""
+        mine = {posixpath.normpath(posixpath.join(facts.root, p)) for p in files}
+        other = [p for p in have.get(kind, []) if p not in mine]
+        if not other:
+            return False
+        _note(
+            f"note: {facts.name} already has {what} ({', '.join(other)}): nothing written "
+            f"beside it ({', '.join(sorted(files))}); --dry-run shows what init would "
+            "generate, --force writes it anyway"
+        )
+        return True
+
     if asked.docker:
-        service_files.update(render_docker(facts))
+        docker = render_docker(facts)
+        if not beside("docker", {facts.dockerfile: ""}, "a Dockerfile"):
+            service_files.update(docker)
     if asked.k8s:
-        service_files.update(render_k8s.render_k8s(facts, hpa=asked.hpa))
+        k8s = render_k8s.render_k8s(facts, hpa=asked.hpa)
+        if not beside("k8s", k8s, "Kubernetes manifests"):
+            service_files.update(k8s)
     if asked.compose:
-        service_files.update(render_k8s.render_compose(facts))
+        compose = render_k8s.render_compose(facts)
+        if not beside("compose", compose, "a compose file"):
+            service_files.update(compose)
     if asked.ci is not None:
         top_files.update(render_k8s.render_ci(facts, asked.ci))
 
@@ -221,14 +333,16 @@ def _run(path: str, service: str | None, asked: _Asked, config: Config) -> InitF
         _fail(str(e))
     if asked.dry_run:
         sys.stdout.write(writer.dry_run(planned))
-        return facts
+        _notes(facts, asked.k8s)
+        return
     if asked.diff:
         text = writer.diff(planned)
         if text:
             sys.stdout.write(text)
         else:
             _note("no changes: every file is up to date")
-        return facts
+        _notes(facts, asked.k8s)
+        return
     clashing = writer.conflicts(planned)
     if clashing and not asked.force:
         names = "\n".join(f"  {writer.display(p.path)}" for p in clashing)
@@ -247,7 +361,7 @@ def _run(path: str, service: str | None, asked: _Asked, config: Config) -> InitF
         else:
             verb = "unchanged"
         click.echo(f"{verb} {writer.display(p.path)}")
-    return facts
+    _notes(facts, asked.k8s)
 
 
 def _notes(facts: InitFacts, k8s: bool) -> None:

@@ -133,9 +133,13 @@ class Value(Compact):
         return tuple(p.name for p in self.parts if isinstance(p, EnvRef))
 
     def resolve(
-        self, env: Mapping[str, str] | None = None, flags: Mapping[str, str] | None = None
+        self,
+        env: Mapping[str, str] | None = None,
+        flags: Mapping[str, str] | None = None,
+        settings: Mapping[str, str] | None = None,
     ) -> str | None:
-        """The runtime value given an environment (and flag values); None if unknown."""
+        """The runtime value given an environment, flag values and the values of
+        opaque parts a configuration file gives (``settings``); None if unknown."""
         if not self.parts:
             return None
         out: list[str] = []
@@ -154,6 +158,8 @@ class Value(Compact):
                 if v is None:
                     return None
                 out.append(v)
+            elif settings and p.text in settings:
+                out.append(settings[p.text])
             else:
                 return None
         return "".join(out)
@@ -393,6 +399,8 @@ class GoFile(Compact):
     #: ``// Code generated ... DO NOT EDIT.`` before the package clause: its facts
     #: count, but nothing is reported on it (the fix goes in the generator).
     generated: bool = False
+    #: The ``//go:build`` expression (``"migrate"``, ``"linux && amd64"``), "" if none.
+    build: str = ""
 
     @property
     def dir(self) -> str:
@@ -524,6 +532,13 @@ FACT_CALLS = (
             "Start",
             "StartTLS",
             "NewServer",
+            "MustNewServer",
+            # migration steps (init ships their directory)
+            "Up",
+            "UpContext",
+            "WithHostPorts",
+            "WithServiceAddr",
+            "Address",
             "NewServeMux",
             "NewRouter",
             "Group",

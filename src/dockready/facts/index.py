@@ -13,6 +13,7 @@ import posixpath
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from dockready.facts.config import ConfigFile, configs_read
 from dockready.facts.docker import BuildRef, Dockerfile, DockerIgnore, GoBuild, Makefile, Stage
 from dockready.facts.go import GoFile, GoMod, VendorModules
 from dockready.facts.images import ImageInfo, lookup
@@ -80,6 +81,8 @@ class Service:
     builds: tuple[Build, ...] = ()
     deployments: tuple[Deployment, ...] = ()
     compose: tuple[ComposeService, ...] = ()
+    #: The configuration files its code reads (``facts/config.py``).
+    configs: tuple[ConfigFile, ...] = ()
 
     @property
     def files(self) -> Iterator[GoFile]:
@@ -126,6 +129,8 @@ class ProjectIndex:
     #: ``docker build`` commands stated outside the Dockerfiles (compose, skaffold,
     #: workflows, Makefiles, scripts), resolved against the tree.
     build_refs: tuple[BuildRef, ...] = ()
+    #: Configuration files the services may read at run time (``facts/config.py``).
+    configs: tuple[ConfigFile, ...] = ()
     parse_errors: tuple[ParseError, ...] = ()
     all_paths: frozenset[str] = frozenset()
     packages: Mapping[str, GoPackage] = field(default_factory=dict)
@@ -294,6 +299,7 @@ def build_index(
     makefiles: Sequence[Makefile] = (),
     excluded: Callable[[str], bool] | None = None,
     build_refs: Sequence[BuildRef] = (),
+    configs: Sequence[ConfigFile] = (),
 ) -> ProjectIndex:
     """The index of these facts: packages, then the joins (builds, services), then
     the lookup tables, each stage on the frozen index of the one before."""
@@ -317,6 +323,7 @@ def build_index(
         manifests=tuple(manifests),
         makefiles=tuple(makefiles),
         build_refs=tuple(build_refs),
+        configs=tuple(configs),
         parse_errors=tuple(parse_errors),
         excluded=excluded or (lambda _p: False),
         all_paths=frozenset(all_paths),
@@ -738,7 +745,13 @@ def _services(ix: ProjectIndex, builds: list[tuple[Build, str | None]]) -> list[
         svc_builds = tuple(attached.get(i, ()))
         deps = tuple(d for d in workload_pairs if owners.get(id(d)) == i)
         comp = tuple(c for c in compose if _compose_runs(c, s, svc_builds, ix))
-        out.append(Service(s.name, s.root, s.module, s.main, s.packages, svc_builds, deps, comp))
+        read: tuple[ConfigFile, ...] = ()
+        if ix.configs and s.module is not None:
+            main_dir = s.main.dir if s.main is not None else s.module.dir
+            read = configs_read(ix.configs, s.module.dir, main_dir, s.files)
+        out.append(
+            Service(s.name, s.root, s.module, s.main, s.packages, svc_builds, deps, comp, read)
+        )
     return out
 
 

@@ -27,10 +27,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockready.facts.config import named_literals
 from dockready.facts.derived.build import (
     CLOUD_SDKS,
     TLS_SCHEMES,
@@ -41,6 +42,7 @@ from dockready.facts.derived.build import (
     vendor_diff,
     zoneinfo_loads,
 )
+from dockready.facts.derived.config import Setting, settings
 from dockready.facts.derived.files import (
     FileWrite,
     config_opens,
@@ -52,14 +54,24 @@ from dockready.facts.derived.http import (
     HTTP_KINDS,
     host_of,
     is_loopback,
+    ops_route,
     port_of,
     route_matches,
     serves_pprof,
 )
 from dockready.facts.derived.runtime import drain_timeout
-from dockready.facts.go import EnvRef, GoFile, GoMod, Route, Value, server_handler, serves_router
+from dockready.facts.go import (
+    EnvRef,
+    GoFile,
+    GoMod,
+    Opaque,
+    Route,
+    Value,
+    server_handler,
+    serves_router,
+)
 from dockready.facts.index import ProjectIndex, Service
-from dockready.generate.model import InitFacts, dns_label
+from dockready.generate.model import InitFacts, PortSpec, dns_label
 
 #: Module hosts that serve public modules (through the Go module proxy).
 PUBLIC_HOSTS = frozenset(
@@ -148,9 +160,13 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
     linked = linked_files(ix, svc)
     files = tuple(svc.files)
     routes = _routes(files)
-    listen = _choose(files, routes)
+    known, disagree = _known_settings(svc, files)
+    listen = _choose(files, routes, known)
     health, ready = _health_routes(files, routes, listen)
     configs, missing = _configs(ix, svc, base)
+    configs = _with_read_configs(svc, files, configs, base)
+    tags, tagged = _build_tags(svc, files, base)
+    configs = tuple(dict.fromkeys((*configs, *tagged)))
     writes = file_writes(svc)
     drain = drain_timeout(svc)
     slow = slow_start(linked)
@@ -172,7 +188,11 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
         has_go_sum=ix.has_go_sum(mod),
         private_modules=private_modules(mod),
         port=listen.port,
-        listens=bool(_servers(files)),
+        protocol=_protocol(listen.server.kind) if listen.server is not None else "http",
+        ports=_other_ports(svc, files, routes, listen, known),
+        port_guess=listen.guess,
+        build_tags=tags,
+        listens=any(not _debug_only(files, routes, s) for s in _servers(files)),
         port_env=listen.port_env,
         addr_env=listen.addr_env,
         listen_env=listen.env,
@@ -189,7 +209,7 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
         missing_configs=missing,
         write_dirs=_write_dirs(writes),
         dockerfile=f"Dockerfile.{name}" if several else "Dockerfile",
-        warnings=_warnings(ix, svc, name, listen, missing) + outside,
+        warnings=_warnings(ix, svc, name, listen, missing) + disagree + outside,
     )
 
 
@@ -380,6 +400,7 @@ class _Server:
     addr: Value | None
     kind: str
     handler: str  # "default" (http.DefaultServeMux), a router expression, or "" unknown
+    where: str = ""  # file:line
 
     def serves(self, route: Route) -> bool:
         return serves_router(self.handler, route.router)
@@ -396,18 +417,79 @@ class _Listen:
     server: _Server | None = None
     loopback: str | None = None  # the loopback address when nothing can change it
     unresolved: str | None = None  # the address expression when it cannot be read
+    guess: str | None = None  # the address and where, when the port is a pure guess
 
 
 def _servers(files: tuple[GoFile, ...]) -> list[_Server]:
     out: list[_Server] = []
     for g in files:
-        out.extend(_Server(lst.addr, lst.kind, lst.handler) for lst in g.listeners)
+        out.extend(
+            _Server(lst.addr, lst.kind, lst.handler, f"{g.path}:{lst.span.line}")
+            for lst in g.listeners
+        )
     for g in files:
         for lit in g.literals:
             if lit.type != "net/http.Server":
                 continue
-            out.append(_Server(lit.field("Addr"), "http", server_handler(lit.field("Handler"))))
+            where = f"{g.path}:{lit.span.line}"
+            out.append(
+                _Server(lit.field("Addr"), "http", server_handler(lit.field("Handler")), where)
+            )
     return out
+
+
+#: Listener kinds by the protocol they serve (the rest: "tcp").
+_HTTP_SERVERS = HTTP_KINDS | {"hertz", "kratos-http", "go-zero-http"}
+_GRPC_SERVERS = frozenset({"grpc", "kratos-grpc", "go-zero-grpc"})
+
+
+def _protocol(kind: str) -> str:
+    if kind in _HTTP_SERVERS:
+        return "http"
+    return "grpc" if kind in _GRPC_SERVERS else "tcp"
+
+
+def _known_settings(
+    svc: Service, files: tuple[GoFile, ...]
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Values the listen addresses take from the configuration files the service
+    reads (``facts/derived/config.py``), and warnings where those files disagree
+    (``conf/dev`` and ``conf/online``): the production-like one is used."""
+    st = settings(svc)
+    if not st.files:
+        return {}, ()
+    known: dict[str, str] = {}
+    warnings: list[str] = []
+    for s in _servers(files):
+        if s.addr is None:
+            continue
+        for p in s.addr.parts:
+            if not isinstance(p, Opaque) or p.text in known:
+                continue
+            found = st.lookup(p.text)
+            if not found:
+                continue
+            agreed = st.value(p.text)
+            chosen = agreed or min(found, key=_production_first)
+            known[p.text] = chosen.entry.value
+            if agreed is None:
+                others = ", ".join(
+                    f"{x.entry.value!r} in {x.file.path}" for x in found if x is not chosen
+                )
+                warnings.append(
+                    f"the listen address {p.text} is {chosen.entry.value!r} in "
+                    f"{chosen.file.path}:{chosen.entry.span.line} (used) but {others}: "
+                    "check the port for each environment"
+                )
+    return known, tuple(warnings)
+
+
+_PRODUCTION = ("prod", "online", "release", "live")
+
+
+def _production_first(s: Setting) -> tuple[int, str]:
+    path = s.file.path.lower()
+    return (0 if any(w in path for w in _PRODUCTION) else 1, path)
 
 
 def _health_word(path: str) -> tuple[str, int] | None:
@@ -418,15 +500,16 @@ def _health_word(path: str) -> tuple[str, int] | None:
     return None
 
 
-def _listen(server: _Server) -> _Listen | None:
-    """Where ``server`` listens with no environment, and the environment that makes
-    it listen on every interface; None when its address is unknown."""
+def _listen(server: _Server, known: Mapping[str, str]) -> _Listen | None:
+    """Where ``server`` listens with no environment (``known``: what configuration
+    files give opaque parts), and the environment that makes it listen on every
+    interface; None when its address is unknown."""
     v = server.addr
     if v is None:
         return None
     parts = v.parts
     env: list[tuple[str, str]] = []
-    resolved = v.resolve({})
+    resolved = v.resolve({}, None, known)
     port = port_of(resolved)
     last = parts[-1] if parts else None
     port_env = addr_env = None
@@ -454,24 +537,50 @@ def _listen(server: _Server) -> _Listen | None:
     return _Listen(port, port_env, addr_env, tuple(env), server, loopback)
 
 
-def _choose(files: tuple[GoFile, ...], routes: list[Route]) -> _Listen:
+def _debug_only(files: tuple[GoFile, ...], routes: list[Route], server: _Server) -> bool:
+    """A debug port: a server of the default mux when net/http/pprof or expvar
+    registers on it and every route of the default mux is an operations route; a
+    server of another router whose routes are all operations routes, ``/debug/...``
+    among them (``/debug/vars`` alone). Not the service's port: never published."""
+    if not server.handler or server.kind not in HTTP_KINDS:
+        return False
+    mine = [r for r in routes if r.router == server.handler]
+    if server.handler != "default":
+        return (
+            bool(mine)
+            and all(ops_route(r) for r in mine)
+            and any(r.path.lstrip("^").startswith("/debug") for r in mine)
+        )
+    if not any(g.import_of(i) is not None for g in files for i in ("net/http/pprof", "expvar")):
+        return False
+    return all(ops_route(r) for r in mine)
+
+
+def _choose(files: tuple[GoFile, ...], routes: list[Route], known: Mapping[str, str]) -> _Listen:
     """The service's public listener: one that serves a health route, an HTTP one,
     one that does not serve pprof, the first; loopback-only ones last."""
     pprof = any(g.import_of("net/http/pprof") is not None for g in files)
     best: tuple[tuple[int, ...], _Listen] | None = None
     unknown: tuple[tuple[int, ...], _Server] | None = None
     for i, server in enumerate(_servers(files)):
+        if _debug_only(files, routes, server):
+            continue
         health = any(server.serves(r) and _health_word(r.path) for r in routes)
-        lst = _listen(server)
+        lst = _listen(server, known)
         if lst is None:
-            urank: tuple[int, ...] = (health, bool(server.handler), server.kind in HTTP_KINDS, -i)
+            urank: tuple[int, ...] = (
+                health,
+                bool(server.handler),
+                _protocol(server.kind) == "http",
+                -i,
+            )
             if unknown is None or urank > unknown[0]:
                 unknown = (urank, server)
             continue
         rank: tuple[int, ...] = (
             lst.loopback is None,
             health,
-            server.kind in HTTP_KINDS,
+            _protocol(server.kind) == "http",
             not (pprof and server.handler == "default"),
             -i,
         )
@@ -482,14 +591,54 @@ def _choose(files: tuple[GoFile, ...], routes: list[Route]) -> _Listen:
     # A server whose address we cannot read (``":" + cfg.port``): the default port, set
     # through the one environment variable that names the HTTP port, if the code reads it.
     if unknown is None:
+        servers = [s for s in _servers(files) if not _debug_only(files, routes, s)]
+        if servers:  # only a debug listener besides servers with no address at all
+            s = servers[0]
+            return _Listen(_DEFAULT_PORT, server=s, unresolved="unknown", guess=s.where)
         return _Listen(_DEFAULT_PORT)
     fallback = unknown[1]
     text = fallback.addr.text if fallback.addr is not None else "unknown"
     env = _port_variable(files)
     if env is None:
-        return _Listen(_DEFAULT_PORT, server=fallback, unresolved=text)
+        guess = f"{text} ({fallback.where})" if fallback.addr is not None else fallback.where
+        return _Listen(_DEFAULT_PORT, server=fallback, unresolved=text, guess=guess)
     port = str(_DEFAULT_PORT)
     return _Listen(_DEFAULT_PORT, env, None, ((env, port),), fallback, unresolved=text)
+
+
+def _other_ports(
+    svc: Service,
+    files: tuple[GoFile, ...],
+    routes: list[Route],
+    main: _Listen,
+    known: Mapping[str, str],
+) -> tuple[PortSpec, ...]:
+    """Every other port the service serves, named by protocol (``metrics`` for a
+    server whose routes are all operations routes); debug listeners and loopback
+    ones are left out (DR415, DR218)."""
+    if main.server is None:
+        return ()
+    taken = {main.port}
+    names = {_protocol(main.server.kind)}
+    out: list[PortSpec] = []
+    servers = sorted(_servers(files), key=lambda s: s.kind == "tcp")  # Serve(lis) first
+    for server in servers:
+        lst = _listen(server, known)
+        if lst is None or lst.loopback is not None or lst.port in taken:
+            continue
+        if _debug_only(files, routes, server) or (
+            server.kind in HTTP_KINDS and serves_pprof(svc, server.handler) is not None
+        ):
+            continue
+        protocol = _protocol(server.kind)
+        served = [r for r in routes if server.handler and server.serves(r)]
+        name = "metrics" if served and all(ops_route(r) for r in served) else protocol
+        if name in names:
+            name = f"{name}-{lst.port}"[:15]
+        taken.add(lst.port)
+        names.add(name)
+        out.append(PortSpec(name, lst.port, protocol))
+    return tuple(out)
 
 
 def _port_variable(files: tuple[GoFile, ...]) -> str | None:
@@ -596,6 +745,74 @@ def _configs(
             first = paths[0]
             missing.append(posixpath.normpath(posixpath.join("/", first)))
     return tuple(dict.fromkeys(shipped)), tuple(dict.fromkeys(missing))
+
+
+def _with_read_configs(
+    svc: Service, files: tuple[GoFile, ...], configs: tuple[str, ...], base: Path | None
+) -> tuple[str, ...]:
+    """``configs`` plus what the code reads from the configuration files and
+    directories it names (``facts/config.py``): each shipped where the name points
+    from the process's working directory, ``/`` (``"conf"`` -> ``/conf``,
+    ``"../../configs"`` -> ``/configs``), when that is where the tree holds it
+    relative to the module root."""
+    if not svc.configs or svc.module is None:
+        return configs
+    root = svc.module.dir
+    rels = {c.path if root in (".", "") else posixpath.relpath(c.path, root) for c in svc.configs}
+    out = list(configs)
+    for lit in sorted(named_literals(files)):
+        if lit.startswith("/"):
+            continue
+        at = posixpath.normpath(posixpath.join("/", lit)).lstrip("/")
+        if at and any(r == at or r.startswith(at + "/") for r in rels):
+            out.append(at)
+    return _outermost(out)
+
+
+def _outermost(paths: Iterable[str]) -> tuple[str, ...]:
+    """``paths`` less those inside another one (``conf`` covers ``conf/app.ini``)."""
+    ps = list(dict.fromkeys(paths))
+    return tuple(p for p in ps if not any(q != p and p.startswith(q + "/") for q in ps))
+
+
+#: Build-constraint words that are platforms or toolchain facts, not feature tags.
+_NOT_TAGS = re.compile(
+    r"go1\.\d+|cgo|ignore|gc|gccgo|unix|linux|darwin|windows|freebsd|amd64|arm64|386|arm|wasm|js|wasip1"
+)
+
+
+def _build_tags(
+    svc: Service, files: tuple[GoFile, ...], base: Path | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The build tags of the service's migration step, and the directories it reads
+    migrations from: a file behind ``//go:build migrate`` that imports a migration
+    library is compiled only with ``-tags migrate``; its ``file://migrations`` (or
+    the directory it hands goose) must be in the image, at ``/migrations``."""
+    tags: list[str] = []
+    dirs: list[str] = []
+    for g in files:
+        if not imports_under((g,), tuple(p for p, _ in SLOW_START_IMPORTS[:3])):
+            continue
+        if g.build:
+            for word in re.findall(r"!?\w+", g.build):
+                if not word.startswith("!") and not _NOT_TAGS.fullmatch(word):
+                    tags.append(word)
+        for c in g.calls:
+            for a in c.args:
+                lit = a.literal
+                if not lit:
+                    continue
+                path = lit.removeprefix("file://")
+                rel = _relative(path)
+                if rel and _is_dir(svc, base, rel):
+                    dirs.append(rel)
+    return tuple(dict.fromkeys(tags)), _outermost(dirs)
+
+
+def _is_dir(svc: Service, base: Path | None, rel: str) -> bool:
+    if base is None:
+        return False
+    return (base / posixpath.normpath(posixpath.join(svc.root, rel))).is_dir()
 
 
 def _relative(path: str) -> str | None:

@@ -17,6 +17,17 @@ def dns_label(name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class PortSpec:
+    """A port the service serves besides its main one: ``name`` is the protocol
+    (``http``, ``grpc``, ``tcp``) or ``metrics`` for an operations port, unique in
+    the pod (at most 15 characters, as Kubernetes wants)."""
+
+    name: str
+    port: int
+    protocol: str = "http"
+
+
+@dataclass(frozen=True, slots=True)
 class InitFacts:
     """One service, as the generators need it. Paths are POSIX.
 
@@ -74,3 +85,21 @@ class InitFacts:
     # context, for the Dockerfile to copy.
     context: str = "."
     local_modules: tuple[str, ...] = ()
+    # The protocol of the main listener (``port``): "http", "grpc" or "tcp" (a
+    # framework's own RPC, a raw listener). It names the port.
+    protocol: str = "http"
+    # The other listeners a client or Prometheus reaches (debug listeners left out).
+    ports: tuple[PortSpec, ...] = ()
+    # Where the main listener's port would be a guess (its address cannot be read and
+    # no variable sets it): the address and its file:line. ``init`` then asks for
+    # ``--port`` instead of writing files that cannot work.
+    port_guess: str | None = None
+    # Build tags the binary needs (``migrate``: the files of its migration step).
+    build_tags: tuple[str, ...] = ()
+
+    @property
+    def grpc_port(self) -> int | None:
+        """The port gRPC is served on, if any."""
+        if self.protocol == "grpc":
+            return self.port
+        return next((p.port for p in self.ports if p.protocol == "grpc"), None)

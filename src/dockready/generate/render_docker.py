@@ -113,6 +113,8 @@ def render_dockerfile(f: InitFacts) -> str:
         env_line=env_line,
         listens=f.listens,
         port=f.port,
+        expose=" ".join(str(p) for p in (f.port, *(x.port for x in f.ports))),
+        tags=",".join(f.build_tags),
         runtime_needs=_runtime_needs(f),
     )
 

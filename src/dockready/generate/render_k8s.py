@@ -180,7 +180,7 @@ def probe_plan(f: InitFacts) -> ProbePlan:
             liveness=Probe("http", f.health_path),
             readiness=Probe("http", f.ready_path or f.health_path),
         )
-    if f.grpc_health:
+    if f.grpc_health and f.grpc_port is not None:
         return ProbePlan(liveness=Probe("grpc"), readiness=Probe("grpc"))
     if f.ready_path:
         # A readiness route may check dependencies: never restart the pod on it.
@@ -189,9 +189,9 @@ def probe_plan(f: InitFacts) -> ProbePlan:
 
 
 def port_name(f: InitFacts) -> str:
-    """``grpc`` for a gRPC service probed over gRPC (meshes read the protocol from
-    the port name), ``http`` otherwise."""
-    return "grpc" if f.grpc and not f.health_path else "http"
+    """The main port's name: the protocol its listener serves (``http``, ``grpc``,
+    ``tcp``; meshes read the protocol from the port name)."""
+    return f.protocol
 
 
 def notes(f: InitFacts) -> list[str]:
@@ -371,6 +371,7 @@ def _k8s_context(f: InitFacts, hpa: bool) -> dict[str, Any]:
         "gomaxprocs_env": _needs_gomaxprocs(f),
         "port": f.port,
         "port_name": port_name(f),
+        "grpc_port": f.grpc_port,
         "service_port": 80 if port_name(f) == "http" else f.port,
         "plan": probe_plan(f),
         "startup": f.slow_start,

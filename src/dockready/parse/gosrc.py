@@ -128,6 +128,20 @@ _MAX_TEXT = 120
 _GIN = ("github.com/gin-gonic/gin",)
 _ECHO = ("github.com/labstack/echo", "github.com/labstack/echo/v4")
 _FIBER = ("github.com/gofiber/fiber", "github.com/gofiber/fiber/v2", "github.com/gofiber/fiber/v3")
+#: Frameworks whose servers take their address as an option: the option call is the
+#: listener (kind, and the default address when the option has no argument we read).
+_ADDRESS_OPTIONS = {
+    "github.com/cloudwego/hertz/pkg/app/server.WithHostPorts": "hertz",
+    "github.com/go-kratos/kratos/v2/transport/http.Address": "kratos-http",
+    "github.com/go-kratos/kratos/v2/transport/grpc.Address": "kratos-grpc",
+}
+#: go-zero servers: built from a config struct whose fields carry the address.
+_GO_ZERO = {
+    "github.com/zeromicro/go-zero/rest.MustNewServer": ("go-zero-http", "Port"),
+    "github.com/zeromicro/go-zero/rest.NewServer": ("go-zero-http", "Port"),
+    "github.com/zeromicro/go-zero/zrpc.MustNewServer": ("go-zero-grpc", "ListenOn"),
+    "github.com/zeromicro/go-zero/zrpc.NewServer": ("go-zero-grpc", "ListenOn"),
+}
 
 
 _PARSERS: dict[int, Parser] = {}
@@ -612,6 +626,17 @@ def is_generated(source: bytes) -> bool:
     return _GENERATED.search(head) is not None
 
 
+_BUILD_LINE = re.compile(rb"^//go:build[ \t]+([^\r\n]+)", re.MULTILINE)
+
+
+def build_constraint(source: bytes) -> str:
+    """The ``//go:build`` expression before the package clause ("" when none)."""
+    pkg = _PACKAGE.search(source)
+    head = source[: pkg.start()] if pkg else source[:4096]
+    m = _BUILD_LINE.search(head)
+    return m.group(1).decode("utf-8", "replace").strip() if m else ""
+
+
 def parse_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> GoFile:
     """Parse one Go file into facts; never raises on bad Go."""
     tree = _parser().parse(source)
@@ -643,6 +668,7 @@ def parse_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> Go
     error = _first_error(root, path, source) if root.has_error else None
     return GoFile(
         generated=is_generated(source),
+        build=build_constraint(source),
         path=path,
         package=top.package,
         imports=tuple(top.imports),
@@ -1199,6 +1225,20 @@ def _listener(call: Call, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
     if c in ("net.Listen", "net.ListenTCP", "crypto/tls.Listen"):
         add("tcp", call.arg(1), "")
         return
+    if c in _ADDRESS_OPTIONS:
+        add(_ADDRESS_OPTIONS[c], call.arg(0), "")
+        return
+    if c == "github.com/cloudwego/kitex/server.WithServiceAddr" and call.args:
+        add("kitex", _listen_addr(call.args[0], call.func, ctx, res, _RESOLVE_ADDR), "")
+        return
+    if c in _GO_ZERO and call.args:
+        kind, fld = _GO_ZERO[c]
+        conf = call.args[0].text.strip()
+        whole = Opaque(f"{conf}.{fld}")
+        # rest: Host (default all interfaces) and Port; zrpc: ListenOn ("0.0.0.0:8080")
+        parts: tuple[str | Opaque, ...] = (":", whole) if fld == "Port" else (whole,)
+        add(kind, Value(text=f"{conf}.{fld}", parts=parts), "")
+        return
     if not c.startswith("."):
         return
     name = call.name
@@ -1226,15 +1266,22 @@ def _listener(call: Call, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
         add("fiber", call.arg(0), recv_var)
 
 
-def _listen_addr(arg: Value, func: str, ctx: _Ctx, res: _Resolver) -> Value | None:
-    """For ``srv.Serve(lis)``, the address of the ``net.Listen`` that made ``lis``."""
+_LISTENS = ("net.Listen", "crypto/tls.Listen")
+_RESOLVE_ADDR = ("net.ResolveTCPAddr",)
+
+
+def _listen_addr(
+    arg: Value, func: str, ctx: _Ctx, res: _Resolver, makers: tuple[str, ...] = _LISTENS
+) -> Value | None:
+    """For ``srv.Serve(lis)``, the address of the ``net.Listen`` that made ``lis``
+    (``makers``: the calls that make it, address second)."""
     name = arg.text.strip()
     for found in (ctx.assigns_for(func, name), ctx.assigns.get("", {}).get(name, [])):
         for a in found:
             v = a.value
             if v is not None and v.type == "call_expression":
                 callee = res._callee(v)
-                if callee in ("net.Listen", "crypto/tls.Listen"):
+                if callee in makers:
                     args = res._args(v)
                     if len(args) >= 2:
                         return res.value(args[1])
@@ -1529,8 +1576,23 @@ _RESOLVED_ARGS = {
 # Names too common to record everywhere: only on these operands (as written).
 _GUARDED = {
     "New": frozenset(
-        {"log", "slog", "zerolog", "logrus", "zap", "gin", "echo", "fiber", "chi", "health"}
+        {
+            "log",
+            "slog",
+            "zerolog",
+            "logrus",
+            "zap",
+            "gin",
+            "echo",
+            "fiber",
+            "chi",
+            "health",
+            "migrate",
+        }
     ),
+    # goose.Up(db, "migrations"): where a migration step reads its files
+    "Up": frozenset({"goose"}),
+    "UpContext": frozenset({"goose"}),
 }
 
 

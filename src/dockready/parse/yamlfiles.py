@@ -38,6 +38,7 @@ from yaml.parser import Parser
 from yaml.reader import Reader, ReaderError
 from yaml.scanner import Scanner
 
+from dockready.facts.config import ConfigFile
 from dockready.facts.k8s import (
     KNATIVE_API,
     WORKLOAD_KINDS,
@@ -63,6 +64,7 @@ from dockready.facts.k8s import (
     Workload,
 )
 from dockready.model import Notice, Span
+from dockready.parse import configfile
 
 __all__ = ["MAX_ALIAS_NODES", "parse_json", "parse_yaml"]
 
@@ -425,6 +427,14 @@ def parse_yaml(path: str, text: str) -> Manifests | None:
     Returns None when the file is neither (CI config, Helm values, kustomization,
     any other YAML); a :class:`Manifests` with ``error`` set when it cannot be read
     safely. Never raises on bad input."""
+    found = read_yaml(path, text)
+    return found if isinstance(found, Manifests) else None
+
+
+def read_yaml(path: str, text: str, config: str | None = None) -> Manifests | ConfigFile | None:
+    """:func:`parse_yaml`, and for a file that is neither a manifest nor a compose
+    file, its settings as a :class:`ConfigFile` of format ``config`` when that is
+    given (``parse/configfile.py`` decides which files are configuration)."""
     try:
         docs = _compose(text)
         _audit(docs, text)
@@ -446,6 +456,8 @@ def parse_yaml(path: str, text: str) -> Manifests | None:
             found = _compose_manifests(path, compose)
     if found is not None and "dockready:" in text:
         found = replace(found, content_lines=_content_lines(docs))
+    if found is None and config is not None:
+        return configfile.from_yaml(path, config, docs)
     return found
 
 
@@ -459,7 +471,9 @@ _YAML_UNSAFE = re.compile(
 )
 
 
-def parse_json(path: str, text: str) -> tuple[Manifests | None, Notice | None]:
+def parse_json(
+    path: str, text: str, config: bool = False
+) -> tuple[Manifests | ConfigFile | None, Notice | None]:
     """Parse a ``.json`` file: a Kubernetes object (or ``List``) gives the facts
     :func:`parse_yaml` gives for the same object written as YAML, with real lines.
 
@@ -472,7 +486,7 @@ def parse_json(path: str, text: str) -> tuple[Manifests | None, Notice | None]:
     keeps every line where it is. A manifest the YAML loader still cannot read gives
     a notice, not a finding: the file is valid, dockready cannot place it."""
     if '"apiVersion"' not in text or '"kind"' not in text:
-        return None, None
+        return _json_config(path, text) if config else None, None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -494,6 +508,16 @@ def parse_json(path: str, text: str) -> tuple[Manifests | None, Notice | None]:
             f"skipped: a JSON manifest the YAML reader cannot read ({why})", found.error
         )
     return found, None
+
+
+def _json_config(path: str, text: str) -> ConfigFile | None:
+    """A JSON configuration file's settings (None when it is not valid JSON)."""
+    try:
+        json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    found = read_yaml(path, _json_as_yaml(text), "json")
+    return found if isinstance(found, ConfigFile) else None
 
 
 def _json_top_keys(text: str) -> set[str]:

@@ -104,6 +104,12 @@ def _dest_covers(copy: Copy, path: str, binaries: frozenset[str] = frozenset()) 
     )
 
 
+def covers(mount: str, path: str) -> bool:
+    """Does a mount (or a copy) at ``mount`` put something at ``path``?"""
+    mp = mount.rstrip("/") or "/"
+    return path == mp or path.startswith(mp + "/") or mp == "/"
+
+
 def copies_path(build: Build, *paths: str) -> Copy | None:
     """The COPY that puts one of ``paths`` into the final image, if any."""
     binaries = frozenset(

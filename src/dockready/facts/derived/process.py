@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from dockready.facts.derived.runtime import ArgvPart, Runtime
-from dockready.facts.go import Call, EnvRef, FlagRef, GoFile, Value
+from dockready.facts.go import Call, EnvRef, FlagRef, GoFile, Opaque, Value
 from dockready.facts.index import ProjectIndex, Service
 from dockready.facts.k8s import KNATIVE_DEFAULT_PORT
 from dockready.model import Related, Span
@@ -191,6 +191,9 @@ def explain(ix: ProjectIndex, rt: Runtime, value: Value) -> str:
                 bits.append(_given(p, given, (rt.flag_from or {}).get(p.name)))
             else:
                 bits.append(f"flag -{p.name} default {p.default}")
+        elif isinstance(p, Opaque) and p.text in rt.settings:
+            s = rt.settings[p.text]
+            bits.append(f"{s.entry.value!r} from {s.shown}")
     return f" ({'; '.join(bits)})" if bits else ""
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
+from dockready.facts.derived.config import Setting, runtime_settings
 from dockready.facts.derived.http import BoundListener, listeners
 from dockready.facts.derived.image import shell_words
 from dockready.facts.docker import SHELLS, Instruction
@@ -49,6 +50,9 @@ class Runtime:
     flag_from: Mapping[str, ArgvPart] | None = None
     deployment: Deployment | None = None
     compose: ComposeService | None = None
+    #: Opaque listen-address expressions a configuration file in the image gives a
+    #: value here (``derived/config.py``), by expression text.
+    settings: Mapping[str, Setting] = field(default_factory=dict)
 
     def sets(self, name: str) -> bool | None:
         """Is ``name`` set here? None when an unreadable source may set it."""
@@ -70,7 +74,8 @@ class Runtime:
             ):
                 return None
         flags = {k: v for k, v in (self.flags or {}).items() if v is not None}
-        return value.resolve(self.env, flags)
+        known = {k: s.entry.value for k, s in self.settings.items()}
+        return value.resolve(self.env, flags, known)
 
 
 def argv_flags(argv: Sequence[str]) -> dict[str, str | None]:
@@ -227,7 +232,7 @@ def workload_runtime(ix: ProjectIndex, svc: Service, dep: Deployment) -> Runtime
     build = svc.builds[0] if svc.builds else None
     parts = container_argv_parts(c, build)
     argv = _joined(parts)
-    return Runtime(
+    rt = Runtime(
         "workload",
         f"{dep.workload.kind}/{dep.workload.name}",
         env,
@@ -238,6 +243,7 @@ def workload_runtime(ix: ProjectIndex, svc: Service, dep: Deployment) -> Runtime
         deployment=dep,
         flag_from=flag_origins(parts),
     )
+    return _with_settings(svc, rt)
 
 
 def compose_runtime(svc: Service, c: ComposeService) -> Runtime:
@@ -255,7 +261,7 @@ def compose_runtime(svc: Service, c: ComposeService) -> Runtime:
             env[e.name] = e.value
     parts = compose_argv_parts(c, build)
     argv = _joined(parts)
-    return Runtime(
+    rt = Runtime(
         "compose",
         f"compose service {c.name}",
         env,
@@ -265,6 +271,7 @@ def compose_runtime(svc: Service, c: ComposeService) -> Runtime:
         compose=c,
         flag_from=flag_origins(parts),
     )
+    return _with_settings(svc, rt)
 
 
 def is_sidecar(svc: Service, dep: Deployment) -> bool:
@@ -290,6 +297,11 @@ def _runs_a_script(command: Sequence[str] | None) -> bool:
     return head in SHELLS or head.endswith((".sh", ".bash", ".py"))
 
 
+def _with_settings(svc: Service, rt: Runtime) -> Runtime:
+    found = runtime_settings(svc, rt)
+    return replace(rt, settings=found) if found else rt
+
+
 def runtimes(ix: ProjectIndex, svc: Service, deployed: bool = False) -> list[Runtime]:
     """Every runtime of a service: its images, workload containers (sidecars left
     out, see :func:`is_sidecar`) and compose services. ``deployed``: only workloads
@@ -300,7 +312,7 @@ def runtimes(ix: ProjectIndex, svc: Service, deployed: bool = False) -> list[Run
         if not is_sidecar(svc, d) and not _runs_a_script(d.container.command)
     ]
     placed += [compose_runtime(svc, c) for c in svc.compose if not _runs_a_script(c.entrypoint)]
-    images = [image_runtime(b) for b in svc.builds]
+    images = [_with_settings(svc, image_runtime(b)) for b in svc.builds]
     if deployed:
         return placed or images
     return images + placed

@@ -91,6 +91,12 @@ def listen_port_mismatch(ctx: Context[NoOptions]) -> Iterator[Hit]:
     - A port named like `debug`/`pprof` that matches no listener is left to DR415
       (debug-port-exposed): it should be removed, not renumbered. Other named ports
       (`metrics`, `admin`) are judged like any other.
+    - An address the code takes from a configuration file it reads
+      (`viper.GetString("server.port")`, `cfg.Section("server").Key("HTTP_PORT")`,
+      `cfg.Server.Port` with `server: {port: 8000}` in `configs/config.yaml`) has
+      that file's value when every file that has the key agrees, the final image
+      holds the file where the code opens it, and nothing the runtime mounts covers
+      it; the file's line is related.
     - Nothing is reported for a runtime where any listener's address cannot be
       resolved (an opaque expression, a variable from a Secret or a missing
       ConfigMap, `envFrom` of a Secret, a flag under compose whose `command:` is not
@@ -149,6 +155,10 @@ def listen_port_mismatch(ctx: Context[NoOptions]) -> Iterator[Hit]:
             )
             related = tuple(_listener_related(ix, rt, b) for b in _one_per_port(public))
             related += tuple(r for _, r in flags if r is not None)
+            related += tuple(
+                Related(s.entry.span, f"{'.'.join(s.entry.key)}: {s.entry.value}")
+                for s in rt.settings.values()
+            )
             for d in declared_ports(ix, rt):
                 if d.port in ports or d.is_debug or (d.span, d.port) in seen:
                     continue

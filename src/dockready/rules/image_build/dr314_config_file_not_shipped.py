@@ -6,7 +6,7 @@ import posixpath
 from collections.abc import Iterator
 
 from dockready.facts.derived.files import config_opens
-from dockready.facts.derived.image import copies_path
+from dockready.facts.derived.image import copies_path, covers
 from dockready.facts.go import Call
 from dockready.facts.index import Service
 from dockready.model import Related, Severity
@@ -21,19 +21,14 @@ def _short_callee(c: Call) -> str:
     return f"{pkg}.{c.name}"
 
 
-def _covers(mount: str, path: str) -> bool:
-    mp = mount.rstrip("/") or "/"
-    return path == mp or path.startswith(mp + "/") or mp == "/"
-
-
 def _mounted(svc: Service, path: str) -> bool:
     """A workload's volumeMount, or a compose bind or volume, puts something there."""
     for dep in svc.deployments:
-        if any(_covers(m.mount_path, path) for m in dep.container.mounts):
+        if any(covers(m.mount_path, path) for m in dep.container.mounts):
             return True
     for cs in svc.compose:
         targets = [b.target for b in cs.binds] + list(cs.writable)
-        if any(_covers(t, path) for t in targets):
+        if any(covers(t, path) for t in targets):
             return True
     return False
 

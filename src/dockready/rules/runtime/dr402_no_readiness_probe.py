@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dockready.facts.derived.http import ops_only
 from dockready.facts.derived.probes import long_running
 from dockready.facts.derived.runtime import (
     bound_listeners,
@@ -23,7 +24,9 @@ def _serves(ix: ProjectIndex, w: Workload, c: Container) -> bool:
     if is_served(ix, w, c):
         return True
     return any(
-        bound_listeners(s, workload_runtime(ix, s, Deployment(w, c))) for s in services_of(ix, w, c)
+        bound_listeners(s, workload_runtime(ix, s, Deployment(w, c)))
+        and not ops_only(list(s.files))
+        for s in services_of(ix, w, c)
     )
 
 
@@ -38,7 +41,9 @@ def no_readiness_probe(ctx: Context[NoOptions]) -> Iterator[Hit]:
     ## What it does
     Finds a container that receives traffic and has no `readinessProbe`. A container
     receives traffic when it declares `ports`, when a Service selects its pod (and it
-    is the pod's only container), or when the code of the service it runs listens.
+    is the pod's only container), or when the code of the service it runs listens
+    (a listener that serves only operations routes, `/metrics` or `/debug/...`, is
+    not traffic).
 
     Workers (no ports, no Service, no listener in their code) are not reported, and
     neither are Jobs and CronJobs, nor Knative Services (Knative probes the
