@@ -297,3 +297,52 @@ def test_all_generates_every_service(tmp_path: Path) -> None:
     assert not (root / "api" / "Dockerfile").exists()
     assert "api: " in r.stderr and "--port" in r.stderr
     assert run(str(root), "--all", "--service", "api").exit_code == 2
+
+
+RUNTIME_DIRS = dict(GIN_INI)
+RUNTIME_DIRS["conf/app.ini"] = (
+    "[app]\nRuntimeRootPath = runtime/\nLogSavePath = logs/\n\n[server]\nHttpPort = 8000\n"
+)
+RUNTIME_DIRS["pkg/logging/file.go"] = """package logging
+
+import (
+	"fmt"
+	"log"
+	"os"
+
+	"example.com/blog/pkg/setting"
+)
+
+func Setup() {
+	dir := fmt.Sprintf("%s%s", setting.AppSetting.RuntimeRootPath, setting.AppSetting.LogSavePath)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		log.Fatalf("logging: %v", err)
+	}
+}
+"""
+RUNTIME_DIRS["pkg/setting/setting.go"] = GIN_INI["pkg/setting/setting.go"].replace(
+    "var ServerSetting = &Server{}",
+    "var ServerSetting = &Server{}\n\ntype App struct {\n\tRuntimeRootPath string\n"
+    "\tLogSavePath     string\n}\n\nvar AppSetting = &App{}",
+)
+RUNTIME_DIRS["main.go"] = (
+    GIN_INI["main.go"]
+    .replace("\tsetting.Setup()\n", "\tsetting.Setup()\n\tlogging.Setup()\n")
+    .replace(
+        '"example.com/blog/pkg/setting"',
+        '"example.com/blog/pkg/logging"\n\t"example.com/blog/pkg/setting"',
+    )
+)
+
+
+def test_a_directory_the_app_creates_from_its_config_is_writable(tmp_path: Path) -> None:
+    # runtime/logs comes from conf/app.ini: a read-only root needs a volume there
+    root = write_tree(tmp_path / "blog", RUNTIME_DIRS)
+    code, out, err = _dry(root, "--k8s")
+    assert code == 0, err
+    deploy = next(
+        d for d in yaml.safe_load_all(_doc(out, "k8s/blog.yaml")) if d["kind"] == "Deployment"
+    )
+    c = deploy["spec"]["template"]["spec"]["containers"][0]
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    assert "/runtime/logs" in {m["mountPath"] for m in c["volumeMounts"]}

@@ -158,7 +158,7 @@ class Value(Compact):
                 if v is None:
                     return None
                 out.append(v)
-            elif settings and p.text in settings:
+            elif settings is not None and p.text in settings:
                 out.append(settings[p.text])
             else:
                 return None

@@ -167,7 +167,7 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
     configs = _with_read_configs(svc, files, configs, base)
     tags, tagged = _build_tags(svc, files, base)
     configs = tuple(dict.fromkeys((*configs, *tagged)))
-    writes = file_writes(svc)
+    writes = file_writes(svc, None, settings(svc).values())
     drain = drain_timeout(svc)
     slow = slow_start(linked)
     vendored = svc.root in ix.vendors

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -142,6 +142,10 @@ class Settings:
             return None
         return found[0]
 
+    def values(self) -> Mapping[str, str]:
+        """The agreed values, by expression text, for :meth:`Value.resolve`."""
+        return _Values(self)
+
     def opaque_parts(self, values: Iterable[Value]) -> Iterator[tuple[str, Setting]]:
         """``(opaque text, setting)`` for the opaque parts of ``values`` a setting gives."""
         for v in values:
@@ -150,6 +154,28 @@ class Settings:
                     s = self.value(p.text)
                     if s is not None:
                         yield p.text, s
+
+
+class _Values(Mapping[str, str]):
+    """:meth:`Settings.value` as a read-only mapping (looked up on demand)."""
+
+    def __init__(self, st: Settings) -> None:
+        self._st = st
+
+    def __getitem__(self, text: str) -> str:
+        found = self._st.value(text)
+        if found is None:
+            raise KeyError(text)
+        return found.entry.value
+
+    def __contains__(self, text: object) -> bool:
+        return isinstance(text, str) and self._st.value(text) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
 def settings(svc: Service) -> Settings:

@@ -81,7 +81,10 @@ def temp_dir(env: Mapping[str, str] | None = None) -> str:
 
 
 def _write_path(
-    v: Value | None, env: Mapping[str, str] | None, temp: bool
+    v: Value | None,
+    env: Mapping[str, str] | None,
+    temp: bool,
+    settings: Mapping[str, str] | None = None,
 ) -> tuple[str | None, bool]:
     if v is None:
         return None, False
@@ -89,17 +92,20 @@ def _write_path(
         return temp_dir(env), True
     parts = v.parts
     if parts and isinstance(parts[0], Opaque) and parts[0].text.strip() == "os.TempDir()":
-        rest = Value(v.text, parts[1:]).resolve(env) if len(parts) > 1 else ""
+        rest = Value(v.text, parts[1:]).resolve(env, None, settings) if len(parts) > 1 else ""
         return (temp_dir(env) + rest if rest is not None else None), True
-    return v.resolve(env), False
+    return v.resolve(env, None, settings), False
 
 
-def file_writes(svc: Service, env: Mapping[str, str] | None = None) -> list[FileWrite]:
+def file_writes(
+    svc: Service, env: Mapping[str, str] | None = None, settings: Mapping[str, str] | None = None
+) -> list[FileWrite]:
     """Every file or directory the service's code creates or writes: ``os.Create``,
     ``os.WriteFile``, ``os.OpenFile`` with a write flag, ``os.Mkdir(All)``,
     ``os.CreateTemp``/``os.MkdirTemp`` (``""`` is the temp directory), the
     ``io/ioutil`` equivalents and ``lumberjack.Logger`` (no ``Filename``: a file in
-    the temp directory)."""
+    the temp directory). ``settings``: values configuration files give opaque parts
+    (``derived/config.py``)."""
     out: list[FileWrite] = []
     for g in svc.files:
         for c in g.calls:
@@ -111,7 +117,7 @@ def file_writes(svc: Service, env: Mapping[str, str] | None = None) -> list[File
                 if flags is None or not any(f in flags.text for f in _WRITE_FLAGS):
                     continue
             idx, temp = spec
-            path, is_temp = _write_path(c.arg(idx), env, temp)
+            path, is_temp = _write_path(c.arg(idx), env, temp, settings)
             what = c.callee.replace("io/ioutil.", "ioutil.")
             out.append(FileWrite(what, c.span, path, is_temp))
         for lit in g.literals:
@@ -121,7 +127,7 @@ def file_writes(svc: Service, env: Mapping[str, str] | None = None) -> list[File
             if fn is None:
                 out.append(FileWrite("lumberjack.Logger", lit.span, temp_dir(env), True))
             else:
-                path, is_temp = _write_path(fn, env, False)
+                path, is_temp = _write_path(fn, env, False, settings)
                 out.append(FileWrite("lumberjack.Logger", lit.span, path, is_temp))
     return out
 
