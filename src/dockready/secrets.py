@@ -80,3 +80,32 @@ def mask(value: str) -> str:
         return v[: m.start(1)] + "****" + v[m.end(1) :]
     keep = 3 if len(v) >= 12 else (1 if len(v) >= 6 else 0)
     return f"{v[:keep]}…({len(v)} chars)"
+
+
+#: A Go driver DSN with a password: ``user:password@tcp(host:3306)/db``.
+_GO_DSN = re.compile(r"^[^\s:@/]+:(\S+)@(?:tcp|unix|udp)?\(")
+
+
+def setting_secret(key: tuple[str, ...], value: str) -> str | None:
+    """Why a configuration setting holds a secret (None when it does not): a strong
+    shape, a Go DSN with a real password, or a secret-like key with a plausible
+    literal (not a placeholder, a format verb or a reference)."""
+    kind = strong_kind(value)
+    if kind is not None:
+        return kind
+    m = _GO_DSN.match(value.strip())
+    if m:
+        return "password in DSN" if plausible_value(m.group(1)) and "%" not in m.group(1) else None
+    name = key[-1] if key else ""
+    if "dsn" in name.lower():
+        return None  # a DSN is a secret through its password only (above)
+    if secret_name(name) and plausible_value(value) and "%" not in value:
+        return "secret-like value"
+    return None
+
+
+def mask_dsn(value: str) -> str:
+    """A Go DSN with its password hidden: ``orders:****@tcp(db:3306)/orders``."""
+    v = value.strip()
+    m = _GO_DSN.match(v)
+    return v[: m.start(1)] + "****" + v[m.end(1) :] if m else mask(v)

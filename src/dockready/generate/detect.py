@@ -72,6 +72,7 @@ from dockready.facts.go import (
 )
 from dockready.facts.index import ProjectIndex, Service
 from dockready.generate.model import InitFacts, PortSpec, dns_label
+from dockready.secrets import setting_secret
 
 #: Module hosts that serve public modules (through the Go module proxy).
 PUBLIC_HOSTS = frozenset(
@@ -167,6 +168,9 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
     configs = _with_read_configs(svc, files, configs, base)
     tags, tagged = _build_tags(svc, files, base)
     configs = tuple(dict.fromkeys((*configs, *tagged)))
+    configs, secret, secret_warnings = _without_secrets(svc, configs)
+    warnings = _warnings(ix, svc, name, listen, missing) + secret_warnings
+    missing = tuple(dict.fromkeys((*missing, *secret)))
     writes = file_writes(svc, None, settings(svc).values())
     drain = drain_timeout(svc)
     slow = slow_start(linked)
@@ -209,7 +213,7 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
         missing_configs=missing,
         write_dirs=_write_dirs(writes),
         dockerfile=f"Dockerfile.{name}" if several else "Dockerfile",
-        warnings=_warnings(ix, svc, name, listen, missing) + disagree + outside,
+        warnings=warnings + disagree + outside,
     )
 
 
@@ -767,6 +771,52 @@ def _with_read_configs(
         if at and any(r == at or r.startswith(at + "/") for r in rels):
             out.append(at)
     return _outermost(out)
+
+
+def _without_secrets(
+    svc: Service, configs: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """``configs`` less the configuration files that hold credentials (DR308): those
+    are mounted at run time (their container paths, second) instead of baked into
+    the image, with a warning each (third). A directory that holds one is shipped as
+    its other configuration files."""
+    if not svc.configs or svc.module is None:
+        return configs, (), ()
+    root = svc.module.dir
+
+    def rel(path: str) -> str:
+        return path if root in (".", "") else posixpath.relpath(path, root)
+
+    secrets: dict[str, list[str]] = {}
+    for cf in svc.configs:
+        keys = [".".join(e.key) for e in cf.entries if setting_secret(e.key, e.value)]
+        if keys:
+            secrets[rel(cf.path)] = keys
+    if not secrets:
+        return configs, (), ()
+    shipped: list[str] = []
+    mounted: list[str] = []
+    for c in configs:
+        inside = [p for p in secrets if p == c or p.startswith(c + "/")]
+        if not inside:
+            shipped.append(c)
+            continue
+        mounted.extend(posixpath.join("/", p) for p in inside)
+        if c not in secrets:  # a directory: its other configuration files
+            shipped.extend(
+                r
+                for cf in svc.configs
+                if (r := rel(cf.path)).startswith(c + "/") and r not in secrets
+            )
+    warnings = tuple(
+        f"{p} holds credentials ({', '.join(keys[:3])}{', ...' if len(keys) > 3 else ''}): "
+        "not copied into the image, where anyone who pulls it can read them; the manifests "
+        "mount it at run time (put the real file in a Secret, or read the values from the "
+        "environment) (DR308)"
+        for p, keys in secrets.items()
+        if posixpath.join("/", p) in mounted
+    )
+    return tuple(dict.fromkeys(shipped)), tuple(dict.fromkeys(mounted)), warnings
 
 
 def _outermost(paths: Iterable[str]) -> tuple[str, ...]:

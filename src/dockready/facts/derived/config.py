@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from dockready.facts.config import ConfigEntry, ConfigFile
 from dockready.facts.derived.image import copies_path, covers
 from dockready.facts.go import Opaque, Value
-from dockready.facts.index import Service
+from dockready.facts.index import Build, Service
 
 if TYPE_CHECKING:
     from dockready.facts.derived.runtime import Runtime
@@ -193,8 +193,6 @@ def runtime_settings(svc: Service, rt: Runtime) -> dict[str, Setting]:
     if not svc.configs or build is None or svc.module is None:
         return {}
     st = settings(svc)
-    root = svc.module.dir
-    workdir = build.final.workdir or "/"
     mounts: list[str] = []
     if rt.deployment is not None:
         mounts += [m.mount_path for m in rt.deployment.container.mounts]
@@ -202,9 +200,8 @@ def runtime_settings(svc: Service, rt: Runtime) -> dict[str, Setting]:
         mounts += [b.target for b in rt.compose.binds] + list(rt.compose.writable)
 
     def in_image(path: str) -> bool:
-        rel = posixpath.relpath(path, root) if root not in (".", "") else path
-        full = posixpath.normpath(posixpath.join(workdir, rel))
-        return copies_path(build, full) is not None and not any(covers(m, full) for m in mounts)
+        full = image_path(svc, build, path)
+        return full is not None and not any(covers(m, full) for m in mounts)
 
     out: dict[str, Setting] = {}
     addrs = [lst.addr for g in svc.files for lst in g.listeners if lst.addr is not None]
@@ -212,3 +209,25 @@ def runtime_settings(svc: Service, rt: Runtime) -> dict[str, Setting]:
         if text not in out and any(in_image(x.file.path) for x in st.lookup(text)):
             out[text] = s
     return out
+
+
+def image_path(svc: Service, build: Build, path: str) -> str | None:
+    """Where the final image holds the configuration file ``path`` (relative to the
+    checked root) for the code to open it: the module root's layout under the final
+    ``WORKDIR``, when a ``COPY`` of the final stage writes there and the
+    .dockerignore lets the file into the build context; None otherwise."""
+    if svc.module is None:
+        return None
+    root = svc.module.dir
+    rel = posixpath.relpath(path, root) if root not in (".", "") else path
+    full = posixpath.normpath(posixpath.join(build.final.workdir or "/", rel))
+    if copies_path(build, full) is None:
+        return None
+    ignore = build.dockerignore
+    if ignore is not None:
+        in_context = (
+            posixpath.relpath(path, build.context) if build.context not in (".", "") else path
+        )
+        if not in_context.startswith("../") and ignore.excludes(in_context):
+            return None
+    return full

@@ -5,10 +5,12 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
+from dockready.facts.derived.config import image_path
+from dockready.facts.derived.image import copies_path
 from dockready.facts.docker import Stage
-from dockready.model import Severity, Span
+from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule
-from dockready.secrets import mask, secret_kind, secret_name
+from dockready.secrets import mask, mask_dsn, secret_kind, secret_name, setting_secret
 
 #: Build args that carry credentials for private modules, whatever their value.
 _TOKEN_ARGS = frozenset(
@@ -118,6 +120,34 @@ def _arg_hits(st: Stage) -> Iterator[Hit]:
                 )
 
 
+def _config_hits(ctx: Context[NoOptions]) -> Iterator[Hit]:
+    """Secrets in the configuration files a service reads, when its image ships them."""
+    for svc in ctx.index.services:
+        for b in svc.builds:
+            for cf in svc.configs:
+                at = image_path(svc, b, cf.path)
+                if at is None:
+                    continue
+                for e in cf.entries:
+                    kind = setting_secret(e.key, e.value)
+                    if kind is None:
+                        continue
+                    shown = mask(e.value)
+                    if kind == "password in DSN":
+                        shown = mask_dsn(e.value)
+                    copy = copies_path(b, at)
+                    related = (Related(copy.span, f"puts it in the image at {at}"),) if copy else ()
+                    yield Hit(
+                        e.span,
+                        f"{'.'.join(e.key)} = {shown} ({kind}) in {cf.path}, which the "
+                        f"service reads and {b.dockerfile.path} copies into the image: anyone "
+                        "who can pull the image has it; inject it at run time (a Kubernetes "
+                        "Secret, an environment variable) and keep a placeholder in the file",
+                        related=related,
+                        service=svc.name,
+                    )
+
+
 @rule(
     id="DR308",
     name="secret-in-image",
@@ -135,6 +165,12 @@ def secret_in_image(ctx: Context[NoOptions]) -> Iterator[Hit]:
     - `ARG` carrying a credential (a secret-like name such as `GITHUB_TOKEN`, or
       `NETRC`, `SSH_PRIVATE_KEY`...) even without a default, when a `RUN` follows it in
       the stage: build args are recorded in the image history of every `RUN`;
+    - a credential in a configuration file the service reads (`configs/config.yaml`,
+      `conf/app.ini`: a `password`/`secret`/`token` key with a literal value, a DSN
+      with a password such as `root:s3cret@tcp(db:3306)/app`, a key or token of a
+      known shape) when the final image holds that file where the code opens it. The
+      finding is on the setting's line, the `COPY` is related; placeholders
+      (`${DB_PASSWORD}`, `%s`, `changeme`) are not secrets;
     - `COPY`/`ADD` of `.env`, `.netrc`, `.npmrc`, `.git-credentials`,
       `credentials.json`, `id_rsa`-style keys, `*.key`/`*.p12`/`*.pfx`/`*.jks`, and
       `*.pem` unless its name says it is a certificate (`ca.pem`, `cert.pem`).
@@ -202,3 +238,4 @@ def secret_in_image(ctx: Context[NoOptions]) -> Iterator[Hit]:
                         f"{verb} of {', '.join(bad)} puts a secrets file into an image layer "
                         "(a later rm does not remove it); use RUN --mount=type=secret",
                     )
+    yield from _config_hits(ctx)
