@@ -270,6 +270,8 @@ class FuncDecl(Compact):
     name: str
     span: Span
     end_line: int
+    #: The result list as written (``"(*os.File, error)"``), "" when none.
+    results: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -849,7 +849,11 @@ def _funcs(nodes: list[Node], ctx: _Ctx) -> list[FuncDecl]:
         ctx.func_ends.append(n.end_byte)
         ctx.func_names.append(name)
         ctx.func_nodes.append(n)
-        out.append(FuncDecl(name=name, span=ctx.span(n), end_line=n.end_point[0] + 1))
+        result = n.child_by_field_name("result")
+        results = _short(_text(result)) if result is not None else ""
+        out.append(
+            FuncDecl(name=name, span=ctx.span(n), end_line=n.end_point[0] + 1, results=results)
+        )
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections.abc import Iterator
 
 from dockready.facts.derived.http import quoted
@@ -10,9 +12,11 @@ from dockready.facts.go import (
     CompositeLit,
     EnvRef,
     FlagRef,
+    FuncDecl,
     GoFile,
     Value,
 )
+from dockready.facts.index import ProjectIndex
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
@@ -33,6 +37,7 @@ _OPENERS = frozenset({"os.OpenFile", "os.Create"})
 # Functions and methods whose first argument is where logs go.
 _LOG_SINKS = frozenset(
     {
+        "log.New",
         "log.SetOutput",
         "log/slog.NewJSONHandler",
         "log/slog.NewTextHandler",
@@ -87,6 +92,12 @@ def _writes(c: Call) -> bool:
     return flags is None or any(f in flags.text for f in _READ_ONLY_FLAGS)
 
 
+def _may_write(c: Call) -> bool:
+    """An open that writes, or whose flags are a parameter (a helper's ``flag int``)."""
+    flags = c.arg(1) if c.callee == "os.OpenFile" else None
+    return _writes(c) or (flags is not None and "O_" not in flags.text)
+
+
 def _is_log_path(path: str) -> bool:
     return path.lower().endswith(".log")
 
@@ -101,6 +112,47 @@ def _opener_for(g: GoFile, sink: Call, origin: str) -> Call | None:
             if origin.startswith(head):
                 return c
     return None
+
+
+_CALLED = re.compile(r"^(?:([A-Za-z_]\w*)\.)?([A-Za-z_]\w*)\(")
+
+
+def _file_func(ix: ProjectIndex, g: GoFile, origin: str) -> tuple[FuncDecl, Call] | None:
+    """For a writer that is the result of a call to a function of the checked tree
+    (``file.MustOpen(name, dir)``) declared to return ``*os.File``, in a package that
+    opens files for writing: that function, and the write open (the evidence)."""
+    m = _CALLED.match(origin)
+    if m is None:
+        return None
+    alias, name = m.groups()
+    pkg_dir: str | None
+    if alias is None:
+        pkg_dir = g.dir
+    else:
+        imp = next((i for i in g.imports if i.name == alias), None)
+        if imp is None:
+            return None
+        pkg_dir = next(
+            (
+                posixpath.normpath(posixpath.join(mod.dir, imp.path[len(mod.module) :].lstrip("/")))
+                for mod in ix.modules
+                if mod.module and (imp.path == mod.module or imp.path.startswith(mod.module + "/"))
+            ),
+            None,
+        )
+    pkg = ix.packages.get(pkg_dir) if pkg_dir is not None else None
+    if pkg is None:
+        return None
+    decl = next(
+        (f for p in pkg.files for f in p.funcs if f.name == name and "*os.File" in f.results),
+        None,
+    )
+    if decl is None:
+        return None
+    opener = next(
+        (c for p in pkg.files for c in p.calls if c.callee in _OPENERS and _may_write(c)), None
+    )
+    return (decl, opener) if opener is not None else None
 
 
 def _slice_strings(v: Value) -> list[str]:
@@ -155,6 +207,20 @@ def _log_literal(lit: CompositeLit) -> Iterator[Hit]:
             )
 
 
+def _sink_via_func(sink: Call, origin: str, decl: FuncDecl, opened: Call) -> Hit:
+    what = sink.callee.rsplit("/", 1)[-1] if not sink.callee.startswith(".") else sink.callee
+    called = origin.split("(", 1)[0]
+    return Hit(
+        sink.span,
+        f"{what} sends logs to the file {called} opens ({decl.span.path}:{decl.span.line}), "
+        "not to stdout: kubectl logs and the cluster's log collector never see them",
+        related=(
+            Related(decl.span, f"{called} returns the *os.File"),
+            Related(opened.span, "the file is opened for writing here"),
+        ),
+    )
+
+
 @rule(
     id="DR211",
     name="log-to-file",
@@ -163,6 +229,7 @@ def _log_literal(lit: CompositeLit) -> Iterator[Hit]:
     calls=(
         "os.OpenFile",
         "os.Create",
+        "log.New",
         "log.SetOutput",
         "log/slog.NewJSONHandler",
         "log/slog.NewTextHandler",
@@ -179,6 +246,12 @@ def log_to_file(ctx: Context[NoOptions]) -> Iterator[Hit]:
     `slog.NewJSONHandler`/`NewTextHandler` or logrus `SetOutput`; lumberjack
     `Logger{}` literals; and `zap.Config` literals whose `OutputPaths` or
     `ErrorOutputPaths` name a file.
+
+    A writer returned by a function of the repository declared to return `*os.File`
+    (`file.MustOpen(name, dir)`), in a package that opens files for writing, is a
+    file too: its path usually comes from configuration (`conf/app.ini`), and the
+    finding is on the `log.New`/`SetOutput` call with the function and the open as
+    related locations. `log.New(w, ...)` is a sink like `SetOutput`.
 
     Decisions: a `.log` file and the `SetOutput` that uses it are one finding, on the
     open. A writer that cannot be traced to a file (a parameter, an
@@ -229,6 +302,10 @@ def log_to_file(ctx: Context[NoOptions]) -> Iterator[Hit]:
                 continue
             opener = _opener_for(g, c, origin)
             if opener is None:
+                found = _file_func(ix, g, origin)
+                if found is not None:
+                    decl, opened = found
+                    sink_hits.append(_sink_via_func(c, origin, decl, opened))
                 continue
             path = _opened_path(opener)
             if _is_log_path(path):
