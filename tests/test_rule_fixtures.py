@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import FIXTURES, of_rule, run_check
+from observed import run_observed
 
 
 def _cases() -> list[Any]:
@@ -35,7 +36,10 @@ def _cases() -> list[Any]:
 def test_fixture(rule_id: str, case: str, expected: list[dict[str, Any]]) -> None:
     case_dir: Path = FIXTURES / rule_id / case
     assert case_dir.is_dir(), f"missing fixture directory {case_dir}"
-    found = of_rule(run_check(case_dir), rule_id)
+    if (case_dir / "observation.yaml").is_file():  # chapter 6: what verify saw
+        found = [f for f in run_observed(case_dir) if f.rule_id == rule_id]
+    else:
+        found = of_rule(run_check(case_dir), rule_id)
     got = sorted((f.span.path, f.span.line) for f in found)
     if case.startswith("good"):
         assert not found, f"{rule_id} must stay silent on {case}, got: " + "; ".join(

@@ -11,6 +11,7 @@ from dockready import __version__
 from dockready.commands.check import check_cmd
 from dockready.commands.init import init_cmd
 from dockready.commands.rules import explain_cmd, rules_cmd
+from dockready.commands.verify import verify_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +22,7 @@ def cli() -> None:
 
 cli.add_command(check_cmd)
 cli.add_command(rules_cmd)
+cli.add_command(verify_cmd)
 cli.add_command(explain_cmd)
 cli.add_command(init_cmd)
 

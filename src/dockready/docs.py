@@ -29,6 +29,7 @@ _INPUT_DOC = {
     Input.IMAGE: "a Dockerfile",
     Input.K8S: "Kubernetes workloads",
     Input.COMPOSE: "compose services",
+    Input.RUNTIME: "the running container (`dockready verify`)",
 }
 
 

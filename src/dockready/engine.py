@@ -33,7 +33,7 @@ from dockready.parse.gomod import parse_gomod, parse_vendor_modules
 from dockready.parse.gosrc import parse_go
 from dockready.parse.makefile import parse_makefile
 from dockready.parse.yamlfiles import looks_like_manifest, parse_json, read_yaml
-from dockready.rules.registry import RULES, Hit, Rule, all_rules, call_names
+from dockready.rules.registry import RULES, Hit, Rule, all_rules, call_names, static_rules
 
 PARALLEL_BYTES = 2 * 1024 * 1024
 PARALLEL_RULE_FILES = 500
@@ -552,7 +552,7 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
     project = load_project(paths, config, jobs, clock)
     ix, root = project.index, project.root
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
-    rules = [r for r in all_rules() if config.rule_enabled(r.id)]
+    rules = [r for r in static_rules() if config.rule_enabled(r.id)]
     findings, errors = run_rules_parallel(ix, rules, config, workers)
     findings = _rendered_by(findings, project.rendered)
     findings = _one_per_copy(findings, ix, frozenset(project.rendered.rendered))

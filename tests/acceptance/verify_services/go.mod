@@ -1,0 +1,3 @@
+module example.com/rehearsal
+
+go 1.22

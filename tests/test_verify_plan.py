@@ -1,0 +1,122 @@
+"""``verify``'s translation of a workload container into ``docker run`` options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dockready.engine import load_project
+from dockready.verify.pod import from_workload, memory_bytes, restricted
+
+MANIFEST = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: orders-config}
+data:
+  LOG_LEVEL: debug
+  app.yaml: "port: 8080\\n"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: orders
+spec:
+  selector: {matchLabels: {app: orders}}
+  template:
+    metadata: {labels: {app: orders}}
+    spec:
+      terminationGracePeriodSeconds: 40
+      securityContext: {runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001}
+      containers:
+        - name: orders
+          image: registry.example.com/orders:1.2.3
+          command: ["/orders", "serve"]
+          args: ["--port=8080"]
+          ports:
+            - {name: http, containerPort: 8080}
+            - {name: grpc, containerPort: 9090}
+          env:
+            - {name: LOG_LEVEL, valueFrom: {configMapKeyRef: {name: orders-config, key: LOG_LEVEL}}}
+            - {name: DB_PASSWORD, valueFrom: {secretKeyRef: {name: db, key: password}}}
+            - {name: GOMEMLIMIT, valueFrom: {resourceFieldRef: {resource: limits.memory}}}
+            - {name: ADDR, value: ":$(PORT)"}
+          readinessProbe:
+            httpGet: {path: /readyz, port: http}
+          livenessProbe:
+            grpc: {port: 9090}
+            periodSeconds: 5
+            failureThreshold: 6
+          lifecycle:
+            preStop:
+              exec: {command: ["/orders", "drain"]}
+          resources:
+            limits: {memory: 256Mi, cpu: 500m}
+          securityContext:
+            readOnlyRootFilesystem: true
+            allowPrivilegeEscalation: false
+            capabilities: {drop: [ALL]}
+          volumeMounts:
+            - {name: tmp, mountPath: /tmp}
+            - {name: config, mountPath: /etc/orders}
+            - {name: data, mountPath: /var/lib/orders}
+      volumes:
+        - {name: tmp, emptyDir: {}}
+        - {name: config, configMap: {name: orders-config}}
+        - {name: data, persistentVolumeClaim: {claimName: orders-data}}
+"""
+
+
+def _plan(tmp_path: Path):  # type: ignore[no-untyped-def]
+    (tmp_path / "deploy.yaml").write_text(MANIFEST)
+    ix = load_project([str(tmp_path)], None, jobs=1, require_files=False).index
+    w = next(iter(ix.workloads))
+    return from_workload(ix, w, w.containers[0])
+
+
+def test_security_limits_and_command(tmp_path: Path) -> None:
+    p = _plan(tmp_path)
+    args = p.run_args()
+    assert args[:2] == ["--user", "10001:10001"]
+    assert "--read-only" in args and args[
+        args.index("--cap-drop") : args.index("--cap-drop") + 2
+    ] == ["--cap-drop", "ALL"]
+    assert ["--memory", str(256 * 2**20), "--memory-swap", str(256 * 2**20)] == args[
+        args.index("--memory") : args.index("--memory") + 4
+    ]
+    assert "--cpus" in args and args[args.index("--cpus") + 1] == "0.5"
+    assert args[args.index("--entrypoint") + 1] == "/orders"
+    assert p.command() == ["serve", "--port=8080"]
+    assert p.run_as_non_root and p.no_new_privileges
+
+
+def test_env_from_configmaps_secrets_and_resources(tmp_path: Path) -> None:
+    p = _plan(tmp_path)
+    assert p.env["LOG_LEVEL"] == "debug"
+    assert (
+        p.env["DB_PASSWORD"].startswith("dockready-placeholder-") and "DB_PASSWORD" in p.secret_env
+    )
+    assert p.env["GOMEMLIMIT"] == str(256 * 2**20)
+    assert p.env["ADDR"] == ":$(PORT)"  # an unknown $(VAR) stays as the kubelet leaves it
+
+
+def test_volumes_probes_and_stop(tmp_path: Path) -> None:
+    p = _plan(tmp_path)
+    assert "/tmp" in p.tmpfs and "/var/lib/orders" in p.tmpfs
+    assert p.files["/etc/orders"] == {"LOG_LEVEL": "debug", "app.yaml": "port: 8080\n"}
+    assert any("persistentVolumeClaim" in u for u in p.unsupported)
+    assert p.ports == [8080, 9090]
+    assert p.readiness is not None and (p.readiness.kind, p.readiness.port, p.readiness.path) == (
+        "http",
+        8080,
+        "/readyz",
+    )
+    assert p.liveness is not None and (p.liveness.kind, p.liveness.port) == ("tcp", 9090)
+    assert p.prestop_exec == ("/orders", "drain") and p.grace == 40
+    assert p.after_sigterm == 40
+
+
+def test_restricted_default() -> None:
+    p = restricted("orders", [8080], "/healthz")
+    args = p.run_args()
+    assert "--read-only" in args and str(128 * 2**20) in args and "--user" not in args
+    assert p.run_as_non_root and p.readiness is not None and p.readiness.path == "/healthz"
+    assert memory_bytes("64Mi") == 64 * 2**20 and memory_bytes("100m") is None
