@@ -165,7 +165,9 @@ def test_check_and_verify_agree(
     findings = check([str(project)], jobs=1).result.findings
     static_on = {f.service for f in findings if f.rule_id == static}
     assert service in static_on and "good" not in static_on
-    assert observed in ids(verify(service))
+    found = ids(verify(service))
+    assert observed in found
+    assert any(f"(confirms {static} " in m for m in found[observed]), found[observed]
     assert observed not in ids(verify("good", "--drain-request", "/slow?ms=1500"))
 
 
@@ -173,6 +175,8 @@ def test_interrupted_run_leaves_nothing_behind(
     docker: Docker, verify: Callable[..., dict[str, Any]], project: Path
 ) -> None:
     verify("good", "--drain-request", "/slow?ms=1500")  # built once: the run starts fast
+    run_id = "interrupt-test"
+    mine = f"label={RUN_LABEL}={run_id}"
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -184,6 +188,8 @@ def test_interrupted_run_leaves_nothing_behind(
             "good",
             "--timeout",
             "60",
+            "--run-id",
+            run_id,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -191,7 +197,7 @@ def test_interrupted_run_leaves_nothing_behind(
     )
     try:
         for _ in range(200):  # until the run's container is up
-            if docker("ps", "-q", "--filter", f"label={RUN_LABEL}").strip():
+            if docker("ps", "-q", "--filter", mine).strip():
                 break
             time.sleep(0.1)
         else:
@@ -203,7 +209,7 @@ def test_interrupted_run_leaves_nothing_behind(
             proc.kill()
     assert proc.returncode == 130, proc.stderr.read() if proc.stderr else ""
     left = [
-        docker(*cmd, "--filter", f"label={RUN_LABEL}").split()
+        docker(*cmd, "--filter", mine).split()
         for cmd in (
             ("ps", "-aq"),
             ("images", "-q"),
@@ -212,6 +218,8 @@ def test_interrupted_run_leaves_nothing_behind(
         )
     ]
     assert left == [[], [], [], []], left
+    anyone = docker("ps", "-aq", "--filter", f"label={RUN_LABEL}").split()
+    assert anyone == [], anyone  # nor anything of another run
 
 
 def test_every_report_format(

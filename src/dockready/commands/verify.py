@@ -7,6 +7,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,8 +18,12 @@ from dockready.config import Config, ConfigError, resolve_config
 from dockready.engine import UsageError, load_project
 from dockready.facts.docker import Dockerfile
 from dockready.facts.index import Deployment, ProjectIndex, Service
-from dockready.model import Finding, Notice, Result, ServiceSummary, Severity, Span
+from dockready.generate.model import dns_label
+from dockready.model import Finding, Notice, Related, Result, ServiceSummary, Severity, Span
 from dockready.rules.registry import Context, observed_rules
+
+if TYPE_CHECKING:
+    from dockready.verify.rehearse import Observation
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -48,6 +53,12 @@ def _say(message: str) -> None:
     help="Seconds the run may take after the build; every wait is bounded by it.",
 )
 @click.option("--keep", is_flag=True, help="Leave the containers and image for a closer look.")
+@click.option(
+    "--run-id",
+    metavar="ID",
+    default=None,
+    help="Label this run's objects dockready.run=ID (default: a random id), for outside cleanup.",
+)
 @click.option(
     "--drain-request",
     metavar="PATH",
@@ -80,6 +91,7 @@ def verify_cmd(
     workload: str | None,
     timeout: float,
     keep: bool,
+    run_id: str | None,
     drain_request: str | None,
     fmt: str,
     outputs: tuple[str, ...],
@@ -93,8 +105,44 @@ def verify_cmd(
 
     Exit codes: 0 passed, 1 findings at or above --fail-on, 2 usage error or no
     engine, 3 internal error. Every container and image it makes is removed at the
-    end, on failure and on Ctrl-C too, unless --keep.
+    end, on failure and on Ctrl-C too (exit 130), unless --keep.
     """
+    try:
+        _verify_cmd(
+            path,
+            service,
+            image_ref,
+            workload,
+            timeout,
+            keep,
+            run_id,
+            drain_request,
+            fmt,
+            outputs,
+            fail_on,
+            config_file,
+            no_config,
+        )
+    except KeyboardInterrupt:
+        _say("interrupted")
+        sys.exit(130)
+
+
+def _verify_cmd(
+    path: str,
+    service: str | None,
+    image_ref: str | None,
+    workload: str | None,
+    timeout: float,
+    keep: bool,
+    run_id: str | None,
+    drain_request: str | None,
+    fmt: str,
+    outputs: tuple[str, ...],
+    fail_on: str | None,
+    config_file: str | None,
+    no_config: bool,
+) -> None:
     from dockready.verify.docker import Docker, EngineError, Janitor
 
     destinations = _parse_outputs(outputs)
@@ -113,7 +161,7 @@ def verify_cmd(
     except EngineError as e:
         _fail(str(e))
         return
-    janitor = Janitor(docker, keep=keep)
+    janitor = Janitor(docker, keep=keep) if run_id is None else Janitor(docker, run_id, keep)
     try:
         with janitor.guard():
             findings, notices = _verify(
@@ -173,7 +221,11 @@ def _choose(ix: ProjectIndex, service: str | None, path: str) -> Service:
     if not services:
         _fail(f"no Go service under {path}")
     if service is not None:
-        found = [s for s in services if service in (s.name, s.root, s.main.dir if s.main else "")]
+        found = [
+            s
+            for s in services
+            if service in (s.name, dns_label(s.name), s.root, s.main.dir if s.main else "")
+        ]
         if not found:
             _fail(
                 f"no service {service!r} under {path}; services: {', '.join(s.name for s in services)}"
@@ -284,7 +336,82 @@ def _verify(
     _say(f"ran in {time.monotonic() - t0:.1f} s")
     if obs.timed_out:
         notices.append(Notice(f"verify: the run reached --timeout ({timeout:g} s)", anchor))
-    return _findings(ix, obs, config), notices
+    findings = _findings(ix, obs, config)
+    return _with_twins(ix, svc, obs, findings, config, notices), notices
+
+
+#: Static rules and the chapter 6 rule that sees the same problem at run time.
+TWINS = {
+    "DR201": "DR602",
+    "DR213": "DR609",
+    "DR214": "DR606",
+    "DR304": "DR604",
+    "DR407": "DR604",
+    "DR308": "DR610",
+    "DR409": "DR608",
+}
+
+
+def _contradicted(rule_id: str, obs: Observation) -> str | None:
+    """Why the run contradicts a static finding of ``rule_id`` (None when it does not
+    or the run could not tell)."""
+    if rule_id == "DR213" and obs.ready:
+        return "GET /debug/pprof/ did not answer on any published port"
+    if rule_id == "DR214" and obs.drain is not None:
+        d = obs.drain
+        if d.seconds is not None and d.exit_code == 0 and d.in_flight != "dropped":
+            return f"it stopped cleanly on SIGTERM in {d.seconds:.2f} s"
+    if rule_id in ("DR304", "DR407") and obs.uids and not obs.refused and 0 not in obs.uids:
+        return f"its processes ran as uid {', '.join(map(str, obs.uids))}"
+    if rule_id == "DR409" and obs.plan.read_only and obs.ready:
+        return "it was ready under the read-only root"
+    elf = obs.image.elf if obs.image is not None else None
+    if rule_id == "DR201" and elf is not None and elf.interp is None:
+        return "the entrypoint is a static binary"
+    return None
+
+
+def _with_twins(
+    ix: ProjectIndex,
+    svc: Service,
+    obs: Observation,
+    findings: list[Finding],
+    config: Config,
+    notices: list[Notice],
+) -> list[Finding]:
+    """Say where the run confirms a static finding (on the chapter 6 finding, with the
+    static one as related) and where it contradicts one (a notice)."""
+    from dockready.engine import run_rules
+    from dockready.rules.registry import RULES
+
+    rules = [RULES[i] for i in TWINS if i in RULES and config.rule_enabled(i)]
+    static, _ = run_rules(ix, rules, config)
+    static = [f for f in static if f.service == svc.name]
+    seen = {f.rule_id for f in findings}
+    out = []
+    for f in findings:
+        twins = [s for s in static if TWINS.get(s.rule_id) == f.rule_id]
+        if twins:
+            s = twins[0]
+            f = replace(
+                f,
+                message=f"{f.message} (confirms {s.rule_id} {s.name} at run time)",
+                related=(*f.related, Related(s.span, f"{s.rule_id}: {s.message[:120]}")),
+            )
+        out.append(f)
+    for s in static:
+        if TWINS[s.rule_id] in seen:
+            continue
+        why = _contradicted(s.rule_id, obs)
+        if why is not None:
+            notices.append(
+                Notice(
+                    f"verify: {s.rule_id} {s.name} is not seen at run time: {why} "
+                    f"({TWINS[s.rule_id]} passed)",
+                    s.span,
+                )
+            )
+    return out
 
 
 def _step_line(dockerfile: Dockerfile, step: str) -> int | None:

@@ -192,6 +192,20 @@ def _http_get(port: int, path: str, timeout: float = 2.0) -> int | None:
         return None
 
 
+def _serves_pprof(port: int) -> bool:
+    """Does ``GET /debug/pprof/`` answer with pprof's index (not a catch-all route's
+    200)? The index lists the profiles: goroutine, heap, ..."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2.0)
+        conn.request("GET", "/debug/pprof/")
+        resp = conn.getresponse()
+        body = resp.read(64 * 1024)
+        conn.close()
+    except (OSError, http.client.HTTPException):
+        return False
+    return resp.status == 200 and b"goroutine" in body and b"heap" in body
+
+
 def _tcp_open(port: int, timeout: float = 1.0) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout):
@@ -273,9 +287,7 @@ def rehearse(
         _wait_ready(docker, cid, plan, ports, obs, deadline)
         obs.uids = _uids(docker, cid)
         if obs.ready:
-            obs.pprof_ports = tuple(
-                p for p, hp in ports.items() if _http_get(hp, "/debug/pprof/") == 200
-            )
+            obs.pprof_ports = tuple(p for p, hp in ports.items() if _serves_pprof(hp))
             _burst(plan, ports, deadline)
             state = _inspect_state(docker, cid)
             if state.get("OOMKilled") or not state.get("Running"):

@@ -21,7 +21,8 @@ def pprof_reachable(ctx: Context[NoOptions]) -> Iterator[Hit]:
     ## What it does
     Once the container is ready, asks `GET /debug/pprof/` on every port the
     container publishes (the workload's `containerPort`s, or the code's ports) and
-    reports an answer of 200: the runtime twin of DR213.
+    reports an answer of 200 with pprof's index (the profiles it lists, not a
+    catch-all route's page): the runtime twin of DR213.
 
     ## Why is this bad?
     pprof hands anyone who reaches the port heap dumps (with whatever secrets are in
