@@ -1,27 +1,28 @@
-"""Acceptance: what ``dockready init`` generates really builds and runs.
+"""Acceptance: what ``dockready init`` generates really builds and runs, as
+``dockready verify`` rehearses it.
 
 For ``services/inventory`` (one module, two main packages: an HTTP service and a
-worker) ``services/ledger`` (a vendored private module, a loopback default address) and
-``services/monorepo`` (a module whose go.mod replaces a requirement with
-``../../libs/health``) the test runs ``dockready init`` for each service, builds each generated
-Dockerfile with BuildKit in a real Docker engine (on stand-ins of the base images it
-names, see ``docker_engine.py``), then runs the image the way the generated
-Deployment says the kubelet will (``kubelet.py``: user, read-only root, dropped
-capabilities, memory limit, env, emptyDir volumes, ports, probes, grace period) and
-checks what happened:
+worker), ``services/ledger`` (a vendored private module, a loopback default address)
+and ``services/monorepo`` (a module whose go.mod replaces a requirement with
+``../../libs/health``) the test runs ``dockready init`` for each service, then
+``dockready verify`` on it: the generated Dockerfile is built with BuildKit in a real
+Docker engine (on stand-ins of the base images it names, see ``docker_engine.py``)
+and the image runs the way the generated Deployment says (user, read-only root,
+dropped capabilities, memory limit, env, emptyDir volumes, ports, probes, preStop,
+grace period). Every chapter 6 check must pass:
 
-* the readiness and liveness routes of the manifest answer 200 on the published
-  port; the service's readiness route fails unless the config file it reads at a
-  relative path was shipped, its temp and cache directories are writable under the
-  read-only root, and the zone database and CA bundle are there;
-* ``docker stop`` (SIGTERM, then SIGKILL after the time the grace period leaves
-  after preStop) ends it with exit code 0 well before SIGKILL, with a request that
-  was in flight at SIGTERM answered;
+* the readiness route answers within the startup budget, which the inventory
+  service's does only when the config file it reads at a relative path was shipped,
+  its temp and cache directories are writable under the read-only root, and the zone
+  database and CA bundle are there;
+* SIGTERM after preStop ends it with exit code 0 well before SIGKILL, with a request
+  that was in flight at SIGTERM answered (inventory's ``/slow`` route);
 * the worker stops cleanly on SIGTERM too;
-* the vendored service builds with ``-mod=vendor`` and answers on the published
-  port although its code defaults to a loopback address.
+* the vendored service builds with ``-mod=vendor`` and answers on the published port
+  although its code defaults to a loopback address.
 
-Everything it creates (containers, images, stand-ins) is removed at the end.
+A control run without the generated emptyDir volumes must fail, or the first check
+would prove nothing about them. Everything the runs create is removed by ``verify``.
 """
 
 from __future__ import annotations
@@ -29,13 +30,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import threading
-import time
-import urllib.error
-import urllib.request
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,23 +42,12 @@ from dockready.engine import check
 from dockready.model import Severity
 
 from .docker_engine import Docker, StandIns
-from .kubelet import HttpProbe, PodPlan, deployment_of, plan
 
-# The tests that use the engine (the ``docker`` fixture, here through ``built``) are
-# marked ``docker`` by conftest.py; test_generated_files_pass_check needs none.
+# The tests that use the engine (the ``docker`` fixture, here through ``verified``)
+# are marked ``docker`` by conftest.py; test_generated_files_pass_check needs none.
 
 SERVICES = Path(__file__).parent / "services"
-READY_TIMEOUT = 30.0  # seconds for the container to answer its readiness route
 _FROM = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)", re.MULTILINE | re.IGNORECASE)
-
-
-@dataclass
-class Built:
-    name: str
-    image: str
-    plan: PodPlan
-    dockerfile: Path
-
 
 #: Acceptance projects: the services of each, in the order init is run for them.
 PROJECTS: dict[str, tuple[str, ...]] = {
@@ -72,9 +55,10 @@ PROJECTS: dict[str, tuple[str, ...]] = {
     "ledger": ("ledger",),  # vendored private module, loopback default address
     "monorepo": ("api",),  # go.mod replaces ../../libs/health: built from the top
 }
-#: Where a service's module (its Dockerfile and k8s/) lies in its project; the build
-#: context is always the project's top.
+#: Where a service's module (its Dockerfile and k8s/) lies in its project.
 MODULE_DIRS = {"api": "services/api"}
+#: A slow route to keep a request in flight at SIGTERM, where the service has one.
+DRAIN = {"inventory": "/slow?ms=1500"}
 
 
 @pytest.fixture(scope="module")
@@ -100,201 +84,84 @@ def test_generated_files_pass_check(projects: dict[str, Path], project: str) -> 
     assert not loud, "\n".join(f"{f.span}: {f.rule_id} {f.message}" for f in loud)
 
 
-def _build(docker: Docker, standins: StandIns, root: Path, service: str) -> Built:
-    module = root / MODULE_DIRS.get(service, ".")
-    dockerfile = module / f"Dockerfile.{service}"
-    if not dockerfile.exists():
-        dockerfile = module / "Dockerfile"
-    for ref in _FROM.findall(dockerfile.read_text()):
-        standins.ensure(ref)
-    image = f"dockready-acceptance/{service}:{uuid.uuid4().hex[:12]}"
-    docker("build", "--file", str(dockerfile), "--tag", image, str(root), timeout=900)
-    docs = list(yaml.safe_load_all((module / "k8s" / f"{service}.yaml").read_text()))
-    return Built(service, image, plan(deployment_of(docs)), dockerfile)
+def _project_of(service: str) -> str:
+    return next(p for p, names in PROJECTS.items() if service in names)
+
+
+def verify(root: Path, service: str, *extra: str) -> dict[str, Any]:
+    args = ["verify", str(root), "--service", service, "--format", "json", "--timeout", "90"]
+    if service in DRAIN:
+        args += ["--drain-request", DRAIN[service]]
+    result = CliRunner().invoke(cli, [*args, *extra], catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.output
+    report: dict[str, Any] = json.loads(result.stdout)
+    report["stderr"] = result.stderr
+    return report
 
 
 @pytest.fixture(scope="module")
-def built(
-    docker: Docker, standins: StandIns, projects: dict[str, Path]
-) -> Iterator[Callable[[str], Built]]:
-    """The image of a service, built on first use; every image is removed at the end."""
-    images: dict[str, Built] = {}
-
-    def get(service: str) -> Built:
-        if service not in images:
-            project = next(p for p, names in PROJECTS.items() if service in names)
-            images[service] = _build(docker, standins, projects[project], service)
-        return images[service]
-
-    try:
-        yield get
-    finally:
-        for b in images.values():
-            docker.run_raw(["rmi", "--force", b.image], timeout=120)
+def verified(docker: Docker, standins: StandIns, projects: dict[str, Path]) -> dict[str, Any]:
+    """``verify`` of every service, run once (the stand-ins made first)."""
+    out: dict[str, Any] = {}
+    for project, services in PROJECTS.items():
+        root = projects[project]
+        for service in services:
+            module = root / MODULE_DIRS.get(service, ".")
+            for df in module.glob("Dockerfile*"):
+                if not df.name.endswith(".dockerignore"):
+                    for ref in _FROM.findall(df.read_text()):
+                        standins.ensure(ref)
+            out[service] = verify(root, service)
+    return out
 
 
-class Container:
-    """One ``docker run -d``; removed on exit."""
-
-    def __init__(self, docker: Docker, image: str, args: list[str]) -> None:
-        self.docker = docker
-        self.name = f"dockready-acceptance-{uuid.uuid4().hex[:12]}"
-        self.id = docker("run", "--detach", "--name", self.name, *args, image).strip()
-
-    def __enter__(self) -> Container:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.docker.run_raw(["rm", "--force", self.id], timeout=60)
-
-    def state(self) -> dict[str, Any]:
-        out: dict[str, Any] = json.loads(
-            self.docker("inspect", "--format", "{{json .State}}", self.id)
-        )
-        return out
-
-    def logs(self) -> str:
-        proc = self.docker.run_raw(["logs", self.id], timeout=60)
-        return proc.stdout + proc.stderr
-
-    def host_port(self, port: int) -> int:
-        out = self.docker("port", self.id, f"{port}/tcp")
-        return int(out.strip().splitlines()[0].rsplit(":", 1)[1])
-
-    def url(self, probe: HttpProbe) -> str:
-        return f"http://127.0.0.1:{self.host_port(probe.port)}{probe.path}"
+def _loud(report: dict[str, Any]) -> list[str]:
+    return [f"{f['id']}: {f['message']}" for f in report["findings"] if f["severity"] != "info"]
 
 
-def get(url: str, timeout: float = 5.0) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode()
+@pytest.mark.parametrize("service", [s for names in PROJECTS.values() for s in names])
+def test_init_then_verify_passes(verified: dict[str, Any], service: str) -> None:
+    report = verified[service]
+    assert _loud(report) == [], report["stderr"]
+    assert {r["id"] for r in report["rules"]} >= {"DR601", "DR605", "DR606", "DR608"}
 
 
-def wait_ready(c: Container, probe: HttpProbe) -> tuple[int, str]:
-    """Poll the probe like the kubelet does, until 200, the container exits or time
-    runs out; the last answer."""
-    url = c.url(probe)
-    deadline = time.monotonic() + READY_TIMEOUT
-    last: tuple[int, str] = (0, "no answer")
-    while time.monotonic() < deadline:
-        try:
-            last = get(url, timeout=2)
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
-            last = (0, str(err))
-        if last[0] == 200:
-            return last
-        if not c.state()["Running"]:
-            break
-        time.sleep(0.2)
-    return last
+def test_the_request_in_flight_is_answered(verified: dict[str, Any]) -> None:
+    # no DR606: the /slow request sent before SIGTERM was answered, exit 0 in time
+    assert not [f for f in verified["inventory"]["findings"] if f["id"] == "DR606"]
 
 
-def stop_cleanly(c: Container, p: PodPlan, said: str) -> None:
-    """Stop ``c`` as the kubelet would after preStop: SIGTERM, and SIGKILL once the
-    grace period left after preStop is over. It must exit 0 on its own, well before
-    the SIGKILL, having logged ``said``."""
-    started = time.monotonic()
-    c.docker("stop", "--time", str(p.after_sigterm), c.id, timeout=p.after_sigterm + 30)
-    took = time.monotonic() - started
-    state = c.state()
-    logs = c.logs()
-    assert state["ExitCode"] == 0, f"exit code {state['ExitCode']}\n{logs}"
-    assert not state["OOMKilled"]
-    assert took < p.after_sigterm - 1, f"stopped after {took:.1f} s: SIGKILL, not SIGTERM?"
-    assert said in logs, logs
-
-
-def test_service_answers_probes_and_stops_cleanly(
-    docker: Docker, built: Callable[[str], Built]
+def test_without_the_emptydir_volumes_the_service_fails(
+    verified: dict[str, Any], projects: dict[str, Path], tmp_path: Path
 ) -> None:
-    inventory = built("inventory")
-    p = inventory.plan
-    assert p.readiness is not None and p.liveness is not None, "the manifest has no HTTP probes"
-    assert "--read-only" in p.run_args and "ALL" in p.run_args
-    with Container(docker, inventory.image, p.run_args) as c:
-        status, body = wait_ready(c, p.readiness)
-        assert status == 200, f"readiness {p.readiness.path}: {status} {body}\n{c.logs()}"
-        assert "uid 65532" in body  # the manifest's runAsUser, not root
-        status, body = get(c.url(p.liveness))
-        assert status == 200, f"liveness {p.liveness.path}: {status} {body}"
-
-        # A request in flight when SIGTERM arrives is answered, and the process exits
-        # 0 on its own, long before the SIGKILL that ends the grace period.
-        in_flight: dict[str, object] = {}
-        slow = threading.Thread(
-            target=lambda: in_flight.update(
-                answer=get(c.url(HttpProbe("/slow?ms=1500", p.ports[0])), 10)
-            )
-        )
-        slow.start()
-        time.sleep(0.3)
-        stop_cleanly(c, p, "drained")
-        slow.join(timeout=10)
-        assert in_flight.get("answer") == (200, "done\n"), in_flight
-
-
-def test_without_the_emptydir_volumes_the_service_is_not_ready(
-    docker: Docker, built: Callable[[str], Built]
-) -> None:
-    inventory = built("inventory")
     # The control: the same image and manifest minus the emptyDir volumes. The root
-    # is read-only, so the readiness route must say why it fails; if this passed,
-    # the test above would prove nothing about the volumes init generates.
-    args = list(inventory.plan.run_args)
-    while "--tmpfs" in args:
-        i = args.index("--tmpfs")
-        del args[i : i + 2]
-    probe = inventory.plan.readiness
-    assert probe is not None
-    with Container(docker, inventory.image, args) as c:
-        status, body = wait_ready(c, probe)
-    assert status == 503, (status, body)
-    assert "temp dir" in body and "read-only file system" in body
+    # is read-only, so readiness fails; if this passed, the runs above would prove
+    # nothing about the volumes init generates.
+    root = tmp_path / "inventory"
+    shutil.copytree(projects["inventory"], root)
+    manifest = root / "k8s" / "inventory.yaml"
+    docs = list(yaml.safe_load_all(manifest.read_text()))
+    for d in docs:
+        if d and d.get("kind") == "Deployment":
+            pod = d["spec"]["template"]["spec"]
+            pod["volumes"] = [v for v in pod.get("volumes", []) if "emptyDir" not in v]
+            for c in pod["containers"]:
+                names = {v["name"] for v in pod["volumes"]}
+                c["volumeMounts"] = [m for m in c.get("volumeMounts", []) if m["name"] in names]
+    manifest.write_text(yaml.safe_dump_all(docs))
+    found = {f["id"] for f in verify(root, "inventory")["findings"]}
+    assert "DR605" in found, found
 
 
-def test_worker_stops_cleanly(docker: Docker, built: Callable[[str], Built]) -> None:
-    reindexer = built("reindexer")
-    p = reindexer.plan
-    assert not p.ports and p.readiness is None  # a worker: nothing to probe
-    with Container(docker, reindexer.image, p.run_args) as c:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while "reindexing" not in c.logs() and time.monotonic() < deadline:
-            assert c.state()["Running"], c.logs()
-            time.sleep(0.2)
-        stop_cleanly(c, p, "SIGTERM: stopped")
-
-
-def test_vendored_service_on_loopback_by_default_is_reachable(
-    docker: Docker, built: Callable[[str], Built]
-) -> None:
-    ledger = built("ledger")
+def test_vendored_and_monorepo_builds(projects: dict[str, Path], verified: dict[str, Any]) -> None:
     # Built with -mod=vendor (no download, no credentials); the code would listen on
-    # 127.0.0.1 only, the image's LEDGER_ADDR opens it up.
-    assert "-mod=vendor" in ledger.dockerfile.read_text()
-    p = ledger.plan
-    assert p.readiness is not None
-    with Container(docker, ledger.image, p.run_args) as c:
-        status, body = wait_ready(c, p.readiness)
-        assert (status, body) == (200, "ok\n"), c.logs()
-        stop_cleanly(c, p, "drained")
-
-
-def test_monorepo_service_builds_from_the_top_with_its_local_module(
-    docker: Docker, built: Callable[[str], Built]
-) -> None:
-    api = built("api")
+    # 127.0.0.1 only, the image's LEDGER_ADDR opens it up: it was ready (no DR605).
+    assert "-mod=vendor" in (projects["ledger"] / "Dockerfile").read_text()
     # go.mod replaces example.com/monorepo/libs/health with ../../libs/health: init
     # builds from the repository top, copies that module where the path points, and
     # lets only the two modules into the context (Dockerfile.dockerignore).
-    text = api.dockerfile.read_text()
-    assert "COPY libs/health /src/libs/health" in text
-    assert (api.dockerfile.parent / "Dockerfile.dockerignore").is_file()
-    p = api.plan
-    assert p.readiness is not None
-    with Container(docker, api.image, p.run_args) as c:
-        status, body = wait_ready(c, p.readiness)
-        assert (status, body) == (200, "shared ok\n"), c.logs()
-        stop_cleanly(c, p, "drained")
+    api = projects["monorepo"] / "services" / "api"
+    assert "COPY libs/health /src/libs/health" in (api / "Dockerfile").read_text()
+    assert (api / "Dockerfile.dockerignore").is_file()
+    for service in ("ledger", "api"):
+        assert not [f for f in verified[service]["findings"] if f["id"] in ("DR601", "DR605")]
