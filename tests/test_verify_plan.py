@@ -120,3 +120,48 @@ def test_restricted_default() -> None:
     assert "--read-only" in args and str(128 * 2**20) in args and "--user" not in args
     assert p.run_as_non_root and p.readiness is not None and p.readiness.path == "/healthz"
     assert memory_bytes("64Mi") == 64 * 2**20 and memory_bytes("100m") is None
+
+
+class _FakeDocker:
+    """Records the build command; fails it like BuildKit's plain progress does."""
+
+    client = "docker"
+    buildx = False
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def build_args(self) -> list[str]:
+        return ["build"]
+
+    def run_raw(self, args, timeout=600):  # type: ignore[no-untyped-def]
+        import subprocess
+
+        self.calls.append(list(args))
+        log = (
+            "#7 [build 4/6] RUN go mod download\n"
+            "#7 0.180 go: example.com/x@v1.0.0: module lookup disabled by GOPROXY=off\n"
+            "#7 ERROR: executor failed running [/bin/sh -c go mod download]: exit code: 1\n"
+        )
+        return subprocess.CompletedProcess(args, 1, "", log)
+
+
+def test_build_passes_build_args_and_reads_the_failing_step(tmp_path: Path) -> None:
+    from dockready.verify.docker import Janitor
+    from dockready.verify.rehearse import build
+
+    fake = _FakeDocker()
+    res = build(
+        fake,  # type: ignore[arg-type]
+        Janitor(fake, "t1"),  # type: ignore[arg-type]
+        tmp_path / "Dockerfile",
+        tmp_path,
+        "img:t1",
+        60,
+        [("GO_VERSION", "1.22"), ("NPM_TOKEN", None)],
+    )
+    cmd = fake.calls[0]
+    assert cmd[cmd.index("--label") + 1] == "dockready.run=t1"
+    assert cmd[-5:-1] == ["--build-arg", "GO_VERSION=1.22", "--build-arg", "NPM_TOKEN"]
+    assert not res.ok and res.step == "[build 4/6] RUN go mod download"
+    assert "module lookup disabled" in res.log_tail

@@ -312,8 +312,17 @@ def _verify(
         tag = f"dockready-verify/{svc.name.lower()}:{janitor.run_id}"
         context = root / b.context
         _say(f"building {b.dockerfile.path} (context {b.context})")
+        build_args = dict.fromkeys(
+            (k, v) for r in ix.build_refs if r.dockerfile == b.dockerfile.path for k, v in r.args
+        )
         res = build(
-            docker, janitor, root / b.dockerfile.path, context, tag, timeout=max(timeout, 600)
+            docker,
+            janitor,
+            root / b.dockerfile.path,
+            context,
+            tag,
+            timeout=max(timeout, 600),
+            build_args=list(build_args),
         )
         if not res.ok:
             if res.line is None and res.step:

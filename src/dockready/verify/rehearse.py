@@ -15,6 +15,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,12 +98,32 @@ class _Deadline:
 
 
 def build(
-    docker: Docker, janitor: Janitor, dockerfile: Path, context: Path, tag: str, timeout: float
+    docker: Docker,
+    janitor: Janitor,
+    dockerfile: Path,
+    context: Path,
+    tag: str,
+    timeout: float,
+    build_args: Sequence[tuple[str, str | None]] = (),
 ) -> BuildResult:
-    """``docker build`` with BuildKit; on failure, the failing step, its Dockerfile line
+    """``docker build`` with BuildKit (``build_args`` as compose, a workflow or a
+    script give them; a value of None is taken from the environment, as ``docker
+    build --build-arg NAME`` does); on failure, the failing step, its Dockerfile line
     and the tail of the log."""
     t0 = time.monotonic()
-    args = [*docker.build_args(), "-f", str(dockerfile), "-t", tag, *janitor.labels(), str(context)]
+    extra: list[str] = []
+    for name, value in build_args:
+        extra += ["--build-arg", name if value is None else f"{name}={value}"]
+    args = [
+        *docker.build_args(),
+        "-f",
+        str(dockerfile),
+        "-t",
+        tag,
+        *janitor.labels(),
+        *extra,
+        str(context),
+    ]
     try:
         proc = docker.run_raw(args, timeout=timeout)
     except EngineError as e:
