@@ -134,6 +134,13 @@ def test_log_flood_ends_in_bounded_time(verify: Callable[..., dict[str, Any]]) -
     assert "DR605" not in ids(report)  # a worker: nothing to be ready
 
 
+def test_a_port_nothing_binds(verify: Callable[..., dict[str, Any]]) -> None:
+    report = verify("floods", "--workload", "k8s/noport.yaml#Deployment/noport")
+    found = ids(report)
+    assert "DR605" in found and "not ready within 5 s (tcp check on port 8080" in found["DR605"][0]
+    assert report["seconds"] < 60
+
+
 def test_children_that_ignore_sigterm(verify: Callable[..., dict[str, Any]]) -> None:
     report = verify("forks")
     assert "DR606" in ids(report)

@@ -193,6 +193,22 @@ def _inspect_state(docker: Docker, cid: str) -> dict[str, object]:
     return state if isinstance(state, dict) else {}
 
 
+def _addresses(docker: Docker, cid: str, ports: list[int]) -> dict[int, Addr]:
+    """How to reach each container port from here (see :data:`Addr`)."""
+    proc = docker.run_raw(
+        ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", cid],
+        timeout=30,
+    )
+    ip = next(iter(proc.stdout.split()), "") if proc.returncode == 0 else ""
+    out: dict[int, Addr] = {}
+    for p in ports:
+        if ip:
+            out[p] = (ip, p)
+        elif (hp := _host_port(docker, cid, p)) is not None:
+            out[p] = ("127.0.0.1", hp)
+    return out
+
+
 def _host_port(docker: Docker, cid: str, port: int) -> int | None:
     proc = docker.run_raw(["port", cid, f"{port}/tcp"], timeout=30)
     for line in proc.stdout.splitlines():
@@ -202,9 +218,15 @@ def _host_port(docker: Docker, cid: str, port: int) -> int | None:
     return None
 
 
-def _http_get(port: int, path: str, timeout: float = 2.0) -> int | None:
+#: Where a container port is reached: the container's own address (as the kubelet
+#: probes the pod IP; a published port is accepted by Docker's proxy even when
+#: nothing listens behind it), else the published port on 127.0.0.1.
+Addr = tuple[str, int]
+
+
+def _http_get(addr: Addr, path: str, timeout: float = 2.0) -> int | None:
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        conn = http.client.HTTPConnection(addr[0], addr[1], timeout=timeout)
         conn.request("GET", path, headers={"User-Agent": "kube-probe/1.31"})
         status = conn.getresponse().status
         conn.close()
@@ -213,11 +235,11 @@ def _http_get(port: int, path: str, timeout: float = 2.0) -> int | None:
         return None
 
 
-def _serves_pprof(port: int) -> bool:
+def _serves_pprof(addr: Addr) -> bool:
     """Does ``GET /debug/pprof/`` answer with pprof's index (not a catch-all route's
     200)? The index lists the profiles: goroutine, heap, ..."""
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2.0)
+        conn = http.client.HTTPConnection(addr[0], addr[1], timeout=2.0)
         conn.request("GET", "/debug/pprof/")
         resp = conn.getresponse()
         body = resp.read(64 * 1024)
@@ -227,15 +249,15 @@ def _serves_pprof(port: int) -> bool:
     return resp.status == 200 and b"goroutine" in body and b"heap" in body
 
 
-def _tcp_open(port: int, timeout: float = 1.0) -> bool:
+def _tcp_open(addr: Addr, timeout: float = 1.0) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+        with socket.create_connection(addr, timeout=timeout):
             return True
     except OSError:
         return False
 
 
-def _passes(docker: Docker, cid: str, chk: Check, ports: dict[int, int]) -> bool:
+def _passes(docker: Docker, cid: str, chk: Check, ports: dict[int, Addr]) -> bool:
     if chk.kind == "exec":
         proc = docker.run_raw(["exec", cid, *chk.command], timeout=max(chk.period, 2))
         return proc.returncode == 0
@@ -304,7 +326,7 @@ def rehearse(
             Path(tmp),
         )
         obs.started = True
-        ports = {p: hp for p in plan.ports if (hp := _host_port(docker, cid, p)) is not None}
+        ports = _addresses(docker, cid, plan.ports)
         _wait_ready(docker, cid, plan, ports, obs, deadline)
         obs.uids = _uids(docker, cid)
         if obs.ready:
@@ -342,7 +364,7 @@ def _wait_ready(
     docker: Docker,
     cid: str,
     plan: Plan,
-    ports: dict[int, int],
+    ports: dict[int, Addr],
     obs: Observation,
     deadline: _Deadline,
 ) -> None:
@@ -382,7 +404,7 @@ def _uids(docker: Docker, cid: str) -> tuple[int, ...]:
     return tuple(sorted(set(out)))
 
 
-def _burst(plan: Plan, ports: dict[int, int], deadline: _Deadline) -> None:
+def _burst(plan: Plan, ports: dict[int, Addr], deadline: _Deadline) -> None:
     """A short, bounded load: clients hitting the readiness route (or connecting)."""
     chk = plan.readiness or plan.liveness
     if chk is None or chk.port is None or chk.port not in ports:
@@ -405,7 +427,7 @@ def _burst(plan: Plan, ports: dict[int, int], deadline: _Deadline) -> None:
 
 
 def _stop(
-    docker: Docker, cid: str, plan: Plan, ports: dict[int, int], deadline: _Deadline
+    docker: Docker, cid: str, plan: Plan, ports: dict[int, Addr], deadline: _Deadline
 ) -> Drain:
     """preStop, then SIGTERM, then SIGKILL at the end of the grace period. With a
     slow route to ask (``plan.drain_path``, ``--drain-request``), one request to it
