@@ -131,7 +131,9 @@ def test_loopback_listener_is_never_ready(verify: Callable[..., dict[str, Any]])
 def test_log_flood_ends_in_bounded_time(verify: Callable[..., dict[str, Any]]) -> None:
     report = verify("floods")
     assert report["seconds"] < 60
-    assert "DR605" not in ids(report)  # a worker: nothing to be ready
+    found = ids(report)
+    assert "DR605" not in found  # a worker: nothing to be ready
+    assert "DR606" in found  # but it must stop on SIGTERM, and it dies of it
 
 
 def test_a_port_nothing_binds(verify: Callable[..., dict[str, Any]]) -> None:
@@ -154,6 +156,41 @@ def test_leaky_image(verify: Callable[..., dict[str, Any]]) -> None:
     assert "DR612" in found and "/bin/sh" in found["DR612"][0]
     assert "DR603" in found
     assert "DR604" in found and "refuses to start it" in found["DR604"][0]
+
+
+def test_static_finding_the_run_contradicts(verify: Callable[..., dict[str, Any]]) -> None:
+    # DR201 reads "golang:1.22-bookworm has gcc, CGO_ENABLED unset": dynamic. The
+    # stand-in builder has no C compiler, so Go builds it static: verify says the
+    # static finding is not seen at run time (and DR602 stays silent).
+    report = verify("cgodefault")
+    assert "DR602" not in ids(report)
+    notes = [n["message"] for n in report["notices"]]
+    assert any(
+        "DR201 dynamic-binary-on-static-base is not seen at run time: the entrypoint is a "
+        "static binary" in n
+        for n in notes
+    ), notes
+
+
+def test_dynamic_binary_without_its_loader(
+    docker: Docker, verify: Callable[..., dict[str, Any]], tmp_path: Path
+) -> None:
+    """A dynamically linked program (this machine's env, linked to glibc) on scratch:
+    the entrypoint's ELF interpreter is missing (DR602, the twin of DR201)."""
+    host = Path("/usr/bin/env")
+    if b"ld-linux" not in host.read_bytes()[:4096]:
+        pytest.skip("/usr/bin/env is not dynamically linked here")
+    ctx = tmp_path / "dyn"
+    ctx.mkdir()
+    shutil.copy(host, ctx / "env")
+    (ctx / "Dockerfile").write_text('FROM scratch\nCOPY env /env\nENTRYPOINT ["/env"]\n')
+    ref = "dockready-test/dynamic:1"
+    docker("build", "-t", ref, str(ctx), timeout=300)
+    try:
+        found = ids(verify("good", "--image", ref))
+    finally:
+        docker.run_raw(["rmi", "--force", ref], timeout=60)
+    assert "DR602" in found and "needs the ELF interpreter /lib" in found["DR602"][0], found
 
 
 @pytest.mark.parametrize(

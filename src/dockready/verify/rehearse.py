@@ -339,6 +339,9 @@ def rehearse(
                 obs.exited = _int(state.get("ExitCode"))
             else:
                 obs.drain = _stop(docker, cid, plan, ports, deadline)
+        elif obs.ready is None and obs.exited is None:
+            # a worker (nothing to probe) still running: it must stop cleanly too
+            obs.drain = _stop(docker, cid, plan, ports, deadline)
         obs.logs, obs.log_lines = _logs(docker, cid)
         if plan.read_only and not obs.ready and obs.exited is not None and not deadline.passed:
             _readonly_probe(docker, janitor, image, plan, obs, Path(tmp), deadline)
