@@ -37,6 +37,7 @@ def load(path: Path) -> Observation:
         read_only_span=_span(p.get("read_only_span")),
         memory_span=_span(p.get("memory_span")),
         grace_span=_span(p.get("grace_span")),
+        ports=list(p.get("ports", [])),
     )
     obs = Observation(raw.get("service", "svc"), plan)
     obs.anchor = _span(raw.get("anchor")) or Span(".")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from dockready.engine import load_project
 from dockready.verify.pod import from_workload, memory_bytes, restricted
 
@@ -109,7 +111,7 @@ def test_volumes_probes_and_stop(tmp_path: Path) -> None:
         8080,
         "/readyz",
     )
-    assert p.liveness is not None and (p.liveness.kind, p.liveness.port) == ("tcp", 9090)
+    assert p.liveness is not None and (p.liveness.kind, p.liveness.port) == ("grpc", 9090)
     assert p.prestop_exec == ("/orders", "drain") and p.grace == 40
     assert p.after_sigterm == 40
 
@@ -165,3 +167,28 @@ def test_build_passes_build_args_and_reads_the_failing_step(tmp_path: Path) -> N
     assert cmd[-5:-1] == ["--build-arg", "GO_VERSION=1.22", "--build-arg", "NPM_TOKEN"]
     assert not res.ok and res.step == "[build 4/6] RUN go mod download"
     assert "module lookup disabled" in res.log_tail
+
+
+def test_grpc_probe_speaks_the_health_protocol() -> None:
+    """Against grpcio's own health server: SERVING passes, NOT_SERVING and a closed
+    port fail (a TCP check would pass the first two alike)."""
+    grpc = pytest.importorskip("grpc")
+    from concurrent import futures
+
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+    from dockready.verify.rehearse import grpc_serving
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+        servicer.set("orders.v1.Orders", health_pb2.HealthCheckResponse.NOT_SERVING)
+        assert grpc_serving(("127.0.0.1", port)) is True
+        assert grpc_serving(("127.0.0.1", port), "orders.v1.Orders") is False
+    finally:
+        server.stop(None)
+    assert grpc_serving(("127.0.0.1", port), timeout=0.5) is False

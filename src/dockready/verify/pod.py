@@ -19,8 +19,8 @@ Translation:
 * ``command``/``args`` -> ``--entrypoint`` and the command line;
 * ``emptyDir`` -> a tmpfs (mode 1777); ConfigMap and Secret volumes -> files written
   to a temporary directory and mounted read-only; other volumes -> a tmpfs, noted;
-* ``ports`` -> published on 127.0.0.1; probes (``httpGet``, ``tcpSocket``, ``grpc`` as
-  a TCP check, ``exec``); ``preStop`` (``sleep`` and ``exec``) and
+* ``ports`` -> published on 127.0.0.1; probes (``httpGet``, ``tcpSocket``, ``grpc``
+  with the gRPC health protocol when ``grpcio`` is installed, ``exec``); ``preStop`` (``sleep`` and ``exec``) and
   ``terminationGracePeriodSeconds``.
 """
 
@@ -71,7 +71,8 @@ def cpus(quantity: str) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """A probe: ``kind`` is ``http``, ``tcp`` or ``exec``; ``port`` a container port."""
+    """A probe: ``kind`` is ``http``, ``tcp``, ``grpc`` (``path`` is the health
+    service name then) or ``exec``; ``port`` a container port."""
 
     kind: str
     port: int | None = None
@@ -186,7 +187,17 @@ def _check(
             failures=failures,
             initial_delay=delay,
         )
-    if kind in ("tcpSocket", "grpc"):
+    if kind == "grpc":
+        return Check(
+            "grpc",
+            port,
+            path=handler.service or "",
+            span=which_span,
+            period=probe_period,
+            failures=failures,
+            initial_delay=delay,
+        )
+    if kind == "tcpSocket":
         return Check(
             "tcp",
             port,

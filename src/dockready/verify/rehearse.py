@@ -267,7 +267,28 @@ def _passes(docker: Docker, cid: str, chk: Check, ports: dict[int, Addr]) -> boo
     if chk.kind == "http":
         status = _http_get(host, chk.path)
         return status is not None and 200 <= status < 400
+    if chk.kind == "grpc":
+        serving = grpc_serving(host, chk.path)
+        if serving is not None:
+            return serving
     return _tcp_open(host)
+
+
+def grpc_serving(addr: Addr, service: str = "", timeout: float = 2.0) -> bool | None:
+    """The gRPC health protocol's answer, as the kubelet's grpc probe asks it: True
+    for SERVING; None when ``grpcio`` is not installed (the caller checks TCP)."""
+    try:
+        import grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+    except ImportError:
+        return None
+    try:
+        with grpc.insecure_channel(f"{addr[0]}:{addr[1]}") as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            resp = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+    except grpc.RpcError:
+        return False
+    return bool(resp.status == health_pb2.HealthCheckResponse.SERVING)
 
 
 def _logs(docker: Docker, cid: str) -> tuple[list[str], int]:
@@ -380,7 +401,10 @@ def _wait_ready(
             obs.exited = _int(state.get("ExitCode"))
             obs.oom = bool(state.get("OOMKilled"))
             obs.oom_when = "start" if obs.oom else ""
-            obs.ready = False if chk is not None or plan.ports else None
+            # a server that stopped is not ready; a worker that failed at start neither
+            # (one that ends with exit code 0 is a job done)
+            served = chk is not None or bool(plan.ports)
+            obs.ready = False if served or obs.exited not in (0, None) else None
             return
         if chk is None:
             # nothing to probe: alive after a short while is all there is to see

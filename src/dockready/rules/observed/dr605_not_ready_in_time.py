@@ -19,7 +19,8 @@ def not_ready_in_time(ctx: Context[NoOptions]) -> Iterator[Hit]:
     startup budget: the startup probe's `initialDelaySeconds + periodSeconds ×
     failureThreshold`, else the liveness probe's, else 30 s (capped by
     `--timeout`). A container that exits before that is reported with its exit code
-    and the last lines of its log.
+    and the last lines of its log; so is a worker (nothing to probe) that exits with
+    a non-zero code at start.
 
     ## Why is this bad?
     A pod that is not ready in time is restarted by its liveness probe before it
@@ -43,9 +44,10 @@ def not_ready_in_time(ctx: Context[NoOptions]) -> Iterator[Hit]:
     chk = obs.plan.readiness or obs.plan.startup or obs.plan.liveness
     related = (Related(chk.span, "the probe"),) if chk is not None and chk.span else ()
     if obs.exited is not None:
+        when = "before it was ready" if chk is not None or obs.plan.ports else "at start"
         yield Hit(
             obs.anchor,
-            f"the container exited with code {obs.exited} before it was ready "
+            f"the container exited with code {obs.exited} {when} "
             f"({where_run(obs)}); log: {log_excerpt(obs)}",
             related=related,
             service=obs.service,
