@@ -5,7 +5,6 @@ layers, history or config (the same detectors ``check`` uses; never printed).
 
 from __future__ import annotations
 
-import io
 import json
 import posixpath
 import struct
@@ -294,10 +293,10 @@ def _layer_secrets(docker: Docker, ref: str) -> list[LeakedSecret]:
                 f = outer.extractfile(m)
                 if f is None:
                     continue
-                try:
-                    with tarfile.open(fileobj=io.BytesIO(f.read()), mode="r:*") as layer:
+                try:  # streamed: a layer is never held in memory whole
+                    with tarfile.open(fileobj=f, mode="r|*") as layer:
                         out.extend(_scan_layer(layer))
-                except tarfile.TarError:
+                except (tarfile.TarError, OSError, EOFError):
                     continue  # the manifest or config blob, not a layer
     except (tarfile.TarError, EngineError):
         pass
