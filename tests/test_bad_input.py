@@ -715,3 +715,49 @@ def test_go_templates_that_are_not_helm_are_notices(tmp_path: Path) -> None:
     for path in ("internal/manifests/gateway.yaml", "k8s/secret.yaml"):
         assert_notice(run, path, "not valid YAML")
     assert run.findings("DR000", "k8s/helm.yaml")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "html"])
+def test_symlink_out_of_the_tree_is_never_read(tmp_path: Path, fmt: str) -> None:
+    """A Dockerfile (or manifest) linked to a host file: a notice, and nothing of the
+    target in any output (an untrusted pull request must not read /etc/shadow)."""
+    outside = tmp_path / "host-secret"
+    outside.write_text("FROM scratch\nENV TOKEN=host-only-Secr3t-value-0xdeadbeef\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "go.mod").write_text("module x\n\ngo 1.22\n")
+    (repo / "main.go").write_text("package main\n\nfunc main() {}\n")
+    (repo / "Dockerfile").symlink_to(outside)
+    (repo / "deploy.yaml").symlink_to(outside)
+    (repo / "inside.go").symlink_to(repo / "main.go")  # inside the tree: read
+    result = CliRunner().invoke(cli, ["check", str(repo), "--format", fmt])
+    assert result.exit_code in (0, 1), result.output
+    assert "host-only" not in result.output and "deadbeef" not in result.output
+    if fmt in ("text", "json"):
+        assert "a symbolic link to a file outside the checked tree" in result.output
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_is_skipped_with_a_notice(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.22\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    os.mkfifo(tmp_path / "deploy.yaml")
+    result = CliRunner().invoke(cli, ["check", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "deploy.yaml" in result.output and "not a regular file" in result.output
+
+
+def test_control_characters_cannot_forge_output(tmp_path: Path) -> None:
+    """A Go file whose name holds a newline, a GitHub workflow command, an ESC
+    sequence and a bidi override: the text and GitHub outputs show them escaped, and
+    no line starts with the forged command."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.22\n")
+    name = "srv\n::error file=evil.go::forged\x1b[2J\u202e.go"
+    (tmp_path / name).write_text(
+        'package main\n\nimport "net/http"\n\nfunc main() { _ = http.ListenAndServe(":8080", nil) }\n'
+    )
+    for fmt in ("text", "github", "html"):
+        out = CliRunner().invoke(cli, ["check", str(tmp_path), "--format", fmt]).output
+        assert "srv\\n" in out, out[:2000]  # the finding is there, its path escaped
+        assert "\x1b" not in out and "\u202e" not in out
+        assert not any(line.startswith("::error file=evil.go") for line in out.splitlines())

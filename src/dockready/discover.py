@@ -7,6 +7,7 @@ and refuses files that are too large or binary with a notice instead of a crash.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -225,7 +226,14 @@ def _add(
     except OSError as e:  # dangling symlink, permission denied
         notices.append(Notice(f"skipped: cannot read ({e.strerror or e})", Span(rel)))
         return
-    if not p.is_file():
+    if p.is_symlink() and not _inside(root, p):
+        # an untrusted tree must not make dockready read (and print) a host file
+        notices.append(
+            Notice("skipped: a symbolic link to a file outside the checked tree", Span(rel))
+        )
+        return
+    if not stat.S_ISREG(st.st_mode):
+        notices.append(Notice("skipped: not a regular file (a FIFO, device or socket)", Span(rel)))
         return
     if st.st_size > MAX_BYTES:
         notices.append(
@@ -237,6 +245,15 @@ def _add(
         )
         return
     files[rel] = SourceFile(rel, str(p), kind, st.st_size)
+
+
+def _inside(root: Path, p: Path) -> bool:
+    """Is the file ``p`` resolves to (symbolic links followed) inside ``root``?"""
+    try:
+        p.resolve(strict=True).relative_to(root.resolve())
+    except (OSError, ValueError, RuntimeError):
+        return False
+    return True
 
 
 def read_text(src: SourceFile) -> tuple[str | None, Notice | None]:
