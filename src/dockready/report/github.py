@@ -14,6 +14,7 @@ rest are still in the log.
 from __future__ import annotations
 
 from dockready.model import Finding, Result, Severity
+from dockready.report.escape import printable
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -30,13 +31,15 @@ def command(f: Finding) -> str:
     props = ",".join(
         f"{key}={escape_property(value)}"
         for key, value in (
-            ("file", f.span.path),
+            ("file", printable(f.span.path)),
             ("line", str(f.span.line)),
             ("col", str(f.span.col)),
             ("title", f"{f.rule_id} {f.name}"),
         )
     )
-    message = f.message + "".join(f"\n↳ {r.span.path}:{r.span.line} {r.message}" for r in f.related)
+    message = printable(f.message) + "".join(
+        f"\n↳ {printable(r.span.path)}:{r.span.line} {printable(r.message)}" for r in f.related
+    )
     return f"::{COMMAND[f.severity]} {props}::{escape_data(message)}"
 
 

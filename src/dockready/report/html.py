@@ -40,6 +40,7 @@ from pathlib import Path
 from dockready import __version__
 from dockready.model import CHAPTERS, Finding, Result, RuleInfo, ServiceSummary, Severity, Span
 from dockready.report.checklist import FAILED, NA, PASSED, REPOSITORY, Item, checklist
+from dockready.report.escape import printable
 from dockready.secrets import strong_kind
 
 CONTEXT = 3
@@ -65,7 +66,8 @@ def asset(name: str) -> str:
 
 
 def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """HTML-escaped, with control, separator and bidi characters shown as escapes."""
+    return html.escape(printable(str(text)), quote=True)
 
 
 def inline(text: str) -> str:

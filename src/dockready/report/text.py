@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from dockready.model import CHAPTERS, Result, Severity
+from dockready.report.escape import printable as _p
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -32,8 +33,8 @@ def render(result: Result, out: IO[str], *, quiet: bool = False, color: bool | N
     )
     if not quiet:
         for n in result.notices:
-            where = f"{n.span.path}:{n.span.line}: " if n.span else ""
-            console.print(Text(f"notice: {where}{n.message}", style="dim"))
+            where = f"{_p(n.span.path)}:{n.span.line}: " if n.span else ""
+            console.print(Text(f"notice: {where}{_p(n.message)}", style="dim"))
     for chapter, group in groupby(result.findings, key=lambda f: f.chapter):
         items = list(group)
         if not quiet:
@@ -41,21 +42,21 @@ def render(result: Result, out: IO[str], *, quiet: bool = False, color: bool | N
             console.print(Text(f"{chapter} · {CHAPTERS.get(chapter, '')}", style="bold underline"))
         for f in items:
             line = Text()
-            line.append(f"{f.span.path}:{f.span.line}:{f.span.col}", style="bold")
+            line.append(f"{_p(f.span.path)}:{f.span.line}:{f.span.col}", style="bold")
             line.append(" ")
             line.append(f"{f.severity.label:<7}", style=_STYLE[f.severity])
             line.append(f" {f.rule_id} ", style=_STYLE[f.severity])
-            line.append(f"{f.message}")
+            line.append(_p(f.message))
             line.append(f"  [{f.name}", style="dim")
             # With services found, a finding of none says so: it was not guessed.
             who = f.service or ("unattributed" if result.services else "")
-            line.append(f"{', ' + who if who else ''}]", style="dim")
+            line.append(f"{', ' + _p(who) if who else ''}]", style="dim")
             console.print(line)
             if not quiet:
                 for r in f.related:
                     rel = Text("    ↳ ", style="dim")
-                    rel.append(f"{r.span.path}:{r.span.line}", style="bold dim")
-                    rel.append(f" {r.message}", style="dim")
+                    rel.append(f"{_p(r.span.path)}:{r.span.line}", style="bold dim")
+                    rel.append(f" {_p(r.message)}", style="dim")
                     console.print(rel)
     c = result.counts
     total = len(result.findings)
