@@ -13,6 +13,7 @@ BAD = Path(__file__).resolve().parents[1] / "examples" / "orderservice"
 
 
 def test_writes_each_requested_report(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
     res = CliRunner().invoke(
         cli,
         [
@@ -52,3 +53,35 @@ def test_unwritable_destination_is_exit_2(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["check", str(BAD), "--output", f"json={blocker / 'x.json'}"])
     assert res.exit_code == 2
     assert "cannot write" in res.output
+
+
+def test_output_is_the_same_on_every_run(tmp_path: Path) -> None:
+    """Same tree, same report, byte for byte, whatever the hash seed (two services
+    sharing a manifest line, findings merged across services)."""
+    import os
+    import subprocess
+    import sys
+
+    tree = Path(__file__).parent / "acceptance" / "verify_services"
+    outs = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        proc = subprocess.run(
+            [sys.executable, "-m", "dockready", "check", str(tree), "--format", "sarif"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert proc.returncode in (0, 1), proc.stderr
+        outs.append(proc.stdout)
+    assert outs[0] == outs[1]
+
+
+def test_a_report_into_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
+    """``--output`` never creates directories (a typo must not scatter files)."""
+    res = CliRunner().invoke(
+        cli, ["check", str(BAD), "--output", f"html={tmp_path / 'missing' / 'r.html'}"]
+    )
+    assert res.exit_code == 2, res.output
+    assert "no such directory" in res.stderr and not (tmp_path / "missing").exists()

@@ -562,8 +562,8 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
     findings, suppressed = _suppress(
         ix, project.parsed, findings, {r.id for r in rules}, config, root
     )
-    findings = sorted(_once(findings), key=lambda f: (*f.sort_key, f.message))
-    suppressed = sorted(_once(suppressed), key=lambda f: (*f.sort_key, f.message))
+    findings = sorted(_once(findings), key=_order)
+    suppressed = sorted(_once(suppressed), key=_order)
     infos = tuple(r.info for r in rules)
     baselined = 0
     if known is not None:
@@ -581,6 +581,12 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
     )
     clock.lap("result")
     return RunOutcome(result, tuple(errors), tuple(clock.laps))
+
+
+def _order(f: Finding) -> tuple[object, ...]:
+    """A total order of findings, so that every run prints them alike: two findings
+    of one rule on one line (for two services) differ by service, then message."""
+    return (*f.sort_key, f.service or "", f.message, tuple((r.span, r.message) for r in f.related))
 
 
 def _rendered_by(findings: list[Finding], rendered: render.Output) -> list[Finding]:
@@ -644,7 +650,8 @@ def _once(findings: Iterable[Finding]) -> set[Finding]:
     one it belongs to is not certain; it keeps every service's related locations (each
     one's ``func main``, say)."""
     owners: dict[Finding, tuple[set[str | None], dict[Related, None]]] = {}
-    for f in findings:
+    # in a fixed order, whatever order the rule workers returned them in
+    for f in sorted(findings, key=lambda f: (*f.sort_key, f.service or "", f.message)):
         names, related = owners.setdefault(
             dataclasses.replace(f, service=None, related=()), (set(), {})
         )
