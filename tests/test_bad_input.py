@@ -761,3 +761,32 @@ def test_control_characters_cannot_forge_output(tmp_path: Path) -> None:
         assert "srv\\n" in out, out[:2000]  # the finding is there, its path escaped
         assert "\x1b" not in out and "\u202e" not in out
         assert not any(line.startswith("::error file=evil.go") for line in out.splitlines())
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "orderservice"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_a_report_that_cannot_be_written_exits_2() -> None:
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "dockready", "check", str(EXAMPLE)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot write the report" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_narrow_terminal_encoding_does_not_crash() -> None:
+    env = dict(os.environ, PYTHONIOENCODING="cp1252")
+    proc = subprocess.run(
+        [sys.executable, "-m", "dockready", "check", str(EXAMPLE)],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr  # the example's findings, nothing else
+    assert b"Traceback" not in proc.stderr and b"\\u21b3" in proc.stdout

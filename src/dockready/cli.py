@@ -27,16 +27,39 @@ cli.add_command(explain_cmd)
 cli.add_command(init_cmd)
 
 
+def _tolerant_streams() -> None:
+    """A character the terminal's encoding lacks (``↳`` under cp1252) is written as an
+    escape, never a crash at report time."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main() -> None:
+    _tolerant_streams()
     try:
         cli.main(prog_name="dockready", standalone_mode=True)
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
+    except OSError as e:
+        # the report could not be written (stdout on a full disk, a closed pipe): a
+        # usage-level failure, never exit 1, which CI reads as "findings"
+        try:
+            print(f"dockready: error: cannot write the report: {e.strerror or e}", file=sys.stderr)
+        finally:
+            os._exit(2)
     except SystemExit as e:
         # Everything is written: skip tearing down a large heap object by object.
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
         if e.code is not None and not isinstance(e.code, int):
             print(e.code, file=sys.stderr)
-        sys.stdout.flush()
+        try:
+            sys.stdout.flush()
+        except OSError as err:  # stdout on a full disk, a closed pipe: not "findings"
+            print(
+                f"dockready: error: cannot write the report: {err.strerror or err}", file=sys.stderr
+            )
+            code = 2
         sys.stderr.flush()
         os._exit(code)

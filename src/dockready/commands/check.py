@@ -165,7 +165,8 @@ def check_cmd(
         sys.exit(0)
     for out_fmt, dest in destinations:
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            if not dest.parent.is_dir():
+                raise FileNotFoundError(2, "no such directory", str(dest.parent))
             dest.write_text(report.render(out_fmt, result), encoding="utf-8")
         except OSError as e:
             click.echo(f"dockready: error: cannot write {dest}: {e.strerror or e}", err=True)

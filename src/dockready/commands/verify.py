@@ -202,7 +202,8 @@ def _verify_cmd(
         rules=infos,
     )
     for out_fmt, dest in destinations:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not dest.parent.is_dir():
+            _fail(f"cannot write {dest}: no such directory {dest.parent}")
         dest.write_text(report.render(out_fmt, result), encoding="utf-8")
     if fmt == "text":
         from dockready.report import text
