@@ -790,3 +790,32 @@ def test_a_narrow_terminal_encoding_does_not_crash() -> None:
     )
     assert proc.returncode == 1, proc.stderr  # the example's findings, nothing else
     assert b"Traceback" not in proc.stderr and b"\\u21b3" in proc.stdout
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "gitlab", "json"])
+def test_a_file_name_that_is_not_utf8(tmp_path: Path, fmt: str) -> None:
+    """A Go file named with a 0xFF byte: every report loads as JSON, with the name
+    escaped, and the baseline is written."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.22\n")
+    try:
+        with open(os.path.join(os.fsencode(tmp_path), b"srv\xff.go"), "w") as fh:
+            fh.write(
+                'package main\n\nimport "net/http"\n\nfunc main() { _ = http.ListenAndServe(":8080", nil) }\n'
+            )
+    except OSError:
+        pytest.skip("the file system refuses non-UTF-8 names")
+    proc = subprocess.run(
+        [sys.executable, "-m", "dockready", "check", str(tmp_path), "--format", fmt,
+         "--output", f"json={tmp_path / 'r.json'}"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    json.loads(proc.stdout)
+    # the byte shown as U+FFFD; SARIF's artifact URIs are percent-encoded on top
+    assert ("srv%EF%BF%BD.go" if fmt == "sarif" else "srv\ufffd.go") in proc.stdout
+    base = subprocess.run(
+        [sys.executable, "-m", "dockready", "check", str(tmp_path), "--write-baseline",
+         str(tmp_path / "base.json")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert base.returncode == 0, base.stderr

@@ -244,7 +244,18 @@ def _add(
             )
         )
         return
-    files[rel] = SourceFile(rel, str(p), kind, st.st_size)
+    files[rel] = SourceFile(shown_path(rel), str(p), kind, st.st_size)
+
+
+def shown_path(rel: str) -> str:
+    """``rel`` as reports can carry it: in a file name that is not UTF-8 (its bytes
+    kept as surrogates by the file system layer) each undecodable byte is U+FFFD, as
+    ``ls`` shows it. The file is still read through its real path (``SourceFile.abs``)."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return rel
 
 
 def _inside(root: Path, p: Path) -> bool:
