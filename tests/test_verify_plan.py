@@ -192,3 +192,26 @@ def test_grpc_probe_speaks_the_health_protocol() -> None:
     finally:
         server.stop(None)
     assert grpc_serving(("127.0.0.1", port), timeout=0.5) is False
+
+
+def test_layer_scan_finds_secret_files_and_shapes_never_their_values() -> None:
+    import io
+    import tarfile
+
+    from dockready.verify.image import _scan_layer
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in (
+            ("./.env", b"DB_PASSWORD=whatever\n"),
+            ("./app/config.txt", b"token: ghp_" + b"b" * 36 + b"\n"),
+            ("./etc/ssl/certs/ca.pem", b"-----BEGIN CERTIFICATE-----\n"),
+            ("./app/readme.txt", b"nothing to see\n"),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    buf.seek(0)
+    with tarfile.open(fileobj=buf, mode="r|") as layer:
+        found = {(s.where, s.kind) for s in _scan_layer(layer)}
+    assert found == {("/.env", "secret file"), ("/app/config.txt", "GitHub token")}

@@ -3,6 +3,7 @@ in a real Docker engine, and report what it did (chapter 6)."""
 
 from __future__ import annotations
 
+import posixpath
 import sys
 import time
 from dataclasses import replace
@@ -247,7 +248,7 @@ def _workload(ix: ProjectIndex, svc: Service, wanted: str | None) -> Deployment 
     kind, _, name = ref.partition("/")
     for w in ix.workloads:
         if (
-            w.path == file.lstrip("./")
+            w.path == posixpath.normpath(file)
             and (not kind or w.kind == kind)
             and (not name or w.name == name)
         ):

@@ -173,10 +173,10 @@ def _filesystem(docker: Docker, janitor: Janitor, facts: ImageFacts) -> None:
         want: set[str] = set()
         with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
             for m in tar:
-                name = "/" + m.name.lstrip("./").rstrip("/") if m.name not in (".", "./") else "/"
+                name = "/" + _member(m.name)
                 files.add(name)
                 if m.issym() or m.islnk():
-                    links[name] = m.linkname if m.issym() else "/" + m.linkname.lstrip("./")
+                    links[name] = m.linkname if m.issym() else "/" + _member(m.linkname)
                 elif m.isfile() and _could_be_entry(name, facts):
                     want.add(name)
                     f = tar.extractfile(m)
@@ -196,6 +196,13 @@ def _filesystem(docker: Docker, janitor: Janitor, facts: ImageFacts) -> None:
     names = {p.rsplit("/", 1)[-1]: p for p in files if posixpath.dirname(p) in _BIN_DIRS}
     facts.shells = tuple(sorted(names[s] for s in SHELLS if s in names))
     facts.package_managers = tuple(sorted(names[s] for s in PACKAGE_MANAGERS if s in names))
+
+
+def _member(name: str) -> str:
+    """A tar member's path without its ``./`` or ``/`` prefix (``./.env`` is ``.env``)."""
+    while name.startswith("./"):
+        name = name[2:]
+    return name.strip("/") if name not in (".", "") else ""
 
 
 def _could_be_entry(name: str, facts: ImageFacts) -> bool:
@@ -313,7 +320,7 @@ def _scan_layer(layer: tarfile.TarFile) -> list[LeakedSecret]:
     for m in layer:
         if not m.isfile():
             continue
-        name = m.name.lstrip("./")
+        name = _member(m.name)
         base = posixpath.basename(name)
         if base.startswith(".wh."):
             continue
