@@ -819,3 +819,40 @@ def test_a_file_name_that_is_not_utf8(tmp_path: Path, fmt: str) -> None:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert base.returncode == 0, base.stderr
+
+
+def _check_exit(*args: str) -> tuple[int, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "dockready", "check", str(EXAMPLE), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return proc.returncode, proc.stderr
+
+
+@pytest.mark.parametrize("option", ["--config", "--baseline"])
+def test_config_and_baseline_are_bounded(tmp_path: Path, option: str) -> None:
+    """Named on the command line, so read with care: a device, a FIFO, a file over
+    its cap or nested absurdly deep is a usage error naming it (exit 2), never a
+    hang, an out-of-memory kill or a traceback."""
+    cases = []
+    if Path("/dev/zero").exists():
+        cases.append(Path("/dev/zero"))
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "fifo"
+        os.mkfifo(fifo)
+        cases.append(fifo)
+    big = tmp_path / "big"
+    big.write_text("# " + "x" * (70 * 1024 * 1024) + "\n")
+    cases.append(big)
+    deep = tmp_path / "deep"
+    deep.write_text(
+        "a = " + "[" * 5000 + "]" * 5000 + "\n" if option == "--config" else "[" * 100000
+    )
+    cases.append(deep)
+    for case in cases:
+        code, err = _check_exit(option, str(case))
+        assert code == 2, (case, err)
+        assert str(case) in err and "Traceback" not in err, err

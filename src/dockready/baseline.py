@@ -32,6 +32,7 @@ from types import MappingProxyType
 from typing import Any
 
 from dockready.fingerprint import fingerprint
+from dockready.limits import MAX_BASELINE_BYTES, read_capped
 from dockready.model import Finding
 
 TOOL = "dockready"
@@ -126,7 +127,7 @@ def load(path: Path) -> Baseline:
     file and what is wrong (missing, unreadable, not JSON, not a dockready baseline,
     an unsupported version, a malformed entry)."""
     try:
-        raw = path.read_bytes()
+        raw = read_capped(path, MAX_BASELINE_BYTES)
     except FileNotFoundError:
         raise BaselineError(f"baseline {path} does not exist") from None
     except IsADirectoryError:
@@ -141,6 +142,8 @@ def load(path: Path) -> Baseline:
         raise BaselineError(
             f"baseline {path} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"
         ) from None
+    except RecursionError:
+        raise BaselineError(f"baseline {path} is not valid JSON (nested too deeply)") from None
     return parse(data, str(path))
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dockready.limits import MAX_CONFIG_BYTES, read_capped
 from dockready.model import Finding, Severity
 from dockready.schema import (
     REQUIRED,
@@ -476,13 +477,15 @@ def load_config(path: Path) -> Config:
     """Read and validate one configuration file."""
     name = _display(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_capped(path, MAX_CONFIG_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{name}: no such file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{name}: cannot read: {getattr(e, 'strerror', None) or e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{name}: invalid TOML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{name}: invalid TOML: nested too deeply") from None
     try:
         v = SCHEMA(data, "")
     except ConfigError as e:
