@@ -856,3 +856,20 @@ def test_config_and_baseline_are_bounded(tmp_path: Path, option: str) -> None:
         code, err = _check_exit(option, str(case))
         assert code == 2, (case, err)
         assert str(case) in err and "Traceback" not in err, err
+
+
+def test_a_directory_nest_a_thousand_deep(tmp_path: Path) -> None:
+    """Discovery walks without recursion, and exclusion is linear in the depth."""
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.22\n")
+    p = tmp_path
+    for _ in range(1100):
+        p = p / "d"
+        p.mkdir()
+    (p / "main.go").write_text(
+        'package main\n\nimport "net/http"\n\nfunc main() { _ = http.ListenAndServe(":8080", nil) }\n'
+    )
+    t0 = time.monotonic()
+    result = CliRunner().invoke(cli, ["check", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 1, result.output[-500:]
+    assert any(f["id"] == "DR102" for f in json.loads(result.stdout)["findings"])
+    assert time.monotonic() - t0 < 30

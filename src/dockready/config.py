@@ -120,13 +120,22 @@ class Config:
         relative to the config's directory, gitignore-like; a directory covers all
         that is under it."""
         globs = (*(DEFAULT_EXCLUDE if self.exclude is None else self.exclude), *self.extend_exclude)
-        patterns = tuple(compile_glob(g) for g in globs)
+        # A glob with no "/" (all the defaults) names a file or directory at any
+        # depth: matching it against each path component is the same as against
+        # each leading part of the path, and linear in the depth (a tree nested
+        # thousands deep must not make discovery cubic).
+        names = tuple(compile_glob(g) for g in globs if "/" not in g.rstrip("/"))
+        paths = tuple(compile_glob(g) for g in globs if "/" in g.rstrip("/"))
         prefix = _prefix(root, self.base)
 
         def excluded(rel: str) -> bool:
             parts = (prefix + rel).split("/")
+            if any(rx.fullmatch(part) for part in parts for rx in names):
+                return True
+            if not paths:
+                return False
             cands = ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
-            return any(rx.fullmatch(c) for rx in patterns for c in cands)
+            return any(rx.fullmatch(c) for rx in paths for c in cands)
 
         return excluded
 

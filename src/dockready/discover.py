@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -138,7 +138,7 @@ def discover(
         if p.is_file():
             _add(root, p, files, notices)
             continue
-        for dirpath, dirnames, filenames in os.walk(p, onerror=unreadable_dir, followlinks=False):
+        for dirpath, dirnames, filenames in walk(p, unreadable_dir):
             rel_dir = Path(dirpath)
             keep = []
             for d in dirnames:
@@ -157,6 +157,32 @@ def discover(
                     _add(root, rel_dir / f, files, notices)
     _skip_chart_templates(files, notices)
     return sorted(files.values(), key=lambda s: s.rel), notices
+
+
+def walk(
+    top: Path, onerror: Callable[[OSError], None]
+) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(top, topdown=True, followlinks=False)`` without recursion (a tree
+    nested thousands deep must not raise RecursionError): the caller may prune the
+    directory list in place, as with ``os.walk``."""
+    stack = [os.fspath(top)]
+    while stack:
+        path = stack.pop()
+        dirs: list[str] = []
+        files: list[str] = []
+        try:
+            with os.scandir(path) as it:
+                for entry in it:
+                    try:
+                        is_dir = entry.is_dir(follow_symlinks=False)
+                    except OSError:
+                        is_dir = False
+                    (dirs if is_dir else files).append(entry.name)
+        except OSError as e:
+            onerror(e)
+            continue
+        yield path, dirs, files
+        stack.extend(os.path.join(path, d) for d in reversed(dirs))
 
 
 def _skip_chart_templates(files: dict[str, SourceFile], notices: list[Notice]) -> None:
