@@ -94,6 +94,8 @@ def ids(report: dict[str, Any], at_least: str = "info") -> dict[str, list[str]]:
 def test_good_service_passes(verify: Callable[..., dict[str, Any]]) -> None:
     report = verify("good", "--drain-request", "/slow?ms=1500")
     assert ids(report) == {}, report["findings"]
+    said = " ".join(n["message"] for n in report["notices"])
+    assert "exited 0" in said and "the request in flight was answered" in said, said
     assert {r["id"] for r in report["rules"]} >= {f"DR6{n:02d}" for n in range(1, 13)}
 
 

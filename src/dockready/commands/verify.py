@@ -166,7 +166,7 @@ def _verify_cmd(
     try:
         with janitor.guard():
             findings, notices = _verify(
-                ix, root, svc, docker, janitor, image_ref, workload, timeout, config
+                ix, root, svc, docker, janitor, image_ref, workload, timeout, config, drain_request
             )
     except KeyboardInterrupt:
         left = janitor.leftovers()
@@ -347,6 +347,7 @@ def _verify(
     _say(f"ran in {time.monotonic() - t0:.1f} s")
     if obs.timed_out:
         notices.append(Notice(f"verify: the run reached --timeout ({timeout:g} s)", anchor))
+    notices.append(Notice(f"verify: {_what_happened(obs)}", anchor))
     findings = _findings(ix, obs, config)
     return _with_twins(ix, svc, obs, findings, config, notices), notices
 
@@ -423,6 +424,34 @@ def _with_twins(
                 )
             )
     return out
+
+
+def _what_happened(obs: Observation) -> str:
+    """The run in one line: what was measured, pass or fail (the evidence behind the
+    chapter 6 items, also where they passed)."""
+    bits = []
+    if obs.image is not None:
+        bits.append(f"image {obs.image.size / 1e6:.1f} MB")
+    if obs.ready:
+        bits.append(f"ready in {obs.ready_seconds or 0:.1f} s")
+    elif obs.ready is False:
+        bits.append("not ready")
+    if obs.uids:
+        bits.append(f"uids {', '.join(map(str, obs.uids))}")
+    d = obs.drain
+    if d is not None:
+        stop = (
+            f"exited {d.exit_code} {d.seconds:.2f} s after SIGTERM"
+            if d.seconds is not None
+            else f"killed after {d.allowed:g} s"
+        )
+        flight = {
+            "answered": "; the request in flight was answered",
+            "dropped": "; the request in flight was dropped",
+        }.get(d.in_flight, "")
+        bits.append(stop + flight)
+    bits.append(f"{obs.log_lines} log line(s)")
+    return ", ".join(bits)
 
 
 def _step_line(dockerfile: Dockerfile, step: str) -> int | None:
