@@ -152,12 +152,20 @@ def test_children_that_ignore_sigterm(verify: Callable[..., dict[str, Any]]) -> 
 
 
 def test_leaky_image(verify: Callable[..., dict[str, Any]]) -> None:
-    found = ids(verify("leaky"))
+    found = ids(verify("leaky", "--workload", "k8s/leaky.yaml#Deployment/leaky"))
     assert any("/src/.env" in m for m in found.get("DR610", [])), found
     assert "Sup3r" not in json.dumps(found)  # never printed
     assert "DR612" in found and "/bin/sh" in found["DR612"][0]
     assert "DR603" in found
     assert "DR604" in found and "refuses to start it" in found["DR604"][0]
+
+
+def test_a_process_seen_running_as_root(verify: Callable[..., dict[str, Any]]) -> None:
+    report = verify("leaky", "--workload", "k8s/leaky-root.yaml#Deployment/leaky-root")
+    found = ids(report)
+    assert "DR604" in found and "runs as uid 0" in found["DR604"][0], found
+    good = verify("good", "--drain-request", "/slow?ms=1500")
+    assert "uids 65532" in " ".join(n["message"] for n in good["notices"])
 
 
 def test_static_finding_the_run_contradicts(verify: Callable[..., dict[str, Any]]) -> None:

@@ -242,7 +242,16 @@ def _choose(ix: ProjectIndex, service: str | None, path: str) -> Service:
 
 def _workload(ix: ProjectIndex, svc: Service, wanted: str | None) -> Deployment | None:
     if wanted is None:
-        deps = [d for d in svc.deployments if not d.container.init]
+        deps = sorted(
+            (d for d in svc.deployments if not d.container.init),
+            key=lambda d: (d.workload.path, d.workload.kind, d.workload.name, d.container.name),
+        )
+        if len(deps) > 1:
+            w = deps[0].workload
+            _say(
+                f"{svc.name} runs in {len(deps)} workloads: using {w.path}#{w.kind}/{w.name} "
+                "(choose another with --workload FILE#Kind/name)"
+            )
         return deps[0] if deps else None
     file, _, ref = wanted.partition("#")
     kind, _, name = ref.partition("/")

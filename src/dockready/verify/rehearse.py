@@ -422,12 +422,14 @@ def _wait_ready(
 
 
 def _uids(docker: Docker, cid: str) -> tuple[int, ...]:
-    proc = docker.run_raw(["top", cid, "-eo", "uid"], timeout=30)
+    """The uids of the container's processes (``docker top`` runs ps on the host; it
+    needs the pid column to tell the container's processes apart)."""
+    proc = docker.run_raw(["top", cid, "-o", "pid,uid"], timeout=30)
     out = []
     for line in proc.stdout.splitlines()[1:]:
-        w = line.strip()
-        if w.isdigit():
-            out.append(int(w))
+        words = line.split()
+        if len(words) == 2 and words[1].isdigit():
+            out.append(int(words[1]))
     return tuple(sorted(set(out)))
 
 
