@@ -562,8 +562,8 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
     findings, suppressed = _suppress(
         ix, project.parsed, findings, {r.id for r in rules}, config, root
     )
-    findings = sorted(_once(findings), key=_order)
-    suppressed = sorted(_once(suppressed), key=_order)
+    findings = sorted(_once(findings), key=finding_order)
+    suppressed = sorted(_once(suppressed), key=finding_order)
     infos = tuple(r.info for r in rules)
     baselined = 0
     if known is not None:
@@ -571,7 +571,7 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
     result = Result(
         root=str(root),
         findings=tuple(findings),
-        services=tuple(_summary(s, infos) for s in ix.services),
+        services=tuple(service_summary(s, infos) for s in ix.services),
         notices=tuple(sorted(project.notices, key=lambda n: (n.span or Span(""), n.message))),
         files_checked=sum(f.kind is not Kind.SENSITIVE for f in project.files)
         + len(project.rendered.rendered),
@@ -583,7 +583,7 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
     return RunOutcome(result, tuple(errors), tuple(clock.laps))
 
 
-def _order(f: Finding) -> tuple[object, ...]:
+def finding_order(f: Finding) -> tuple[object, ...]:
     """A total order of findings, so that every run prints them alike: two findings
     of one rule on one line (for two services) differ by service, then message."""
     return (*f.sort_key, f.service or "", f.message, tuple((r.span, r.message) for r in f.related))
@@ -674,7 +674,11 @@ def _load_baseline(config: Config) -> baseline.Baseline | None:
         raise UsageError(str(e)) from None
 
 
-def _summary(s: Service, rules: Sequence[RuleInfo]) -> ServiceSummary:
+def service_summary(
+    s: Service, rules: Sequence[RuleInfo], observed: bool = False
+) -> ServiceSummary:
+    """What the result says of a service: its inputs and the rules that do not apply
+    to it (``observed``: ``verify`` ran a container of it)."""
     summary = ServiceSummary(
         name=s.name,
         root=s.root,
@@ -684,6 +688,7 @@ def _summary(s: Service, rules: Sequence[RuleInfo]) -> ServiceSummary:
             f"{d.workload.path}#{d.workload.kind}/{d.workload.name}" for d in s.deployments
         ),
         compose_services=tuple(f"{c.path}#{c.name}" for c in s.compose),
+        observed=observed,
     )
     return summary.judged_by(rules)
 

@@ -7,6 +7,7 @@ a short prefix.
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 # Values that are secrets whatever they are called.
@@ -109,3 +110,55 @@ def mask_dsn(value: str) -> str:
     v = value.strip()
     m = _GO_DSN.match(v)
     return v[: m.start(1)] + "****" + v[m.end(1) :] if m else mask(v)
+
+
+_SECRET_FILES = frozenset(
+    {
+        ".env",
+        ".netrc",
+        "_netrc",
+        ".npmrc",
+        ".git-credentials",
+        ".pgpass",
+        "credentials.json",
+        "service-account.json",
+        "id_rsa",
+        "id_dsa",
+        "id_ecdsa",
+        "id_ed25519",
+    }
+)
+_SECRET_EXTS = (".key", ".p12", ".pfx", ".jks", ".keystore")
+_NOT_SECRET_ENV = (".example", ".sample", ".template", ".dist", ".defaults")
+_CERT_WORDS = frozenset(
+    {
+        "ca",
+        "cert",
+        "certs",
+        "certificate",
+        "chain",
+        "fullchain",
+        "bundle",
+        "root",
+        "rootca",
+        "pub",
+        "public",
+    }
+)
+
+
+def secret_file_name(src: str) -> bool:
+    """Does a file name say it holds credentials (``.env``, ``id_rsa``, ``*.key``, a
+    ``*.pem`` whose name does not say certificate)? Used on ``COPY`` sources (DR308)
+    and on image layer files (DR610)."""
+    name = posixpath.basename(src.rstrip("/")).lower()
+    if name in _SECRET_FILES:
+        return True
+    if name.startswith(".env.") and not name.endswith(_NOT_SECRET_ENV):
+        return True
+    if name.endswith(_SECRET_EXTS):
+        return True
+    if name.endswith(".pem"):
+        stem = name[:-4].replace("-", ".").replace("_", ".")
+        return not any(w in _CERT_WORDS for w in stem.split("."))
+    return False

@@ -16,11 +16,11 @@ from dockready import report
 from dockready.commands.check import _parse_outputs
 from dockready.commands.options import REPORT_BUG, config_options
 from dockready.config import Config, ConfigError, resolve_config
-from dockready.engine import UsageError, load_project
+from dockready.engine import UsageError, finding_order, load_project, service_summary
 from dockready.facts.docker import Dockerfile
 from dockready.facts.index import Deployment, ProjectIndex, Service
 from dockready.generate.model import dns_label
-from dockready.model import Finding, Notice, Related, Result, ServiceSummary, Severity, Span
+from dockready.model import Finding, Notice, Related, Result, Severity, Span
 from dockready.rules.registry import Context, observed_rules
 
 if TYPE_CHECKING:
@@ -183,20 +183,10 @@ def _verify_cmd(
     if keep:
         _say(f"kept this run's objects: docker ps -a --filter label={janitor.label}")
     infos = tuple(r.info for r in observed_rules() if config.rule_enabled(r.id))
-    summary = ServiceSummary(
-        name=svc.name,
-        root=svc.root,
-        main_packages=(svc.main.dir,) if svc.main else (),
-        dockerfiles=tuple(b.dockerfile.path for b in svc.builds),
-        workloads=tuple(
-            f"{d.workload.path}#{d.workload.kind}/{d.workload.name}" for d in svc.deployments
-        ),
-        compose_services=tuple(f"{c.path}#{c.name}" for c in svc.compose),
-        observed=True,
-    ).judged_by(infos)
+    summary = service_summary(svc, infos, observed=True)
     result = Result(
         root=str(root),
-        findings=tuple(sorted(findings, key=lambda f: (*f.sort_key, f.message))),
+        findings=tuple(sorted(findings, key=finding_order)),
         services=(summary,),
         notices=tuple(notices),
         files_checked=len(project.files),

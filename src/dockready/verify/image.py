@@ -12,19 +12,13 @@ import subprocess
 import tarfile
 from dataclasses import dataclass, field
 
-from dockready.secrets import mask, secret_kind, strong_kind
+from dockready.secrets import mask, secret_file_name, secret_kind, strong_kind
 from dockready.verify.docker import Docker, EngineError, Janitor
 
 #: Shells and package managers that have no business in a final Go image (DR612).
 SHELLS = ("sh", "bash", "ash", "dash", "zsh", "busybox")
 PACKAGE_MANAGERS = ("apt", "apt-get", "dpkg", "apk", "yum", "dnf", "microdnf", "rpm", "pip", "pip3")
 _BIN_DIRS = ("/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
-#: Files whose name says they hold a credential.
-_SECRET_NAMES = frozenset(
-    {".env", ".netrc", "_netrc", ".npmrc", ".git-credentials", ".pgpass", "credentials.json",
-     "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"}
-)  # fmt: skip
-_SECRET_EXTS = (".key", ".p12", ".pfx", ".jks")
 #: Files read for secret shapes: small, and not where certificates and docs live.
 _SCAN_MAX = 256 * 1024
 _SKIP_DIRS = ("usr/share/", "etc/ssl/", "usr/lib/", "usr/local/go/", "lib/")
@@ -324,7 +318,7 @@ def _scan_layer(layer: tarfile.TarFile) -> list[LeakedSecret]:
         base = posixpath.basename(name)
         if base.startswith(".wh."):
             continue
-        if base in _SECRET_NAMES or base.lower().endswith(_SECRET_EXTS):
+        if secret_file_name(name):
             out.append(LeakedSecret("/" + name, "secret file", "(not shown)"))
             continue
         if m.size > _SCAN_MAX or name.startswith(_SKIP_DIRS):

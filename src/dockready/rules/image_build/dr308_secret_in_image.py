@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterator
 
 from dockready.facts.derived.config import image_path
@@ -10,7 +9,14 @@ from dockready.facts.derived.image import copies_path
 from dockready.facts.docker import Stage
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule
-from dockready.secrets import mask, mask_dsn, secret_kind, secret_name, setting_secret
+from dockready.secrets import (
+    mask,
+    mask_dsn,
+    secret_file_name,
+    secret_kind,
+    secret_name,
+    setting_secret,
+)
 
 #: Build args that carry credentials for private modules, whatever their value.
 _TOKEN_ARGS = frozenset(
@@ -25,53 +31,6 @@ _TOKEN_ARGS = frozenset(
         "DEPLOY_KEY",
     }
 )
-_SECRET_FILES = frozenset(
-    {
-        ".env",
-        ".netrc",
-        "_netrc",
-        ".npmrc",
-        ".git-credentials",
-        ".pgpass",
-        "credentials.json",
-        "service-account.json",
-        "id_rsa",
-        "id_dsa",
-        "id_ecdsa",
-        "id_ed25519",
-    }
-)
-_SECRET_EXTS = (".key", ".p12", ".pfx", ".jks", ".keystore")
-_NOT_SECRET_ENV = (".example", ".sample", ".template", ".dist", ".defaults")
-_CERT_WORDS = frozenset(
-    {
-        "ca",
-        "cert",
-        "certs",
-        "certificate",
-        "chain",
-        "fullchain",
-        "bundle",
-        "root",
-        "rootca",
-        "pub",
-        "public",
-    }
-)
-
-
-def _secret_file(src: str) -> bool:
-    name = posixpath.basename(src.rstrip("/")).lower()
-    if name in _SECRET_FILES:
-        return True
-    if name.startswith(".env.") and not name.endswith(_NOT_SECRET_ENV):
-        return True
-    if name.endswith(_SECRET_EXTS):
-        return True
-    if name.endswith(".pem"):
-        stem = name[:-4].replace("-", ".").replace("_", ".")
-        return not any(w in _CERT_WORDS for w in stem.split("."))
-    return False
 
 
 def _token_arg(name: str) -> bool:
@@ -230,7 +189,7 @@ def secret_in_image(ctx: Context[NoOptions]) -> Iterator[Hit]:
                     )
             yield from _arg_hits(st)
             for c in st.copies:
-                bad = [s for s in c.sources if _secret_file(s)]
+                bad = [s for s in c.sources if secret_file_name(s)]
                 if bad:
                     verb = "ADD" if c.is_add else "COPY"
                     yield Hit(
