@@ -767,7 +767,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "orderservice"
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
-def test_a_report_that_cannot_be_written_exits_2() -> None:
+def test_a_report_that_cannot_be_written_exits_3() -> None:
     with open("/dev/full", "w") as full:
         proc = subprocess.run(
             [sys.executable, "-m", "dockready", "check", str(EXAMPLE)],
@@ -776,7 +776,7 @@ def test_a_report_that_cannot_be_written_exits_2() -> None:
             text=True,
             check=False,
         )
-    assert proc.returncode == 2, proc.stderr
+    assert proc.returncode == 3, proc.stderr
     assert "cannot write the report" in proc.stderr and "Traceback" not in proc.stderr
 
 

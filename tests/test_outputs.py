@@ -47,11 +47,12 @@ def test_missing_file_part_is_a_usage_error() -> None:
     assert "FORMAT=FILE" in res.output
 
 
-def test_unwritable_destination_is_exit_2(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    res = CliRunner().invoke(cli, ["check", str(BAD), "--output", f"json={blocker / 'x.json'}"])
-    assert res.exit_code == 2
+def test_unwritable_destination_is_exit_3(tmp_path: Path) -> None:
+    """A report that cannot be written is exit 3 (never 1, which CI reads as
+    findings); a directory where the file should go is such a failure."""
+    (tmp_path / "x.json").mkdir()
+    res = CliRunner().invoke(cli, ["check", str(BAD), "--output", f"json={tmp_path / 'x.json'}"])
+    assert res.exit_code == 3, res.output
     assert "cannot write" in res.output
 
 

@@ -43,12 +43,12 @@ def main() -> None:
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
     except OSError as e:
-        # the report could not be written (stdout on a full disk, a closed pipe): a
-        # usage-level failure, never exit 1, which CI reads as "findings"
+        # the report could not be written (stdout on a full disk, a closed pipe): exit
+        # 3, never 1, which CI reads as "findings"
         try:
             print(f"dockready: error: cannot write the report: {e.strerror or e}", file=sys.stderr)
         finally:
-            os._exit(2)
+            os._exit(3)
     except SystemExit as e:
         # Everything is written: skip tearing down a large heap object by object.
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
@@ -60,6 +60,6 @@ def main() -> None:
             print(
                 f"dockready: error: cannot write the report: {err.strerror or err}", file=sys.stderr
             )
-            code = 2
+            code = 3
         sys.stderr.flush()
         os._exit(code)

@@ -25,7 +25,12 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
             raise click.BadParameter(
                 f"{fmt!r} is not a format (one of {', '.join(formats)})", param_hint="--output"
             )
-        out.append((fmt, Path(dest)))
+        path = Path(dest)
+        if not path.parent.is_dir():  # checked before the run; never created
+            raise click.BadParameter(
+                f"cannot write {dest}: no such directory {path.parent}", param_hint="--output"
+            )
+        out.append((fmt, path))
     return out
 
 
@@ -165,12 +170,10 @@ def check_cmd(
         sys.exit(0)
     for out_fmt, dest in destinations:
         try:
-            if not dest.parent.is_dir():
-                raise FileNotFoundError(2, "no such directory", str(dest.parent))
             dest.write_text(report.render(out_fmt, result), encoding="utf-8")
         except OSError as e:
             click.echo(f"dockready: error: cannot write {dest}: {e.strerror or e}", err=True)
-            sys.exit(2)
+            sys.exit(3)
     if fmt == "text":
         from dockready.report import text
 
