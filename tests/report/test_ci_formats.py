@@ -311,7 +311,7 @@ def test_markdown_escapes_table_cells() -> None:
 def test_markdown_summary(before: Result) -> None:
     md = markdown.render(before)
     lines = md.splitlines()
-    assert lines[0] == "### dockready: 13 errors, 20 warnings, 3 info"
+    assert lines[0] == "### dockready: 13 errors, 20 warnings, 6 info"
     assert "| orderservice | passed | failed | n/a |" in lines
     assert "| 4 · Running it | 8 | 12 | 1 |" in lines  # DR419 reads compose only
     assert "#### 4 · Running it" in lines

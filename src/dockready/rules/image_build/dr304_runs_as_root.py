@@ -26,9 +26,10 @@ def runs_as_root(ctx: Context[NoOptions]) -> Iterator[Hit]:
     on the final `FROM` when there is none.
 
     Decisions: distroless and Chainguard `:nonroot` images (uid 65532) are not root;
-    a base image we know nothing about is not reported (its `USER` is unknown); a
-    `USER` given by name (`app`) is taken as non-root. Development images under
-    `.devcontainer/` are skipped.
+    a base image we know nothing about, with no `USER` in the final stage, is
+    reported at `info` severity: its default user is unknown, so the container may
+    run as root; a `USER` given by name (`app`) is taken as non-root. Development
+    images under `.devcontainer/` are skipped.
 
     ## Why is this bad?
     A process running as root in a container is root on the container's filesystem
@@ -64,7 +65,16 @@ def runs_as_root(ctx: Context[NoOptions]) -> Iterator[Hit]:
         if is_devcontainer(b.dockerfile):
             continue
         user = effective_user(b)
-        if user is None or user.is_root is not True:
+        if user is None:
+            yield Hit(
+                b.final.span,
+                f"no USER in the final stage and the default user of {final_base(b)} is "
+                "unknown: the container may run as root; add USER with a numeric non-root "
+                "uid (e.g. 65532)",
+                severity=Severity.INFO,
+            )
+            continue
+        if user.is_root is not True:
             continue
         if user.span is not None:
             yield Hit(

@@ -29,7 +29,10 @@ def no_resource_limits(ctx: Context[NoOptions]) -> Iterator[Hit]:
     container.
 
     A CPU limit is not required (CPU is throttled, not killed, and a CPU limit on a
-    Go service mostly adds latency). Containers in a namespace that has a
+    Go service mostly adds latency). A request that is not set but whose limit is
+    counts as set: Kubernetes copies the limit into the request (a container with
+    memory and CPU limits and no requests is not reported; one with only a memory
+    limit is reported for its CPU request). Containers in a namespace that has a
     `LimitRange` in the tree are skipped: the LimitRange fills in the defaults.
 
     ## Why is this bad?
@@ -73,25 +76,40 @@ def no_resource_limits(ctx: Context[NoOptions]) -> Iterator[Hit]:
         if w.namespace in defaulted:
             continue
         res = c.resources
+        mem_limit = res.limit("memory")
+        # Kubernetes copies a limit into the request when only the limit is set.
+        mem_request = res.request("memory") or mem_limit
+        cpu_request = res.request("cpu") or res.limit("cpu")
         missing = [
             label
             for label, value in (
-                ("memory request", res.request("memory")),
-                ("memory limit", res.limit("memory")),
-                ("CPU request", res.request("cpu")),
+                ("memory request", mem_request),
+                ("memory limit", mem_limit),
+                ("CPU request", cpu_request),
             )
             if not value
         ]
         if not missing:
             continue
-        why = []
-        if "memory request" in missing or "CPU request" in missing:
-            why.append("it is scheduled as if it needed nothing")
-        if "memory limit" in missing:
-            why.append("a leak can take the node's memory")
         if res.span is None:
             what = f"sets no resources (no {join_words(missing, 'or')})"
+            why = ["it is scheduled as if it needed nothing"]
         else:
+            copied = [
+                f"the {kind} request defaults to its {kind} limit"
+                for kind in ("memory", "CPU")
+                if not res.request(kind.lower()) and res.limit(kind.lower())
+            ]
             what = f"has no {join_words(missing, 'or')}"
+            if copied:
+                what += f" ({join_words(copied)})"
+            why = []
+            unreserved = [k for k, v in (("memory", mem_request), ("CPU", cpu_request)) if not v]
+            if len(unreserved) == 2:
+                why.append("it is scheduled as if it needed nothing")
+            elif unreserved:
+                why.append(f"it is scheduled as if it needed no {unreserved[0]}")
+        if "memory limit" in missing:
+            why.append("a leak can take the node's memory")
         msg = f"container {c.name} {what}: {' and '.join(why)}"
         yield Hit(res.span or c.span, msg)
