@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dockready import kubeschema, linear
 from dockready.limits import MAX_CONFIG_BYTES, read_capped
 from dockready.model import Finding, Severity
 from dockready.schema import (
@@ -64,7 +65,7 @@ class PathIgnore:
 
     paths: tuple[str, ...]
     ignore: tuple[str, ...]
-    patterns: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+    patterns: tuple[linear.Pattern[str], ...] = field(default=(), compare=False, repr=False)
 
     def matches(self, path: str) -> bool:
         """``path`` (POSIX, relative to the config's directory) or one of its parent
@@ -114,6 +115,10 @@ class Config:
     #: Paths never read (``exclude`` replaces ``DEFAULT_EXCLUDE``; ``extend-exclude`` adds).
     exclude: tuple[str, ...] | None = None
     extend_exclude: tuple[str, ...] = ()
+    #: The Kubernetes version manifests are checked against (``kube-version``,
+    #: ``--kube-version``); it sets the ``kube-version`` option of the rules that
+    #: have one (DR425). None: each rule's own option applies.
+    kube_version: str | None = None
 
     def excluder(self, root: Path) -> Callable[[str], bool]:
         """Is a path (POSIX, relative to the checked ``root``) excluded? Globs are
@@ -124,13 +129,22 @@ class Config:
         # depth: matching it against each path component is the same as against
         # each leading part of the path, and linear in the depth (a tree nested
         # thousands deep must not make discovery cubic).
-        names = tuple(compile_glob(g) for g in globs if "/" not in g.rstrip("/"))
+        # All name globs are one pattern, and each name is matched once per run.
+        name_rx = [glob_regex(g) for g in globs if "/" not in g.rstrip("/")]
+        names = linear.compile("|".join(f"(?:{r})" for r in name_rx)) if name_rx else None
         paths = tuple(compile_glob(g) for g in globs if "/" in g.rstrip("/"))
         prefix = _prefix(root, self.base)
+        seen: dict[str, bool] = {}
+
+        def excluded_name(part: str) -> bool:
+            got = seen.get(part)
+            if got is None:
+                got = seen[part] = names is not None and names.fullmatch(part) is not None
+            return got
 
         def excluded(rel: str) -> bool:
             parts = (prefix + rel).split("/")
-            if any(rx.fullmatch(part) for part in parts for rx in names):
+            if any(excluded_name(part) for part in parts):
                 return True
             if not paths:
                 return False
@@ -165,8 +179,12 @@ class Config:
         return selected > ignored
 
     def options_for(self, rule: Rule) -> Any:
-        """The rule's options value: ``[rules.<ID>]`` over the defaults of its class."""
-        return rule.make_options(dict(self.rules.get(rule.id, {})))
+        """The rule's options value: ``[rules.<ID>]`` over the defaults of its class
+        (the run's ``kube_version`` over both, for a rule with that option)."""
+        configured = dict(self.rules.get(rule.id, {}))
+        if self.kube_version and "kube-version" in rule.option_keys():
+            configured["kube-version"] = self.kube_version
+        return rule.make_options(configured)
 
     def apply(self, findings: Iterable[Finding], root: Path) -> list[Finding]:
         """Drop findings under a per-path ignore and apply severity overrides.
@@ -209,6 +227,12 @@ class Config:
             fail_on=fail_on if fail_on is not None else self.fail_on,
             baseline=baseline if baseline is not None else self.baseline,
         )
+
+    def with_kube_version(self, version: str | None) -> Config:
+        """``--kube-version`` over the file's ``kube-version``."""
+        if not version:
+            return self
+        return replace(self, kube_version=kubeschema.KubeVersion()(version, "--kube-version"))
 
     def with_render(self, helm_values: Sequence[str] = (), no_render: bool = False) -> Config:
         """``--helm-values`` (after the file's ``helm-values``) and ``--no-render``."""
@@ -255,8 +279,16 @@ def _prefix(root: Path, base: Path | None) -> str:
 # --------------------------------------------------------------------------- globs
 
 
-def compile_glob(pattern: str) -> re.Pattern[str]:
-    """A glob over POSIX paths, gitignore-like: ``*``, ``?`` and ``[...]`` stay within
+def compile_glob(pattern: str) -> linear.Pattern[str]:
+    """:func:`glob_regex`, compiled (linear time whatever the pattern)."""
+    try:
+        return linear.compile(glob_regex(pattern))
+    except linear.error as e:
+        raise ValueError(f"not a valid glob ({e})") from None
+
+
+def glob_regex(pattern: str) -> str:
+    """The regular expression (for ``fullmatch``) of a glob over POSIX paths, gitignore-like: ``*``, ``?`` and ``[...]`` stay within
     a path segment; ``**`` as a whole segment spans any number of directories; a
     pattern without a ``/`` (other than a trailing one) matches at any depth; a
     leading ``/`` only anchors. Raises ``ValueError`` on a malformed pattern."""
@@ -274,7 +306,7 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
             rx.append(".*" if last else "(?:[^/]+/)*")
         else:
             rx.append(_segment(seg) + ("" if last else "/"))
-    return re.compile("".join(rx))
+    return "".join(rx)
 
 
 def _segment(seg: str) -> str:
@@ -297,7 +329,13 @@ def _segment(seg: str) -> str:
             body = body[1:] if negate else body
             if not body:
                 raise ValueError("an empty '[]'")
-            out.append("(?!/)[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
+            cls = "[" + ("^/" if negate else "") + body.replace("\\", "\\\\") + "]"
+            try:
+                if not negate and linear.compile(cls).fullmatch("/"):
+                    raise ValueError("a '[...]' that matches '/' (a class stays in a segment)")
+            except linear.error:
+                raise ValueError(f"an invalid '[{body}]'") from None
+            out.append(cls)
             i = end
         elif c == "\\":
             if i + 1 == len(seg):
@@ -445,6 +483,12 @@ SCHEMA = Table(
             "paths never read (replaces the defaults: .git, node_modules, .venv, bin, dist...)",
         ),
         "extend-exclude": Key(ArrayOf(Glob()), (), "paths never read, besides the defaults"),
+        "kube-version": Key(
+            kubeschema.KubeVersion(),
+            None,
+            'the Kubernetes version manifests are validated against ("1.30"; default: '
+            "the newest the installed schemas cover)",
+        ),
     }
 )
 
@@ -518,6 +562,7 @@ def load_config(path: Path) -> Config:
         render=v["render"],
         exclude=tuple(v["exclude"]) if v["exclude"] is not None else None,
         extend_exclude=tuple(v["extend-exclude"]),
+        kube_version=v["kube-version"] or None,
     )
 
 

@@ -8,34 +8,82 @@ a short prefix.
 from __future__ import annotations
 
 import posixpath
-import re
+
+from dockready import linear
 
 # Values that are secrets whatever they are called.
 _STRONG = (
-    ("private key", re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")),
-    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})")),
-    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}")),
-    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("Stripe live key", re.compile(r"\b[sr]k_live_[A-Za-z0-9]{16,}")),
-    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),
-    ("password in URL", re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:([^\s@/]{3,})@[^\s]+")),
+    ("private key", linear.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")),
+    ("AWS access key id", linear.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    (
+        "GitHub token",
+        linear.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"),
+    ),
+    ("GitLab token", linear.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}")),
+    ("Slack token", linear.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("Stripe live key", linear.compile(r"\b[sr]k_live_[A-Za-z0-9]{16,}")),
+    ("Google API key", linear.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),
+    ("password in URL", linear.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:([^\s@/]{3,})@[^\s]+")),
 )
-_NAME = re.compile(
+_NAME = linear.compile(
     r"(?i)(passw(or)?d|passwd|\bpwd|_pwd|secret|token|api[_\-]?key|apikey|private[_\-]?key|"
     r"access[_\-]?key|client[_\-]?secret|credentials?|auth[_\-]?key|signing[_\-]?key|"
     r"encryption[_\-]?key|dsn)"
 )
 # Names that mention a secret but hold something else (a path, a length, a name).
-_NOT_NAME = re.compile(
+_NOT_NAME = linear.compile(
     r"(?i)(file|path|dir|url|uri|endpoint|ttl|timeout|length|len|size|header|field|"
     r"name|type|id|ref|prefix|env|key_?id|policy|mode|format|enabled|required|count|expir)$"
 )
-_PLACEHOLDER = re.compile(
+_PLACEHOLDER = linear.compile(
     r"^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(.*\)|<[^>]*>|\{\{.*\}\}|%[sv]|x+|\*+|\.+|"
     r"(?i:changeme|change-me|replace-?me|todo|redacted|none|null|nil|true|false|example|"
     r"your[-_a-z]*|dummy|test|placeholder|secret|password|token))$"
 )
+
+
+# A parser quoting the input it stopped at (``can't find = in "hunter2"``).
+_QUOTED_INPUT = linear.compile(r'"[^"\n]{3,}"|\'[^\'\n]{3,}\'|`[^`\n]{3,}`')
+
+
+def scrub(message: str) -> str:
+    """A parser's error message reduced to position and reason: every piece of
+    input it quotes (three characters or more: a lone ``':'`` or ``'\\t'`` names a
+    token, not a value) becomes ``"…"``, so a DR000 never prints what a file holds."""
+    out, at = [], 0
+    for m in _QUOTED_INPUT.finditer(message):
+        out += (message[at : m.start()], '"…"')
+        at = m.end()
+    return "".join(out) + message[at:]
+
+
+# A secret-sounding word inside a longer name (``DB_PASSWORD``, ``--db-password``,
+# ``secret_token``), and what follows it on the line.
+_NAME_IN_LINE = linear.compile(
+    r"(?i)[a-z0-9_.\-]*(?:passw|pwd|secret|token|api[_\-]?key|apikey|private[_\-]?key|"
+    r"access[_\-]?key|credential|auth[_\-]?key|signing[_\-]?key|encryption[_\-]?key)"
+    r"[a-z0-9_.\-]*"
+)
+_AFTER_NAME = linear.compile(
+    r"""^["'\]]*[ \t]*(?::=|[:=]|[ \t])[ \t]*["'\[]*([^\s"',\]]*)"""
+)
+
+
+def secret_line(line: str) -> bool:
+    """Does a line of a file show a secret? Its text has a secret's shape
+    (:func:`strong_kind`), or a secret-sounding key, variable or flag is followed by
+    a value (``--db-password=x``, ``LABEL secret_token=x``, ``echo "password x"``,
+    ``DB_PASSWORD: x``). A reference (``${DB_PASSWORD}``), a placeholder or a name
+    with nothing after it (``secretKeyRef:``) is not a secret. Used to hide lines
+    of report snippets."""
+    if strong_kind(line) is not None:
+        return True
+    for m in _NAME_IN_LINE.finditer(line):
+        after = _AFTER_NAME.match(line[m.end() :])
+        value = after.group(1) if after is not None else ""
+        if "(" not in value and plausible_value(value):  # a call is code, not a value
+            return True
+    return False
 
 
 def strong_kind(value: str) -> str | None:
@@ -84,7 +132,7 @@ def mask(value: str) -> str:
 
 
 #: A Go driver DSN with a password: ``user:password@tcp(host:3306)/db``.
-_GO_DSN = re.compile(r"^[^\s:@/]+:(\S+)@(?:tcp|unix|udp)?\(")
+_GO_DSN = linear.compile(r"^[^\s:@/]+:(\S+)@(?:tcp|unix|udp)?\(")
 
 
 def setting_secret(key: tuple[str, ...], value: str) -> str | None:

@@ -13,7 +13,9 @@ The rules (Docker's documentation and moby's ``patternmatcher``):
   directories, so ``vendor`` excludes ``vendor/modules.txt``.
 * The last pattern that matches decides: a ``!`` pattern re-includes.
 
-Patterns are compiled to regular expressions once and cached. A pattern Go would
+Patterns are compiled once (cached) to regular expressions run by RE2
+(``dockready.linear``): matching is linear in the path, whatever the pattern
+(``*a*a*a…`` or stacked ``**`` would backtrack exponentially in ``re``). A pattern Go would
 reject (an unterminated ``[``, a backwards range ``[z-a]``) matches nothing here;
 Docker fails the build instead.
 Unlike moby, which hands some characters straight to its regexp engine, ``\\d`` means
@@ -27,6 +29,7 @@ import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+from dockready import linear
 from dockready.facts.docker import IgnorePattern
 
 _Matcher = Callable[[str], object]  # truthy when the path matches
@@ -72,8 +75,8 @@ def _compile(pattern: str) -> _Matcher:
     if regex is None:
         return _never
     try:
-        return re.compile(regex).fullmatch
-    except re.error:  # a class range that runs backwards ("[z-a]"): Docker rejects it
+        return linear.compile(regex).fullmatch
+    except linear.error:  # a class range that runs backwards ("[z-a]"): Docker rejects it
         return _never
 
 

@@ -21,9 +21,10 @@ of the inputs the rule reads, ``@rule(reads=...)``).
 Snippets are read from the checked files (``Result.root``), defensively: a file that
 is missing, outside the root, binary or larger than ``MAX_FILE_BYTES`` has none.
 Secrets never reach the page: the snippet of a finding of a rule tagged ``secret``
-is not shown, and in every snippet a line those rules flagged (with its ``\\`` continuation
-lines), a line whose text has the shape of a key or token
-(``dockready.secrets.strong_kind``) and the lines of a PEM private key are replaced
+or of a parse error (DR000) is not shown, and in every snippet a line those findings
+flag (with its ``\\`` continuation lines), a line with the shape of a key or token or
+with a secret-sounding key or flag followed by a value
+(``dockready.secrets.secret_line``) and the lines of a PEM private key are replaced
 by a note. All text is HTML-escaped.
 """
 
@@ -41,7 +42,7 @@ from dockready import __version__
 from dockready.model import CHAPTERS, Finding, Result, RuleInfo, ServiceSummary, Severity, Span
 from dockready.report.checklist import FAILED, NA, PASSED, REPOSITORY, Item, checklist
 from dockready.report.escape import printable
-from dockready.secrets import strong_kind
+from dockready.secrets import secret_line
 
 CONTEXT = 3
 """Lines of source shown on each side of the evidence."""
@@ -53,6 +54,7 @@ MAX_HEADER_SERVICES = 12
 
 SECRET_NOTE = "snippet hidden: it holds a secret"
 LINE_NOTE = "line hidden: it holds a secret"
+PARSE_NOTE = "snippet hidden: the file does not parse, so what it holds is unknown"
 
 _PEM_BEGIN = re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")
 _PEM_END = re.compile(r"-----END (?:[A-Z]+ )*PRIVATE KEY-----")
@@ -91,6 +93,8 @@ class Sources:
         self._flagged: dict[str, set[int]] = {}
         # Suppressed findings are not shown, but the secrets they flag are still there.
         self.secret_rules = frozenset(r.id for r in result.rules if r.secret)
+        # A line that does not parse is not shown either: what it holds is unknown.
+        self.secret_rules |= {"DR000"}
         for f in (*result.findings, *result.suppressed):
             if f.rule_id in self.secret_rules:
                 self._flagged.setdefault(f.span.path, set()).add(f.span.line)
@@ -129,7 +133,7 @@ class Sources:
         for n, line in enumerate(lines, 1):
             if _PEM_BEGIN.search(line):
                 in_key = True
-            if in_key or strong_kind(line) is not None:
+            if in_key or secret_line(line):
                 out.add(n)
             if _PEM_END.search(line):
                 in_key = False
@@ -364,7 +368,8 @@ def _help(rule: RuleInfo | None) -> str:
 def _finding(n: Numbered, sources: Sources, rules: dict[str, RuleInfo]) -> str:
     f = n.finding
     if f.rule_id in sources.secret_rules:
-        snippet = f'<p class="hidden-note">{SECRET_NOTE}</p>'
+        note = PARSE_NOTE if f.rule_id == "DR000" else SECRET_NOTE
+        snippet = f'<p class="hidden-note">{note}</p>'
     else:
         snippet = sources.snippet(f.span)
     related = []
