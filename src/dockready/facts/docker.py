@@ -232,6 +232,9 @@ class Dockerfile(Compact):
     extents: tuple[tuple[int, int, bool], ...] = ()
     error: Span | None = None
     error_message: str = ""
+    #: Lines of instructions where a variable's value grew past
+    #: ``parse.dockerfile.MAX_EXPANDED``: the word is taken as written (unknown).
+    too_large: tuple[int, ...] = ()
 
     @property
     def dir(self) -> str:

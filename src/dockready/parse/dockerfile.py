@@ -39,6 +39,7 @@ from dockready.facts.docker import (
     Stage,
 )
 from dockready.model import Span
+from dockready.secrets import scrub
 
 # --------------------------------------------------------------------------- constants
 
@@ -64,6 +65,7 @@ _MAX_ERROR_PROBES = 400
 
 _LINE_IN_MESSAGE = re.compile(r"\bline (\d+)")
 _DIRECTIVE = re.compile(r"#\s*([A-Za-z]+)\s*=\s*(\S*)\s*")
+_INSTRUCTION_LIKE = re.compile(r"[A-Z]{2,12}")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BRACED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])(.*))?", re.S)
 _PLAIN = {"\\": re.compile(r"[^'\"$\\]+"), "`": re.compile(r"[^'\"$`]+")}
@@ -116,6 +118,9 @@ def parse_dockerfile(path: str, text: str) -> Dockerfile:
     except dockerfile.GoParseError as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else "parse error"
         if "no instructions" in message:
+            long = next((n for n, ln in enumerate(text.split("\n"), 1) if len(ln) > 65535), 0)
+            if long:  # the parser stops at a line over 64 KiB and sees nothing
+                return _failed(path, long, "a line over 64 KiB, longer than the Dockerfile parser reads")
             return _failed(path, 1, "empty Dockerfile: no instructions")
         return _failed(path, _error_line(text, message), f"Dockerfile syntax error: {message}")
     problem = _validate(commands)
@@ -132,8 +137,20 @@ def _extents(commands: Sequence[Any]) -> tuple[tuple[int, int, bool], ...]:
 def _failed(
     path: str, line: int, message: str, extents: tuple[tuple[int, int, bool], ...] = ()
 ) -> Dockerfile:
+    if message.startswith("unknown instruction:"):
+        # the word the parser did not know: shown when it looks like a mistyped
+        # instruction (FORM, CPOY), never when it could be a stray value
+        word = message.partition(":")[2].strip()
+        message = (
+            f"unknown instruction {word}"
+            if _INSTRUCTION_LIKE.fullmatch(word)
+            else ("unknown instruction")
+        )
     return Dockerfile(
-        path=path, error=Span(path, max(line, 1), 1), error_message=message, extents=extents
+        path=path,
+        error=Span(path, max(line, 1), 1),
+        error_message=scrub(message),
+        extents=extents,
     )
 
 
@@ -236,10 +253,46 @@ def expand(word: str, known: Mapping[str, str], escape: str = "\\") -> str:
     """
     if "$" not in word and "'" not in word and '"' not in word and escape not in word:
         return word
+    if _depth[0] == 0:  # the outermost call: a value past the cap is taken as unknown
+        _depth[0] += 1
+        try:
+            return _expand_word(word, known, escape)
+        except _TooLarge:
+            _oversized[0] += 1
+            return word
+        finally:
+            _depth[0] -= 1
+    return _expand_word(word, known, escape)
+
+
+#: The largest value a word expands to (``ARG B=${A}${A}`` doubles per line).
+MAX_EXPANDED = 64 * 1024
+_depth = [0]
+#: How many words were left unexpanded for their size, ever (the builder compares).
+_oversized = [0]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _checked(out: list[str], counted: list[int]) -> None:
+    """Count what was appended to ``out`` since the last check; stop past the cap."""
+    size, seen = counted
+    for piece in out[seen:]:
+        size += len(piece)
+    if size > MAX_EXPANDED:
+        raise _TooLarge
+    counted[0], counted[1] = size, len(out)
+
+
+def _expand_word(word: str, known: Mapping[str, str], escape: str) -> str:
     out: list[str] = []
+    counted = [0, 0]
     i, n = 0, len(word)
     plain = _PLAIN[escape]
     while i < n:
+        _checked(out, counted)
         ch = word[i]
         if ch == "'":
             end = word.find("'", i + 1)
@@ -258,6 +311,7 @@ def expand(word: str, known: Mapping[str, str], escape: str = "\\") -> str:
             end = m.end() if m else i + 1
             out.append(word[i:end])
             i = end
+    _checked(out, counted)
     return "".join(out)
 
 
@@ -265,7 +319,9 @@ def _double_quoted(word: str, i: int, known: Mapping[str, str], esc: str, out: l
     """Process a double-quoted run starting after the quote; return the index after it."""
     n = len(word)
     plain = _PLAIN_DQ[esc]
+    counted = [0, len(out)]
     while i < n:
+        _checked(out, counted)
         ch = word[i]
         if ch == '"':
             return i + 1
@@ -729,25 +785,33 @@ class _Builder:
 
     def build(self, commands: Sequence[Any]) -> Dockerfile:
         extents = tuple((int(c.start_line), int(c.end_line), bool(c.heredocs)) for c in commands)
+        too_large: list[int] = []
         for c in commands:
-            inst = self._instruction(c)
-            if inst.cmd == "FROM":
-                self._close()
-                self.cur = self._open(c, inst)
-            elif self.cur is None:
-                self._global_arg(c)
-            else:
-                self.cur.instructions.append(inst)
-                handler = _HANDLERS.get(inst.cmd)
-                if handler is not None:
-                    handler(self, self.cur, c, inst)
+            before = _oversized[0]
+            self._one(c)
+            if _oversized[0] != before:
+                too_large.append(int(c.start_line))
         self._close()
         return Dockerfile(
             path=self.path,
             stages=tuple(self.stages),
             global_args=tuple(self.global_args.items()),
             extents=extents,
+            too_large=tuple(too_large),
         )
+
+    def _one(self, c: Any) -> None:
+        inst = self._instruction(c)
+        if inst.cmd == "FROM":
+            self._close()
+            self.cur = self._open(c, inst)
+        elif self.cur is None:
+            self._global_arg(c)
+        else:
+            self.cur.instructions.append(inst)
+            handler = _HANDLERS.get(inst.cmd)
+            if handler is not None:
+                handler(self, self.cur, c, inst)
 
     def _instruction(self, c: Any) -> Instruction:
         cmd = str(c.cmd).upper()

@@ -207,13 +207,11 @@ def build_of(ix: ProjectIndex, df: Dockerfile) -> Build | None:
     one, else one made the way the index makes it (build context, ``.dockerignore``)
     but with no ``go build`` edge. None for a Dockerfile without stages. Lets
     per-Dockerfile rules use ``has_tool``/``effective_user`` on unjoined Dockerfiles."""
-    for svc in ix.services:
-        for b in svc.builds:
-            if b.dockerfile.path == df.path:
-                return b
     made = ix.builds.get(df.path)
     if made is None:
         return None
+    if df.path in ix.svc_by_file:
+        return made  # joined to a service (or two): as the index made it
     return replace(made, go_build=None, build_stage=None)
 
 

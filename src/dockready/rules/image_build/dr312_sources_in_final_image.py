@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import posixpath
 from collections.abc import Iterator
@@ -25,12 +26,29 @@ from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule
 _GO_TOOLS = frozenset({"go", "glide", "dep", "godep", "gb"})
 
 
+_SORTED: list[tuple[ProjectIndex, list[str]]] = []
+
+
+def _go_paths_under(ix: ProjectIndex, context: str) -> list[str]:
+    """The ``.go`` paths of the tree under ``context``, sorted (a range of the sorted
+    list, so that many services cost no more than one tree)."""
+    if not _SORTED or _SORTED[0][0] is not ix:
+        paths = {p for p in ix.all_paths if p.endswith(".go")} | {g.path for g in ix.go_files}
+        _SORTED[:] = [(ix, sorted(paths))]
+    paths = _SORTED[0][1]
+    if context in (".", ""):
+        return paths
+    prefix = context.rstrip("/") + "/"
+    lo = bisect.bisect_left(paths, prefix)
+    hi = bisect.bisect_left(paths, prefix[:-1] + chr(ord("/") + 1))
+    return paths[lo:hi]
+
+
 def _go_files(ix: ProjectIndex, b: Build) -> list[str]:
     """The ``.go`` files of the build context that ``.dockerignore`` lets in, relative
     to the context."""
-    paths = {p for p in ix.all_paths if p.endswith(".go")} | {g.path for g in ix.go_files}
     out = []
-    for p in sorted(paths):
+    for p in _go_paths_under(ix, b.context):
         rel = ctx_rel(b, p)
         if rel is None or (b.dockerignore is not None and b.dockerignore.excludes(rel)):
             continue

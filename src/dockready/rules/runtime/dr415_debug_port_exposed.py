@@ -186,9 +186,7 @@ def debug_port_exposed(ctx: Context[NoOptions]) -> Iterator[Hit]:
     for svc in ix.services:
         for dep in svc.deployments:
             env = ix.env_for(svc, dep)
-            for ks in ix.kservices:
-                if not ks.selects(dep.workload):
-                    continue
+            for ks in ix.selecting(dep.workload):
                 for sp in ks.ports:
                     target = sp.port if sp.target_port is None else sp.target_port
                     num = dep.container.port_number(target)

@@ -68,7 +68,7 @@ def single_replica_no_pdb(ctx: Context[NoOptions]) -> Iterator[Hit]:
     # an Argo Rollout with a workloadRef runs the pods of the workload it names
     runs = {(r.namespace, r.workload_ref): r for r in ix.workloads if r.workload_ref}
     for w in ix.workloads:
-        if w.kind not in _REPLICATED or not any(ks.selects(w) for ks in ix.kservices):
+        if w.kind not in _REPLICATED or not ix.selecting(w):
             continue
         owner = runs.get((w.namespace, f"{w.kind}/{w.name}"))
         sized = owner or w
