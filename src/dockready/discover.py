@@ -17,10 +17,6 @@ from dockready.model import Notice, Span
 from dockready.parse.configfile import config_format
 
 MAX_BYTES = 4 * 1024 * 1024
-#: Never read as sources, whatever ``exclude`` says: test inputs of Go packages.
-#: (``vendor/`` is read only for its modules.txt.) The configurable defaults are
-#: ``config.DEFAULT_EXCLUDE``.
-SKIP_DIRS = frozenset({"testdata"})
 
 
 class Kind(Enum):
@@ -40,6 +36,40 @@ class Kind(Enum):
     #: A program's TOML or ini configuration (YAML and JSON ones are YAML and JSON):
     #: read for the values the code takes from it, not checked on its own.
     CONFIG = "config"
+
+
+_MiB = 1024 * 1024
+#: The largest file read, per kind (README, "What it reads"): a file over its cap is
+#: skipped with a notice. Go sources and manifests may be generated and large; what
+#: people write by hand (a Dockerfile, go.mod, a Makefile) is small.
+MAX_BYTES_BY_KIND: dict[Kind, int] = {
+    Kind.GO: 4 * _MiB,
+    Kind.YAML: 4 * _MiB,
+    Kind.JSON: 4 * _MiB,
+    Kind.VENDOR: 8 * _MiB,
+    Kind.GOMOD: 1 * _MiB,
+    Kind.DOCKERFILE: 1 * _MiB,
+    Kind.DOCKERIGNORE: 1 * _MiB,
+    Kind.MAKEFILE: 1 * _MiB,
+    Kind.SCRIPT: 1 * _MiB,
+    Kind.CONFIG: 1 * _MiB,
+    Kind.GOSUM: 64 * _MiB,  # listed, never read
+    Kind.SENSITIVE: 1 << 62,  # listed, never read
+}
+
+
+def cap_of(kind: Kind) -> int:
+    return MAX_BYTES_BY_KIND.get(kind, MAX_BYTES)
+
+
+def _size(n: int) -> str:
+    return f"{n / _MiB:.1f} MB" if n >= _MiB else f"{n // 1024} KB"
+
+
+#: Never read as sources, whatever ``exclude`` says: test inputs of Go packages.
+#: (``vendor/`` is read only for its modules.txt.) The configurable defaults are
+#: ``config.DEFAULT_EXCLUDE``.
+SKIP_DIRS = frozenset({"testdata"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,11 +291,12 @@ def _add(
     if not stat.S_ISREG(st.st_mode):
         notices.append(Notice("skipped: not a regular file (a FIFO, device or socket)", Span(rel)))
         return
-    if st.st_size > MAX_BYTES:
+    cap = cap_of(kind)
+    if st.st_size > cap:
         notices.append(
             Notice(
-                f"skipped: {st.st_size / (1024 * 1024):.1f} MB is over the "
-                f"{MAX_BYTES // (1024 * 1024)} MB size limit",
+                f"skipped: {_size(st.st_size)} is over the {_size(cap)} size limit "
+                f"of a {kind.value} file",
                 Span(rel),
             )
         )
