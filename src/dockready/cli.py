@@ -9,6 +9,7 @@ import click
 
 from dockready import __version__
 from dockready.commands.check import check_cmd
+from dockready.commands.fleet import fleet_cmd
 from dockready.commands.init import init_cmd
 from dockready.commands.rules import explain_cmd, rules_cmd
 from dockready.commands.verify import verify_cmd
@@ -25,6 +26,7 @@ cli.add_command(rules_cmd)
 cli.add_command(verify_cmd)
 cli.add_command(explain_cmd)
 cli.add_command(init_cmd)
+cli.add_command(fleet_cmd)
 
 
 def _tolerant_streams() -> None:

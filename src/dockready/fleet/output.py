@@ -1,0 +1,274 @@
+"""What ``dockready fleet`` prints: the text summary and the versioned JSON document.
+
+The JSON is an API, versioned like ``check``'s (``report/jsonfmt.py``): bump the
+major number of ``SCHEMA_VERSION`` on a breaking change, the minor one on an addition.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dockready import __version__
+from dockready.fleet.db import RunRow, ServiceDiff
+from dockready.fleet.readiness import CHAPTERS, ServiceReadiness
+from dockready.fleet.runner import FleetRun
+from dockready.fleet.worker import RepoReport
+from dockready.model import CHAPTERS as CHAPTER_TITLES
+
+SCHEMA = "dockready-fleet"
+SCHEMA_VERSION = "1.0"
+FORMATS = ("text", "json")
+
+
+def shown(key: str) -> str:
+    """A source as the user gave it, roughly: relative to the working directory
+    when it is under it."""
+    if "://" in key or not os.path.isabs(key):
+        return key
+    try:
+        rel = os.path.relpath(key)
+    except ValueError:
+        return key
+    return key if rel.startswith("..") else rel
+
+
+def services(run: FleetRun) -> list[tuple[RepoReport, ServiceReadiness]]:
+    return [(rep, s) for rep in run.repos for s in rep.services]
+
+
+def blocked(run: FleetRun) -> bool:
+    return any(s.blockers for _, s in services(run))
+
+
+def top_blockers(run: FleetRun) -> list[tuple[str, str, int]]:
+    """``(rule id, name, services it blocks)``, most services first."""
+    count: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    for _, s in services(run):
+        for rule_id in s.blockers:
+            count[rule_id] += 1
+        for f in s.findings:
+            names.setdefault(f.rule_id, f.name)
+    return [
+        (r, names.get(r, ""), n) for r, n in sorted(count.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def text(run: FleetRun, top: int = 10) -> str:
+    rows = services(run)
+    errors = [r for r in run.repos if r.failed]
+    lines = [
+        f"dockready fleet{f' run {run.run_id}' if run.run_id is not None else ''}: "
+        f"{len(run.repos)} repositor{'ies' if len(run.repos) != 1 else 'y'}, "
+        f"{sum(1 for _, s in rows if not s.is_repository)} service(s), {run.seconds:.1f} s",
+        "",
+    ]
+    if rows:
+        header = ["service", "repository", *(str(n) for n in CHAPTERS), "score", "blockers"]
+        table = [
+            [
+                s.name,
+                shown(rep.source),
+                *(s.chapter(n) for n in CHAPTERS),
+                str(s.score),
+                ", ".join(s.blockers) or "-",
+            ]
+            for rep, s in sorted(
+                rows, key=lambda rs: (rs[1].score, shown(rs[0].source), rs[1].name)
+            )
+        ]
+        widths = [max(len(r[i]) for r in (header, *table)) for i in range(len(header) - 1)]
+        for r in (header, *table):
+            cells = [
+                c.rjust(w) if i == len(widths) - 1 else c.ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=False))
+            ]
+            lines.append("  ".join([*cells, r[-1]]).rstrip())
+        lines.append("")
+        lines.append("chapters: " + "; ".join(f"{n} {CHAPTER_TITLES[n]}" for n in CHAPTERS))
+    tops = top_blockers(run)
+    if tops:
+        lines += ["", "top blocking rules:"]
+        for rule_id, name, n in tops[:top]:
+            lines.append(f"  {rule_id}  {name}  blocks {n} service{'s' * (n != 1)}")
+    if errors:
+        lines += ["", "repositories that could not be checked:"]
+        for rep in errors:
+            lines.append(f"  {shown(rep.source)}: {rep.error}")
+    real = [s for _, s in rows if not s.is_repository]
+    n_blocked = sum(1 for s in real if s.blockers)
+    outside = sum(1 for _, s in rows if s.is_repository and s.blockers)
+    lines += [
+        "",
+        f"{len(real) - n_blocked} of {len(real)} service(s) ready (no blockers), "
+        f"{n_blocked} blocked"
+        + (
+            f"; {outside} repositor{'ies' if outside != 1 else 'y'} with blockers outside any service"
+            if outside
+            else ""
+        )
+        + f"; {len(errors)} repositor{'ies' if len(errors) != 1 else 'y'} could not be checked.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _service_dict(s: ServiceReadiness) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "root": s.root,
+        "chapters": {str(n): status for n, status in s.chapters},
+        "score": s.score,
+        "ready": s.ready,
+        "blockers": list(s.blockers),
+        "findings": [
+            {
+                "fingerprint": f.fingerprint,
+                "id": f.rule_id,
+                "name": f.name,
+                "severity": f.severity,
+                "chapter": f.chapter,
+                "path": f.path,
+                "line": f.line,
+                "message": f.message,
+            }
+            for f in s.findings
+        ],
+    }
+
+
+def json_doc(run: FleetRun) -> str:
+    rows = services(run)
+    doc = {
+        "tool": {"name": "dockready", "version": __version__},
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "run": {
+            "id": run.run_id,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "seconds": round(run.seconds, 3),
+            "sources": list(run.sources),
+        },
+        "repositories": [
+            {
+                "source": r.source,
+                "path": r.path,
+                "status": r.status,
+                "error": r.error or None,
+                "seconds": round(r.seconds, 3),
+                "files": r.files,
+                "services": [_service_dict(s) for s in r.services],
+            }
+            for r in run.repos
+        ],
+        "top_blockers": [{"id": i, "name": n, "services": c} for i, n, c in top_blockers(run)],
+        "summary": {
+            "repositories": len(run.repos),
+            "errors": sum(1 for r in run.repos if r.failed),
+            "services": sum(1 for _, s in rows if not s.is_repository),
+            "ready": sum(1 for _, s in rows if s.ready and not s.is_repository),
+            "blocked": sum(1 for _, s in rows if not s.ready and not s.is_repository),
+            "repositories_blocked_outside_services": sum(
+                1 for _, s in rows if not s.ready and s.is_repository
+            ),
+            "findings": sum(len(s.findings) for _, s in rows),
+        },
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERERS: dict[str, Callable[[FleetRun], str]] = {"text": text, "json": json_doc}
+
+
+def render(fmt: str, run: FleetRun) -> str:
+    return RENDERERS[fmt](run)
+
+
+def write(fmt: str, run: FleetRun, dest: Path) -> None:
+    dest.write_text(render(fmt, run), encoding="utf-8")
+
+
+def runs_text(rows: list[RunRow]) -> str:
+    if not rows:
+        return "no runs yet\n"
+    out = [
+        "run  started                    seconds  repos  errors  services  blocked  findings  version"
+    ]
+    for r in rows:
+        out.append(
+            f"{r.id:<4} {r.started_at:<26} {r.seconds:>7.1f}  {r.repositories:>5}  {r.errors:>6}  "
+            f"{r.services:>8}  {r.blocked:>7}  {r.findings:>8}  {r.tool_version}"
+        )
+    return "\n".join(out) + "\n"
+
+
+def diff_text(run_a: int, run_b: int, diffs: list[ServiceDiff]) -> str:
+    out = [f"run {run_a} -> run {run_b}"]
+    totals = Counter[str]()
+    outside = sum(1 for d in diffs if d.presence == "outside")
+    for d in diffs:
+        if d.presence == "outside":
+            continue
+        where = f"{d.service} ({shown(d.source)})"
+        if d.presence == "unchecked":
+            out.append(
+                f"{where}: not compared (the repository could not be checked in one of the runs)"
+            )
+            continue
+        if d.presence == "gone":
+            out.append(f"{where}: not found in run {run_b}")
+            continue
+        note = " (new service)" if d.presence == "added" else ""
+        out.append(f"{where}{note}: {len(d.new)} new, {len(d.fixed)} fixed, {len(d.open)} open")
+        totals.update(new=len(d.new), fixed=len(d.fixed), open=len(d.open))
+        for label, found in (("new", d.new), ("fixed", d.fixed), ("open", d.open)):
+            for f in found:
+                out.append(
+                    f"  {label:<5} {f.rule_id} {f.severity:<7} {f.path}:{f.line} {f.message}"
+                )
+    if outside:
+        out.append(
+            f"{outside} service(s) of repositories checked in only one of the runs: not compared"
+        )
+    out.append(f"{totals['new']} new, {totals['fixed']} fixed, {totals['open']} still open")
+    return "\n".join(out) + "\n"
+
+
+def diff_json(run_a: int, run_b: int, diffs: list[ServiceDiff]) -> str:
+    def items(found: tuple[Any, ...]) -> list[dict[str, Any]]:
+        return [
+            {
+                "fingerprint": f.fingerprint,
+                "id": f.rule_id,
+                "severity": f.severity,
+                "path": f.path,
+                "line": f.line,
+                "message": f.message,
+            }
+            for f in found
+        ]
+
+    doc = {
+        "tool": {"name": "dockready", "version": __version__},
+        "schema": f"{SCHEMA}-diff",
+        "schema_version": SCHEMA_VERSION,
+        "from_run": run_a,
+        "to_run": run_b,
+        "services": [
+            {
+                "source": d.source,
+                "service": d.service,
+                "presence": d.presence,
+                "new": items(d.new),
+                "fixed": items(d.fixed),
+                "open": items(d.open),
+            }
+            for d in diffs
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

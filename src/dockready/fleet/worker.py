@@ -1,0 +1,124 @@
+"""The task a pool worker runs for one repository: ``audit_task``.
+
+It is a top-level function of picklable arguments and value, so that any
+``concurrent.futures.Executor`` can run it (the local process pool today). It never
+raises: a repository that cannot be cloned, configured, read or checked in time is a
+``RepoReport`` with ``status == "error"`` and a one-line reason.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockready.config import ConfigError, resolve_config
+from dockready.engine import UsageError, check
+from dockready.fleet import sources
+from dockready.fleet.isolate import one_line, run_isolated
+from dockready.fleet.readiness import ServiceReadiness, services_of
+
+OK, ERROR = "ok", "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    source: sources.Source
+    timeout: float
+    cache_dir: str
+    #: Check in a child process that is killed after ``timeout`` (off only in tests
+    #: that patch the engine in this process).
+    isolated: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RepoReport:
+    source: str
+    path: str
+    status: str
+    error: str = ""
+    seconds: float = 0.0
+    files: int = 0
+    services: tuple[ServiceReadiness, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return self.status == ERROR
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What the child process sends back."""
+
+    files: int
+    services: tuple[ServiceReadiness, ...]
+
+
+class RepoError(Exception):
+    """A repository that cannot be checked, with the reason to show."""
+
+
+def check_repository(path: str) -> Checked:
+    """``dockready check PATH`` as the fleet sees it: the repository's own
+    ``.dockready.toml`` (found as ``check`` finds it), one process."""
+    try:
+        config = resolve_config([path])
+        outcome = check([path], config, jobs=1)
+    except (UsageError, ConfigError) as e:
+        raise RepoError(str(e)) from None
+    if outcome.internal_errors:
+        raise RepoError(f"internal error in the rules: {outcome.internal_errors[0]}")
+    result = outcome.result
+    return Checked(result.files_checked, services_of(result))
+
+
+def audit_task(task: Task) -> RepoReport:
+    start = time.monotonic()
+    src = task.source
+
+    def error(reason: str, path: str = "") -> RepoReport:
+        shown = path or (src.location if src.kind != sources.GIT else "")
+        return RepoReport(src.key, shown, ERROR, reason, time.monotonic() - start)
+
+    try:
+        if src.problem:
+            return error(src.problem, src.location)
+        if src.kind == sources.GIT:
+            try:
+                path = str(sources.sync(src.location, Path(task.cache_dir), task.timeout))
+            except sources.GitError as e:
+                return error(str(e))
+        else:
+            path = src.location
+        left = task.timeout - (time.monotonic() - start)
+        if left <= 0:
+            return error(f"timed out after {task.timeout:g} s", path)
+        if task.isolated:
+            out = run_isolated(_check_or_reason, (path,), left)
+            if out.timed_out:  # the repository's limit, clone included
+                return error(f"timed out after {task.timeout:g} s", path)
+            if not out.ok:
+                return error(out.error, path)
+            value = out.value
+        else:
+            value = _check_or_reason(path)
+        if isinstance(value, str):
+            return error(value, path)
+        return RepoReport(
+            src.key, path, OK, "", time.monotonic() - start, value.files, value.services
+        )
+    except Exception as e:  # one repository never stops the fleet
+        return error(one_line(e))
+
+
+def _check_or_reason(path: str) -> Checked | str:
+    try:
+        return check_repository(path)
+    except RepoError as e:
+        return str(e)
+    except RecursionError:
+        return "the repository is nested too deeply to check"
+    except MemoryError:
+        return "out of memory"
+    except Exception as e:
+        return f"internal error: {one_line(e)}"
