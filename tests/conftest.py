@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,11 @@ from dockready.engine import check
 from dockready.model import Finding, Result
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# The CLI caches parsed facts in .dockready_cache/ at the checked root: the tests run
+# it on the fixtures and examples of this repository, which must stay as they are.
+# tests/test_cache.py turns the cache on where it tests it.
+os.environ.setdefault("DOCKREADY_NO_CACHE", "1")
 
 
 def run_check(path: Path | str) -> Result:

@@ -1,0 +1,198 @@
+"""A content-addressed cache of per-file facts, in the style of ruff's cache.
+
+Only parsing is cached: discovery, joins and rules always run. An entry is what
+parsing one file produced (``engine.Parsed``), keyed by
+
+- the file's path, kind and bytes (its hash: an edit, a move or a rename is a miss);
+- the *salt*: dockready's version and a digest of its own code, the versions of the
+  parsers it uses (tree-sitter, tree-sitter-go, dockerfile, PyYAML, google-re2), the
+  Python version, and the Go call table the rules ask for.
+
+Entries live in ``.dockready_cache/`` at the checked root (``--cache-dir`` elsewhere,
+``--no-cache`` not at all), one file per entry under a directory per salt, so an
+upgrade never reads an older entry. The directory holds a ``.gitignore`` and a
+``CACHEDIR.TAG``, so neither git nor backup tools take it.
+
+Entries are pickles, and a pickle can run code when loaded: an entry is trusted only
+when its HMAC-SHA256, under a key private to this machine's user
+(``~/.cache/dockready/cache.key``, mode 0600; or ``DOCKREADY_CACHE_KEY``, for a CI
+cache shared between jobs), matches. A cache directory planted in a pull request, a
+truncated or corrupted entry all fail that check and are ignored, then rewritten.
+Writes go to a temporary file renamed into place, so two runs may share the cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import importlib.metadata
+import os
+import pickle
+import secrets
+import sys
+import tempfile
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+#: Bumped when the layout of an entry changes.
+FORMAT = "1"
+DIRNAME = ".dockready_cache"
+_TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# dockready's cache of parsed facts\n"
+_PARSERS = ("tree-sitter", "tree-sitter-go", "dockerfile", "PyYAML", "google-re2")
+_MAC = 32
+
+
+def _versions() -> str:
+    out = []
+    for name in _PARSERS:
+        try:
+            out.append(f"{name}={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            out.append(f"{name}=?")
+    return ";".join(out)
+
+
+def _code_digest() -> str:
+    """A digest of dockready's own Python files: a change of the code that makes
+    facts (even without a version bump, as in development) is a new salt."""
+    pkg = Path(__file__).resolve().parent
+    h = hashlib.blake2b(digest_size=16)
+    for p in sorted(pkg.rglob("*.py")):
+        h.update(p.relative_to(pkg).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def salt(calls: Iterable[str]) -> str:
+    from dockready import __version__
+
+    h = hashlib.blake2b(digest_size=16)
+    for part in (
+        FORMAT,
+        __version__,
+        _code_digest(),
+        _versions(),
+        sys.version,
+        "\0".join(sorted(calls)),
+    ):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _key_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dockready" / "cache.key"
+
+
+def _secret() -> bytes | None:
+    """The HMAC key: ``DOCKREADY_CACHE_KEY``, else this user's key file (made on
+    first use). None when neither can be had: then nothing is cached."""
+    env = os.environ.get("DOCKREADY_CACHE_KEY")
+    if env:
+        return hashlib.sha256(env.encode()).digest()
+    path = _key_file()
+    try:
+        data = path.read_bytes()
+        if len(data) == 32:
+            return data
+    except OSError:
+        pass
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        fd, tmp = tempfile.mkstemp(dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)  # the first writer wins; everyone reads its key
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+        data = path.read_bytes()
+        return data if len(data) == 32 else None
+    except OSError:
+        return None
+
+
+class FactCache:
+    """Parsed facts by content. ``get``/``put`` never raise: a cache that cannot be
+    read or written is a cache that misses."""
+
+    def __init__(self, directory: Path, salt_: str, key: bytes) -> None:
+        self.top = directory
+        self.dir = directory / salt_[:24]
+        self._key = key
+        self.hits = 0
+        self.misses = 0
+        self._ready = False
+
+    @classmethod
+    def open(cls, directory: Path, calls: Iterable[str]) -> FactCache | None:
+        key = _secret()
+        if key is None:
+            return None
+        return cls(directory, salt(calls), key)
+
+    def key(self, rel: str, kind: str, data: bytes) -> str:
+        h = hashlib.blake2b(digest_size=20)
+        h.update(rel.encode("utf-8", "surrogateescape"))
+        h.update(b"\0" + kind.encode() + b"\0")
+        h.update(data)
+        return h.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.dir / key[:2] / key
+
+    def get(self, key: str) -> Any | None:
+        try:
+            blob = self._path(key).read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        mac, body = blob[:_MAC], blob[_MAC:]
+        if len(mac) != _MAC or not hmac.compare_digest(
+            mac, hmac.new(self._key, body, hashlib.sha256).digest()
+        ):
+            self.misses += 1
+            return None  # corrupted, truncated or not ours: never unpickled
+        try:
+            value = pickle.loads(zlib.decompress(body))
+        except Exception:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        try:
+            body = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+            blob = hmac.new(self._key, body, hashlib.sha256).digest() + body
+            path = self._path(key)
+            if not self._ready:
+                self._prepare()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(blob)
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except Exception:
+            return
+
+    def _prepare(self) -> None:
+        self.top.mkdir(parents=True, exist_ok=True)
+        for name, data in ((".gitignore", b"# made by dockready\n*\n"), ("CACHEDIR.TAG", _TAG)):
+            p = self.top / name
+            if not p.exists():
+                p.write_bytes(data)
+        self._ready = True

@@ -1,0 +1,176 @@
+"""The cache of parsed facts (issue 13): a warm run is the cold run's report, byte
+for byte; an edit is a miss for that file only; a corrupted, truncated or planted
+entry is never trusted (never unpickled), and is rewritten; two runs may share it."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from dockready import cache as cache_mod
+from dockready import engine
+from dockready.cache import DIRNAME, FactCache
+from dockready.config import Config
+from dockready.engine import call_table, check
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "orderservice"
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))  # the HMAC key
+    root = tmp_path / "svc"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(DIRNAME))
+    return root
+
+
+def _run(root: Path, cache_dir: Path | None) -> str:
+    outcome = check([str(root)], Config().with_cache(cache_dir), jobs=1)
+    from dockready import report
+
+    return report.render("json", outcome.result)
+
+
+def _entries(d: Path) -> list[Path]:
+    return sorted(p for p in d.rglob("*") if p.is_file() and p.parent.parent.parent == d)
+
+
+def test_warm_run_is_the_cold_run_without_parsing(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cdir = tree / DIRNAME
+    cold = _run(tree, cdir)
+    assert _entries(cdir), "the cold run wrote entries"
+    assert (cdir / ".gitignore").read_text().strip().endswith("*")
+    assert (cdir / "CACHEDIR.TAG").read_bytes().startswith(b"Signature: 8a477f597d28d172")
+
+    def no_parsing(*_a: object, **_k: object) -> object:
+        raise AssertionError("a warm run parsed a file")
+
+    monkeypatch.setattr(engine, "parse_one", no_parsing)
+    assert _run(tree, cdir) == cold
+    # the cache directory is never read as part of the tree
+    assert DIRNAME not in cold
+
+
+def test_an_edit_is_a_miss_for_that_file_only(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cdir = tree / DIRNAME
+    _run(tree, cdir)
+    dockerfile = tree / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "\nLABEL edited=yes\n")
+    parsed: list[str] = []
+    real = engine.parse_one
+
+    def counting(src: engine.SourceFile, calls: frozenset[str] = engine.FACT_CALLS) -> object:
+        parsed.append(src.rel)
+        return real(src, calls)
+
+    monkeypatch.setattr(engine, "parse_one", counting)
+    warm = _run(tree, cdir)
+    assert parsed == ["Dockerfile"]
+    assert warm == _run(tree, None)  # and the report is the uncached one
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "empty", "garbage"])
+def test_damaged_entries_are_ignored_and_rewritten(tree: Path, damage: str) -> None:
+    cdir = tree / DIRNAME
+    cold = _run(tree, cdir)
+    entries = _entries(cdir)
+    for p in entries:
+        data = p.read_bytes()
+        if damage == "truncate":
+            p.write_bytes(data[: len(data) // 2])
+        elif damage == "flip":
+            p.write_bytes(data[:40] + bytes([data[40] ^ 0xFF]) + data[41:])
+        elif damage == "empty":
+            p.write_bytes(b"")
+        else:
+            p.write_bytes(os.urandom(len(data)))
+    assert _run(tree, cdir) == cold
+    assert [p.read_bytes() for p in entries] != [b""] * len(entries)
+    # rewritten: every entry verifies again
+    fc = FactCache.open(cdir, call_table())
+    assert fc is not None
+    assert all(fc.get(p.name) is not None for p in entries)
+
+
+def test_a_planted_entry_is_never_unpickled(tree: Path, tmp_path: Path) -> None:
+    """A cache directory committed to a pull request: its pickles would run code
+    when loaded. Without this user's key they are never loaded."""
+    cdir = tree / DIRNAME
+    _run(tree, cdir)
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (os.system, (f"touch {marker}",))
+
+    body = zlib.compress(pickle.dumps(Evil()))
+    for p in _entries(cdir):
+        p.write_bytes(b"\0" * 32 + body)  # a MAC made without the key
+    _run(tree, cdir)
+    assert not marker.exists()
+
+
+def test_the_key_is_private_to_the_user(tree: Path, tmp_path: Path) -> None:
+    _run(tree, tree / DIRNAME)
+    key = tmp_path / "home-cache" / "dockready" / "cache.key"
+    assert key.stat().st_mode & 0o077 == 0 and len(key.read_bytes()) == 32
+
+
+def test_a_new_dockready_never_reads_old_entries(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cdir = tree / DIRNAME
+    _run(tree, cdir)
+    before = {p.parent.parent.name for p in _entries(cdir)}
+    monkeypatch.setattr(cache_mod, "FORMAT", "test-next")
+    _run(tree, cdir)
+    after = {p.parent.parent.name for p in _entries(cdir)}
+    assert len(after - before) == 1
+
+
+def _cli(root: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dockready", "check", str(root), "--format", "json", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_two_runs_share_the_cache(tree: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DOCKREADY_NO_CACHE"}
+    env.update(PYTHONPATH=str(SRC), XDG_CACHE_HOME=str(tmp_path / "home-cache"))
+    for _ in range(3):
+        procs = [_cli(tree, env) for _ in range(3)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert all(p.returncode == 1 for p in procs), [e for _, e in outs]
+        assert len({o for o, _ in outs}) == 1
+        json.loads(outs[0][0])
+    assert _entries(tree / DIRNAME)
+
+
+def test_no_cache_and_cache_dir(tree: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DOCKREADY_NO_CACHE"}
+    env.update(PYTHONPATH=str(SRC), XDG_CACHE_HOME=str(tmp_path / "home-cache"))
+    p = _cli(tree, env, "--no-cache")
+    p.communicate(timeout=120)
+    assert not (tree / DIRNAME).exists()
+    elsewhere = tmp_path / "elsewhere"
+    p = _cli(tree, env, "--cache-dir", str(elsewhere))
+    p.communicate(timeout=120)
+    assert not (tree / DIRNAME).exists() and _entries(elsewhere)
+    p = _cli(tree, env)
+    p.communicate(timeout=120)
+    assert _entries(tree / DIRNAME)
