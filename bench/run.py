@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,8 @@ class Tool:
     exit_codes: list[int | None] = field(default_factory=list)
     failure: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    #: Run before each timed run, untimed (clear the cache, edit a file).
+    before: Callable[[], None] | None = None
 
     @property
     def good_times(self) -> list[float]:
@@ -134,8 +137,21 @@ def setup_tools(fleet: Path, dockerfiles: list[Path], skip_dockready: bool) -> l
             tail = text.splitlines()[-1] if text else f"exit {code}"
             print(f"dockready: `{' '.join(prefix)} --help` failed ({tail}); skipping it")
         else:
-            argv = [*prefix, "check", str(fleet), "--format", "json", "--fail-on", "never"]
-            tools.append(Tool("dockready", argv, version))
+            # The fleet's fact cache lives out of the fleet; three runs per round:
+            # cold (the cache emptied first), warm (nothing changed), and after one
+            # Go file changed (the cache of every other file still good).
+            cache = OUT / "cache"
+            argv = [*prefix, "check", str(fleet), "--format", "json", "--fail-on", "never",
+                    "--cache-dir", str(cache)]  # fmt: skip
+            env = {k: v for k, v in os.environ.items() if k != "DOCKREADY_NO_CACHE"}
+            edited = _one_go_file(fleet)
+            tools.append(
+                Tool("dockready", argv, version, env,
+                     before=lambda: shutil.rmtree(cache, ignore_errors=True))
+            )  # fmt: skip
+            tools.append(Tool("dockready-warm", argv, version, env))
+            if edited is not None:
+                tools.append(Tool("dockready-1go", argv, version, env, before=_edit(edited)))
 
     if (hadolint := find_exe("hadolint")) is None:
         print(f"hadolint: not found; {INSTALL_HINT}; skipping it")
@@ -208,7 +224,26 @@ def fleet_stats(fleet: Path) -> tuple[dict[str, Any], list[Path]]:
 # --------------------------------------------------------------------------------------
 
 
+def _one_go_file(fleet: Path) -> Path | None:
+    return next(iter(sorted(fleet.rglob("*.go"))), None)
+
+
+def _edit(path: Path) -> Callable[[], None]:
+    """A change to ``path`` that differs every round (a comment line appended)."""
+    count = [0]
+    original = path.read_bytes()
+
+    def edit() -> None:
+        count[0] += 1
+        path.write_bytes(original + f"\n// bench edit {count[0]}\n".encode())
+
+    edit.restore = lambda: path.write_bytes(original)  # type: ignore[attr-defined]
+    return edit
+
+
 def run_once(tool: Tool, fleet: Path, timeout: float) -> None:
+    if tool.before is not None:
+        tool.before()
     last = OUT / "last"
     last.mkdir(parents=True, exist_ok=True)
     out_path, err_path = last / f"{tool.name}.json", last / f"{tool.name}.stderr"
@@ -255,7 +290,7 @@ def summarize_output(tool: Tool) -> dict[str, Any]:
             summary[key] = sum(
                 int(r.get("summary", {}).get(key, 0)) for r in reports if isinstance(r, dict)
             )
-    elif tool.name == "dockready":
+    elif tool.name.startswith("dockready"):
         findings = data.get("findings") if isinstance(data, dict) else data
         if isinstance(findings, list):
             summary["findings"] = len(findings)
@@ -316,7 +351,12 @@ def report(tools: list[Tool], machine: dict[str, Any], fleet: Path, stats: dict[
         if t.failure:
             print(f"{'':<10} last failure: {t.failure}")
     ratio_data: dict[str, Any] = {}
-    pairs = [("dockready", "hadolint"), ("dockready", "checkov")]
+    pairs = [
+        ("dockready", "hadolint"),
+        ("dockready", "checkov"),
+        ("dockready-warm", "hadolint"),
+        ("dockready-1go", "dockready"),
+    ]
     if any(a in by_name and b in by_name for a, b in pairs):
         print()
         print(f"{'ratio':<20} {'median':>7}  per round")
@@ -378,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             run_once(tool, fleet, args.timeout)
     for tool in tools:
+        restore = getattr(tool.before, "restore", None)
+        if restore is not None:
+            restore()
         tool.summary = summarize_output(tool)
 
     results = report(tools, machine_info(tools), fleet, stats, args.rounds)
