@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from dockready import linear
 from dockready.facts.config import ConfigEntry, ConfigFile
 from dockready.model import Span
 
@@ -92,8 +93,8 @@ def _walk(
             yield ConfigEntry(key, str(v.value), span)
 
 
-_INI_SECTION = re.compile(r"\s*\[([^\]]+)\]\s*(?:[;#].*)?$")
-_INI_KEY = re.compile(r"\s*([^=:;#\s][^=:]*?)\s*[=:]\s*(.*?)\s*$")
+_INI_SECTION = linear.compile(r"\s*\[([^\]]+)\]\s*(?:[;#].*)?$")
+_INI_KEY = linear.compile(r"\s*([^=:;#\s][^=:]*?)\s*[=:]\s*(.*?)\s*$")
 
 
 def parse_ini(path: str, text: str) -> ConfigFile:
@@ -126,8 +127,8 @@ def _unquote(value: str) -> str:
     return value
 
 
-_TOML_TABLE = re.compile(r"\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
-_TOML_KEY = re.compile(
+_TOML_TABLE = linear.compile(r"\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+_TOML_KEY = linear.compile(
     r"\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=\s*(.*)$"
 )
 
@@ -138,7 +139,10 @@ def _toml_key(text: str) -> tuple[str, ...]:
 
 def parse_toml(path: str, text: str) -> ConfigFile | None:
     """A TOML file's ``key = value`` lines under their ``[table]``; None when the
-    file is not valid TOML (``tomllib`` decides)."""
+    file is not valid TOML (``tomllib`` decides). A line of more than 1,000 dots is
+    not read (``tomllib`` reads a dotted key in time quadratic in its parts)."""
+    if any(line.count(".") > 1000 for line in text.splitlines()):
+        return None
     try:
         tomllib.loads(text)
     except (tomllib.TOMLDecodeError, RecursionError):

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 
+from dockready import linear
 from dockready.facts.docker import Makefile, MakeTarget
 
-_ASSIGN = re.compile(
+# Linear-time patterns (RE2): a Makefile is repository content.
+_ASSIGN = linear.compile(
     r"^(?:export\s+|override\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:::=|:=|\?=|=)\s*(.*)$"
 )
-_RULE = re.compile(r"^([^\s:=#][^:=#]*?)\s*::?(?!=)\s*([^=;#]*?)\s*(?:;.*)?(?:#.*)?$")
+# ``targets: prerequisites ; recipe # comment``; not ``x := y`` (``:`` then ``=``).
+_RULE = linear.compile(r"^([^\s:=#][^:=#]*?)\s*::?((?:[^=].*)?)$")
 _REF = re.compile(r"\$[({]([A-Za-z_][A-Za-z0-9_.-]*)[)}]")
 _DIRECTIVES = (
     "include",
@@ -61,13 +64,21 @@ def parse_makefile(path: str, text: str) -> Makefile:
             variables.setdefault(m.group(1), m.group(2).strip())
             continue
         r = _RULE.match(stripped)
-        if r is not None:
-            deps = tuple(r.group(2).split())
+        if r is not None and (deps_text := _prerequisites(r.group(2))) is not None:
+            deps = tuple(deps_text.split())
             for name in r.group(1).split():
                 if "%" not in name:
                     current.append((name, number, deps, []))
     targets.extend(MakeTarget(n, ln, deps, tuple(r)) for n, ln, deps, r in current)
     return Makefile(path, tuple(targets), tuple(variables.items()))
+
+
+def _prerequisites(rest: str) -> str | None:
+    """The prerequisites after a rule's colon: up to a ``;`` recipe or a ``#``
+    comment; None for a target-specific variable (``a: X = 1``)."""
+    cuts = [i for i in (rest.find(";"), rest.find("#")) if i >= 0]
+    pre = rest[: min(cuts)] if cuts else rest
+    return None if "=" in pre else pre
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
