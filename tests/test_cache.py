@@ -10,6 +10,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -174,3 +175,15 @@ def test_no_cache_and_cache_dir(tree: Path, tmp_path: Path) -> None:
     p = _cli(tree, env)
     p.communicate(timeout=120)
     assert _entries(tree / DIRNAME)
+
+
+def test_entries_of_other_salts_are_pruned_after_an_hour(tree: Path) -> None:
+    cdir = tree / DIRNAME
+    old, recent = cdir / ("0" * 24), cdir / ("1" * 24)
+    for d in (old, recent):
+        (d / "ab").mkdir(parents=True)
+        (d / "ab" / "entry").write_bytes(b"x")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    _run(tree, cdir)
+    assert not old.exists() and recent.exists()

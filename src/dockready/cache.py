@@ -30,8 +30,10 @@ import importlib.metadata
 import os
 import pickle
 import secrets
+import shutil
 import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -43,6 +45,8 @@ DIRNAME = ".dockready_cache"
 _TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# dockready's cache of parsed facts\n"
 _PARSERS = ("tree-sitter", "tree-sitter-go", "dockerfile", "PyYAML", "google-re2")
 _MAC = 32
+#: Seconds after which another salt's entries are removed.
+STALE_SECONDS = 3600
 
 
 def _versions() -> str:
@@ -195,4 +199,16 @@ class FactCache:
             p = self.top / name
             if not p.exists():
                 p.write_bytes(data)
+        self._prune()
         self._ready = True
+
+    def _prune(self) -> None:
+        """Entries of other salts (another dockready, other parsers) untouched for an
+        hour are removed: nothing will read them again."""
+        now = time.time()
+        for d in self.top.iterdir():
+            try:
+                if d != self.dir and d.is_dir() and now - d.stat().st_mtime > STALE_SECONDS:
+                    shutil.rmtree(d, ignore_errors=True)
+            except OSError:
+                continue
