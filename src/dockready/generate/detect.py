@@ -43,6 +43,7 @@ from dockready.facts.derived.build import (
     zoneinfo_loads,
 )
 from dockready.facts.derived.config import Setting, settings
+from dockready.facts.derived.envreads import needs
 from dockready.facts.derived.files import (
     FileWrite,
     config_opens,
@@ -176,6 +177,7 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
     slow = slow_start(linked)
     vendored = svc.root in ix.vendors
     context, local_modules, outside = build_context(ix, mod, vendored)
+    required = _required_env(svc, listen)
     return InitFacts(
         name=name,
         root=svc.root,
@@ -213,7 +215,26 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
         missing_configs=missing,
         write_dirs=_write_dirs(writes),
         dockerfile=f"Dockerfile.{name}" if several else "Dockerfile",
-        warnings=warnings + disagree + outside,
+        warnings=warnings + disagree + outside + _required_warning(name, required),
+        required_env=required,
+    )
+
+
+def _required_env(svc: Service, listen: _Listen) -> tuple[str, ...]:
+    """The variables the code cannot start without (``envreads.needs``: a listen
+    port or a connection string read with no default), other than those the image
+    sets for listening."""
+    own = {listen.port_env, listen.addr_env, *(k for k, _ in listen.env)}
+    return tuple(dict.fromkeys(n for _, _, names, _ in needs(svc) for n in names if n not in own))
+
+
+def _required_warning(name: str, required: tuple[str, ...]) -> tuple[str, ...]:
+    if not required:
+        return ()
+    return (
+        f"the code needs {', '.join(required)} (no default): the manifests read "
+        f"{'it' if len(required) == 1 else 'them'} from the Secret {name}-env, which you "
+        "create, and compose from your environment (DR228)",
     )
 
 

@@ -78,6 +78,9 @@ class InitFacts:
     # Why start-up may be slow ("runs schema migrations (goose)"): the reason for
     # ``slow_start``, for the notes and the manifest's comment.
     slow_start_why: str | None = None
+    # Variables the code cannot start without (no default; DR228): the manifests take
+    # them from the Secret ``<name>-env``, compose from the caller's environment.
+    required_env: tuple[str, ...] = ()
     # The build context, relative to ``root``: "." (the module root), or an enclosing
     # directory ("../..") when go.mod replaces requirements with local directories
     # outside the module (not vendored): the image must be built from a directory
