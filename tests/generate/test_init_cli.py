@@ -87,6 +87,8 @@ def copy_sources(src: Path, dst: Path) -> Path:
     (configs/ledger.yaml...), so that ``init`` generates fresh ones."""
     for p in sorted(src.rglob("*")):
         rel = p.relative_to(src).as_posix()
+        if ".dockready_cache" in rel.split("/"):
+            continue  # a local run's cache of the example, not a source
         if p.is_file() and not is_container_file(rel, p):
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(p, dst / rel)

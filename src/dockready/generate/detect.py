@@ -73,6 +73,9 @@ from dockready.facts.go import (
 )
 from dockready.facts.index import ProjectIndex, Service
 from dockready.generate.model import InitFacts, PortSpec, dns_label
+from dockready.rules.runtime.dr418_liveness_checks_dependencies import (
+    dependency_checked as liveness_dependency,
+)
 from dockready.secrets import setting_secret
 
 #: Module hosts that serve public modules (through the Go module proxy).
@@ -165,6 +168,11 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
     known, disagree = _known_settings(svc, files)
     listen = _choose(files, routes, known)
     health, ready = _health_routes(files, routes, listen)
+    if health is not None and liveness_dependency(svc, health) is not None:
+        # The route checks a database or broker: it tells whether the pod can serve
+        # (readiness), but a restart does not bring a dependency back (DR418), so
+        # liveness asks only that the process accepts connections.
+        ready, health = ready or health, None
     configs, missing = _configs(ix, svc, base)
     configs = _with_read_configs(svc, files, configs, base)
     tags, tagged = _build_tags(svc, files, base)

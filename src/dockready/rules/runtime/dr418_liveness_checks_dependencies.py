@@ -162,6 +162,21 @@ def _liveness_route(svc: Service, path: str) -> tuple[Route, GoFile] | None:
     return found[0] if len(found) == 1 else None
 
 
+def dependency_checked(svc: Service, path: str) -> str | None:
+    """What dependency the handler of the service's route ``path`` checks (``"the
+    database"``), or None: what DR418 reports of a liveness probe on that path.
+    ``dockready init`` asks it before making ``path`` the liveness probe."""
+    joined = _liveness_route(svc, path.split("?", 1)[0])
+    if joined is None:
+        return None
+    route, g = joined
+    reg = _registration(g, route)
+    body = _handler_body(svc, g, reg) if reg is not None else None
+    if body is None:
+        return None
+    return next((w for c in body.calls() if (w := _dependency(c)) is not None), None)
+
+
 def _hits(svc: Service, dep: Deployment, probe: Probe) -> Iterator[Hit]:
     h = probe.handler
     if h.kind != "httpGet" or not h.path:
