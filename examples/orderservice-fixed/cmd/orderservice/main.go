@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	_ "time/tzdata"
@@ -141,6 +142,7 @@ func run() error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.HandleFunc("GET /metrics", a.metrics)
 	mux.HandleFunc("POST /orders", a.createOrder)
 	mux.HandleFunc("POST /orders/import", a.importOrders)
 	srv := &http.Server{
@@ -203,6 +205,8 @@ type api struct {
 
 	mu    sync.RWMutex
 	rates map[string]float64
+
+	created atomic.Int64 // orders accepted, for /metrics
 }
 
 func (a *api) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -217,6 +221,13 @@ func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// metrics serves the service's counters in the Prometheus text format (scraped
+// through the pod's prometheus.io annotations).
+func (a *api) metrics(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	fmt.Fprintf(w, "# TYPE orders_created_total counter\norders_created_total %d\n", a.created.Load())
 }
 
 func (a *api) createOrder(w http.ResponseWriter, r *http.Request) {
@@ -240,6 +251,7 @@ func (a *api) createOrder(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	a.created.Add(1)
 	w.WriteHeader(http.StatusCreated)
 }
 
