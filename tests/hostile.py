@@ -47,7 +47,7 @@ def reassignments(root: Path, n: int = 400) -> None:
     d = _service(root)
     body = "".join("\tbuf = append(buf, 1)\n" for _ in range(n))
     (d / "grow.go").write_text(
-        "package main\n\nimport \"os\"\n\nfunc grow() {\n\tvar buf []byte\n"
+        'package main\n\nimport "os"\n\nfunc grow() {\n\tvar buf []byte\n'
         + body
         + '\tos.WriteFile("/tmp/x", buf, 0o600)\n\taddr := ":" + string(buf)\n'
         + "\t_ = addr\n}\n"
@@ -59,7 +59,7 @@ def chained_assignments(root: Path, n: int = 400) -> None:
     d = _service(root)
     lines = ['\ta0 := "x"\n'] + [f"\ta{i} := a{i - 1} + a{i - 1}\n" for i in range(1, n)]
     (d / "chain.go").write_text(
-        "package main\n\nimport \"net/http\"\n\nfunc chain() {\n"
+        'package main\n\nimport "net/http"\n\nfunc chain() {\n'
         + "".join(lines)
         + f"\thttp.ListenAndServe(a{n - 1}, nil)\n}}\n"
     )

@@ -125,6 +125,9 @@ NOT_CALLS = frozenset(
     | {"Endpoints", "Host", "Hosts", "Servers"}
     | {"Deployment", "StatefulSet", "Job", "CronJob", "True", "False", "ImageMagick"}
     | {"Rollout", "DeploymentConfig"}
+    | {"DaemonSet", "ReplicaSet", "Application", "ApplicationSet", "Kustomization"}
+    | {"HelmRelease", "GitRepository", "OCIRepository", "GitRepo", "ServiceMonitor"}
+    | {"PodMonitor", "PodMonitoring", "ClusterPodMonitoring", "ScrapeConfig", "Probe"}
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from dockready.cli import cli
@@ -56,9 +57,10 @@ def test_unwritable_destination_is_exit_3(tmp_path: Path) -> None:
     assert "cannot write" in res.output
 
 
-def test_output_is_the_same_on_every_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "gitlab", "html", "markdown", "text"])
+def test_output_is_the_same_on_every_run(tmp_path: Path, fmt: str) -> None:
     """Same tree, same report, byte for byte, whatever the hash seed (two services
-    sharing a manifest line, findings merged across services)."""
+    sharing a manifest line, findings merged across services), in every format."""
     import os
     import subprocess
     import sys
@@ -68,7 +70,7 @@ def test_output_is_the_same_on_every_run(tmp_path: Path) -> None:
     for seed in ("1", "2"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
         proc = subprocess.run(
-            [sys.executable, "-m", "dockready", "check", str(tree), "--format", "sarif"],
+            [sys.executable, "-m", "dockready", "check", str(tree), "--format", fmt],
             capture_output=True,
             text=True,
             env=env,

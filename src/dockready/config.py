@@ -112,6 +112,9 @@ class Config:
     helm_values: tuple[Path, ...] = ()
     #: Render Helm charts and build Kustomize overlays (``--no-render`` turns it off).
     render: bool = True
+    #: Where parsed facts are cached (``--cache-dir``; the CLI's default is
+    #: ``.dockready_cache/`` at the checked root); None: no cache (``--no-cache``).
+    cache_dir: Path | None = None
     #: Paths never read (``exclude`` replaces ``DEFAULT_EXCLUDE``; ``extend-exclude`` adds).
     exclude: tuple[str, ...] | None = None
     extend_exclude: tuple[str, ...] = ()
@@ -234,6 +237,10 @@ class Config:
             return self
         return replace(self, kube_version=kubeschema.KubeVersion()(version, "--kube-version"))
 
+    def with_cache(self, cache_dir: Path | None) -> Config:
+        """The fact cache's directory (``--cache-dir``), or None (``--no-cache``)."""
+        return replace(self, cache_dir=cache_dir)
+
     def with_render(self, helm_values: Sequence[str] = (), no_render: bool = False) -> Config:
         """``--helm-values`` (after the file's ``helm-values``) and ``--no-render``."""
         return replace(
@@ -247,7 +254,7 @@ class Config:
 #: sources are never reported, whatever the setting).
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".bzr", "node_modules", ".venv", "venv", "__pycache__", ".idea",
-    ".vscode", ".terraform", ".cache", ".tox", ".direnv", "bin", "dist",
+    ".vscode", ".terraform", ".cache", ".tox", ".direnv", "bin", "dist", ".dockready_cache",
 )  # fmt: skip
 
 

@@ -306,12 +306,13 @@ def _add(
 
 def shown_path(rel: str) -> str:
     """``rel`` as reports can carry it: in a file name that is not UTF-8 (its bytes
-    kept as surrogates by the file system layer) each undecodable byte is U+FFFD, as
-    ``ls`` shows it. The file is still read through its real path (``SourceFile.abs``)."""
+    kept as surrogates by the file system layer) each undecodable byte is written
+    ``\\xNN``, so two such names never look alike and the name can be recovered. The
+    file is still read through its real path (``SourceFile.abs``)."""
     try:
         rel.encode("utf-8")
     except UnicodeEncodeError:
-        return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return rel
 
 

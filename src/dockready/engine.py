@@ -4,30 +4,35 @@ project index -> rules -> result. No I/O beyond reading the checked files."""
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import gc
 import multiprocessing
 import os
 import re
+import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dockready import baseline, render, suppress
+from dockready.cache import FactCache
 from dockready.config import Config
-from dockready.discover import Kind, SourceFile, decode, discover, named_dockerfiles
+from dockready.discover import Kind, SourceFile, cap_of, decode, discover, named_dockerfiles
 from dockready.facts.config import ConfigFile
+from dockready.facts.delivery import CIFile
 from dockready.facts.docker import BuildRef, BuildRefs, Dockerfile, DockerIgnore, Makefile
 from dockready.facts.go import FACT_CALLS, GoFile, GoMod, VendorModules
 from dockready.facts.index import Declared, ParseError, ProjectIndex, Service, build_index
 from dockready.facts.k8s import Manifests
 from dockready.model import Finding, Notice, Related, Result, RuleInfo, ServiceSummary, Span
-from dockready.parse import buildrefs, configfile
+from dockready.parse import buildrefs, cifiles, configfile
 from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod, parse_vendor_modules
 from dockready.parse.gosrc import parse_go
@@ -70,6 +75,8 @@ class Parsed:
     notices: list[Notice] = field(default_factory=list)
     suppressions: list[suppress.Suppression] = field(default_factory=list)
     problems: list[suppress.Problem] = field(default_factory=list)
+    #: A CI file's jobs (GitHub workflows, .gitlab-ci.yml), beside its other facts.
+    ci: CIFile | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Parsed results cross the process boundary by the thousand: pickle them as
@@ -77,8 +84,40 @@ class Parsed:
         return (
             Parsed,
             (self.rel, self.kind, self.facts, self.error, self.notices,
-             self.suppressions, self.problems),
+             self.suppressions, self.problems, self.ci),
         )  # fmt: skip
+
+
+#: Seconds one file may take to parse: a backstop against a super-linear case no
+#: bound caught. The file gets a notice naming it and the run goes on.
+FILE_SECONDS = 20.0
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise _OverBudget
+
+
+@contextlib.contextmanager
+def _time_budget(seconds: float) -> Iterator[None]:
+    """Raise ``_OverBudget`` in this block after ``seconds`` (SIGALRM: only in the
+    main thread of a process on a POSIX system; elsewhere there is no budget)."""
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def parse_one(src: SourceFile, calls: frozenset[str] = FACT_CALLS) -> Parsed:
@@ -86,18 +125,34 @@ def parse_one(src: SourceFile, calls: frozenset[str] = FACT_CALLS) -> Parsed:
     out = Parsed(src.rel, src.kind)
     if src.kind in (Kind.GOSUM, Kind.SENSITIVE):
         return out  # listed, not read
+    cap = cap_of(src.kind)
     try:
-        data = Path(src.abs).read_bytes()
+        with open(src.abs, "rb") as fh:
+            data = fh.read(cap + 1)  # the file may have grown since discovery
     except OSError as e:
         out.notices.append(Notice(f"skipped: cannot read ({e.strerror or e})", Span(src.rel)))
         return out
+    if len(data) > cap:
+        out.notices.append(Notice("skipped: over the size limit of its kind", Span(src.rel)))
+        return out
     try:
-        _parse_into(out, src, data, calls)
-        if src.kind.value in suppress.KINDS and (out.facts is not None or src.kind is Kind.YAML):
-            # Suppressions read the parser's comments and instruction extents.
-            out.suppressions, out.problems = suppress.scan_all(
-                src.rel, data, src.kind.value, facts=out.facts
+        with _time_budget(FILE_SECONDS):
+            _parse_into(out, src, data, calls)
+            if src.kind.value in suppress.KINDS and (
+                out.facts is not None or src.kind is Kind.YAML
+            ):
+                # Suppressions read the parser's comments and instruction extents.
+                out.suppressions, out.problems = suppress.scan_all(
+                    src.rel, data, src.kind.value, facts=out.facts
+                )
+    except _OverBudget:
+        out = Parsed(src.rel, src.kind)
+        out.notices.append(
+            Notice(
+                f"skipped: reading it took over {FILE_SECONDS:g} s (the per-file time budget)",
+                Span(src.rel),
             )
+        )
     except RecursionError:
         out.notices.append(Notice("skipped: nested too deeply to analyse", Span(src.rel)))
     except Exception as e:  # a parser bug must not take the run down
@@ -130,6 +185,8 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
         out.notices.append(notice)
     if text is None:
         return
+    if src.kind is Kind.YAML and cifiles.ci_system(src.rel) is not None:
+        out.ci = cifiles.parse_ci(src.rel, text)  # besides what the file states below
     if src.kind is Kind.GOMOD:
         m = parse_gomod(src.rel, text)
         out.facts = m
@@ -144,6 +201,14 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
 
         d = parse_dockerfile(src.rel, text)
         out.facts = d
+        for line in d.too_large:
+            out.notices.append(
+                Notice(
+                    "value too large: a variable expands past 64 KiB here; "
+                    "its value is taken as unknown",
+                    Span(src.rel, line),
+                )
+            )
         if d.error is not None:
             out.error = ParseError(d.error, d.error_message or "invalid Dockerfile", "Dockerfile")
     elif src.kind is Kind.DOCKERIGNORE:
@@ -203,11 +268,17 @@ def _parse_batch(batch: Sequence[SourceFile], calls: frozenset[str] = FACT_CALLS
 
 
 def parse_all(
-    files: Sequence[SourceFile], jobs: int | None = None, calls: frozenset[str] | None = None
+    files: Sequence[SourceFile],
+    jobs: int | None = None,
+    calls: frozenset[str] | None = None,
+    cache: FactCache | None = None,
 ) -> list[Parsed]:
     """Parse every file, in worker processes when the tree is large; ``calls`` is the
-    Go parser's call table (``call_table()``; ``FACT_CALLS`` when not given)."""
+    Go parser's call table (``call_table()``; ``FACT_CALLS`` when not given). With a
+    ``cache``, a file whose bytes were parsed before is not parsed again."""
     calls = calls if calls is not None else FACT_CALLS
+    if cache is not None:
+        return _parse_cached(files, jobs, calls, cache)
     total = sum(f.size for f in files)
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     if workers <= 1 or total < PARALLEL_BYTES or len(files) < 8:
@@ -225,6 +296,38 @@ def parse_all(
         return _pool_parse(batches, workers, _fork_context(), calls)
     finally:
         gc.unfreeze()
+
+
+def _parse_cached(
+    files: Sequence[SourceFile], jobs: int | None, calls: frozenset[str], cache: FactCache
+) -> list[Parsed]:
+    found: dict[str, Parsed] = {}
+    keys: dict[str, str] = {}
+    missing: list[SourceFile] = []
+    for f in files:
+        if f.kind in (Kind.GOSUM, Kind.SENSITIVE):
+            missing.append(f)  # listed, never read: nothing to cache
+            continue
+        try:
+            with open(f.abs, "rb") as fh:
+                data = fh.read(cap_of(f.kind) + 1)
+        except OSError:
+            missing.append(f)
+            continue
+        key = cache.key(f.rel, f.kind.value, data)
+        got = cache.get(key)
+        if isinstance(got, Parsed) and got.rel == f.rel:
+            found[f.rel] = got
+        else:
+            keys[f.rel] = key
+            missing.append(f)
+    for p in parse_all(missing, jobs, calls):
+        found[p.rel] = p
+        stored = keys.get(p.rel)
+        # what depended on the moment (unreadable, over the time budget) is not kept
+        if stored is not None and not any(n.message.startswith("skipped:") for n in p.notices):
+            cache.put(stored, p)
+    return [found[f.rel] for f in files]
 
 
 def _fork_context() -> multiprocessing.context.BaseContext:
@@ -272,9 +375,12 @@ def index_from(
     makefiles: list[Makefile] = []
     configs: list[ConfigFile] = []
     errors: list[ParseError] = []
+    ci_files: list[CIFile] = []
     for p in sorted(parsed, key=lambda p: p.rel):
         if p.error is not None:
             errors.append(p.error)
+        if p.ci is not None:
+            ci_files.append(p.ci)
         f = p.facts
         if p.kind is Kind.GOSUM:
             sums.append(p.rel)
@@ -313,6 +419,7 @@ def index_from(
         excluded,
         build_refs,
         configs,
+        ci_files=ci_files,
     )
 
 
@@ -321,6 +428,8 @@ class RunOutcome:
     result: Result
     internal_errors: tuple[str, ...] = ()
     timings: tuple[tuple[str, float], ...] = ()
+    #: The index the rules read (the fleet joins services across repositories with it).
+    index: ProjectIndex | None = field(default=None, compare=False, repr=False)
 
 
 def resolve_root(paths: Sequence[str]) -> tuple[Path, list[Path]]:
@@ -427,7 +536,8 @@ def load_project(
     if require_files:
         _something_to_check(paths or ["."], resolved, files, root)
     clock.lap("discover")
-    parsed = parse_all(files, jobs, calls=call_table())
+    cache = FactCache.open(config.cache_dir, call_table()) if config.cache_dir is not None else None
+    parsed = parse_all(files, jobs, calls=call_table(), cache=cache)
     refs = buildrefs.resolve(
         buildrefs.collect(p.facts for p in parsed), lambda rel: (root / rel).is_file()
     )
@@ -435,7 +545,7 @@ def load_project(
     more, more_notices = named_dockerfiles(root, resolved, named, files, excluded)
     if more:  # named as a Dockerfile by a build command, whatever its name
         files = sorted([*files, *more], key=lambda f: f.rel)
-        parsed = [*parsed, *parse_all(more, jobs, calls=call_table())]
+        parsed = [*parsed, *parse_all(more, jobs, calls=call_table(), cache=cache)]
     notices.extend(more_notices)
     clock.lap("parse")
     for p in parsed:
@@ -580,7 +690,7 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
         rules=infos,
     )
     clock.lap("result")
-    return RunOutcome(result, tuple(errors), tuple(clock.laps))
+    return RunOutcome(result, tuple(errors), tuple(clock.laps), ix)
 
 
 def finding_order(f: Finding) -> tuple[object, ...]:

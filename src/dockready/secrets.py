@@ -50,7 +50,8 @@ def scrub(message: str) -> str:
     """A parser's error message reduced to position and reason: every piece of
     input it quotes (three characters or more: a lone ``':'`` or ``'\\t'`` names a
     token, not a value) becomes ``"…"``, so a DR000 never prints what a file holds."""
-    out, at = [], 0
+    out: list[str] = []
+    at = 0
     for m in _QUOTED_INPUT.finditer(message):
         out += (message[at : m.start()], '"…"')
         at = m.end()
@@ -64,9 +65,7 @@ _NAME_IN_LINE = linear.compile(
     r"access[_\-]?key|credential|auth[_\-]?key|signing[_\-]?key|encryption[_\-]?key)"
     r"[a-z0-9_.\-]*"
 )
-_AFTER_NAME = linear.compile(
-    r"""^["'\]]*[ \t]*(?::=|[:=]|[ \t])[ \t]*["'\[]*([^\s"',\]]*)"""
-)
+_AFTER_NAME = linear.compile(r"""^["'\]]*[ \t]*(?::=|[:=]|[ \t])[ \t]*["'\[]*([^\s"',\]]*)""")
 
 
 def secret_line(line: str) -> bool:

@@ -311,9 +311,9 @@ def test_markdown_escapes_table_cells() -> None:
 def test_markdown_summary(before: Result) -> None:
     md = markdown.render(before)
     lines = md.splitlines()
-    assert lines[0] == "### dockready: 13 errors, 20 warnings, 6 info"
+    assert lines[0] == "### dockready: 13 errors, 22 warnings, 10 info"
     assert "| orderservice | passed | failed | n/a |" in lines
-    assert "| 4 · Running it | 8 | 12 | 1 |" in lines  # DR419 reads compose only
+    assert "| 4 · Running it | 12 | 12 | 1 |" in lines  # DR419 reads compose only
     assert "#### 4 · Running it" in lines
     rows = Counter(
         (cells[1], cells[2])

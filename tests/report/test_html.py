@@ -380,7 +380,7 @@ def test_loads_without_errors_and_shows_everything(tmp_path: Path, page_file: Pa
     assert errors == []
     page = Page(dom)
     assert page.body.get("data-ready") == "1", "the script ran to its end"
-    assert page.body.get("data-shown") == "39"
+    assert page.body.get("data-shown") == "45"
     rules = {f["data-rule"] for f in page.findings}
     assert {"DR404", "DR217"} <= rules
     assert not any("hidden" in f for f in page.findings)

@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 
 from dockready import baseline, report
+from dockready.cache import DIRNAME
 from dockready.commands.options import REPORT_BUG, config_options, render_options
 from dockready.config import ConfigError, resolve_config
-from dockready.engine import UsageError, check
+from dockready.engine import UsageError, check, resolve_root
 from dockready.model import Severity
 
 
@@ -32,6 +33,14 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
             )
         out.append((fmt, path))
     return out
+
+
+def _cache_dir(targets: list[str], no_cache: bool, cache_dir: str | None) -> Path | None:
+    if no_cache:
+        return None
+    if cache_dir:
+        return Path(cache_dir)
+    return resolve_root(targets)[0] / DIRNAME
 
 
 @click.command("check")
@@ -103,6 +112,29 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
 @click.option(
     "--extend-exclude", multiple=True, metavar="GLOBS", help="Paths never read, besides those."
 )
+@click.option(
+    "--kube-version",
+    "kube_version",
+    default=None,
+    metavar="VERSION",
+    help="Validate manifests against this Kubernetes version's schemas (DR425), "
+    'e.g. "1.30"; over the config\'s kube-version [default: the newest installed].',
+)
+@click.option(
+    "--no-cache",
+    "no_cache",
+    is_flag=True,
+    envvar="DOCKREADY_NO_CACHE",
+    help="Parse every file again (no .dockready_cache/).",
+)
+@click.option(
+    "--cache-dir",
+    "cache_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    envvar="DOCKREADY_CACHE_DIR",
+    help="Cache parsed facts here [default: .dockready_cache/ at the checked root].",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only findings and the summary line.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes.")
 @click.option("--timings", is_flag=True, help="Print where the time went (per phase) to stderr.")
@@ -123,6 +155,9 @@ def check_cmd(
     no_render: bool,
     exclude: tuple[str, ...],
     extend_exclude: tuple[str, ...],
+    kube_version: str | None,
+    no_cache: bool,
+    cache_dir: str | None,
     quiet: bool,
     jobs: int | None,
     timings: bool,
@@ -148,7 +183,9 @@ def check_cmd(
                 baseline=None if write_baseline else baseline_file,
             )
             .with_render(helm_values, no_render)
+            .with_cache(_cache_dir(targets, no_cache, cache_dir))
             .with_exclude(exclude, extend_exclude)
+            .with_kube_version(kube_version)
         )
         outcome = check(targets, config, jobs=jobs)
     except (UsageError, ConfigError) as e:

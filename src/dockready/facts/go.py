@@ -223,6 +223,10 @@ class Call(Compact):
     order: int
     in_goroutine: bool = False
     in_closure: bool = False
+    #: Inside a branch of its function: an ``if``/``else`` body, a ``switch``/``select``
+    #: case or a loop body (the call may not run); a closure's body counts from the
+    #: closure.
+    conditional: bool = False
 
     @property
     def name(self) -> str:
@@ -272,6 +276,8 @@ class FuncDecl(Compact):
     end_line: int
     #: The result list as written (``"(*os.File, error)"``), "" when none.
     results: str = ""
+    #: The parameter list as written (``"(w http.ResponseWriter, r *http.Request)"``).
+    params: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +409,14 @@ class GoFile(Compact):
     generated: bool = False
     #: The ``//go:build`` expression (``"migrate"``, ``"linux && amd64"``), "" if none.
     build: str = ""
+    #: Every identifier-like string literal of the file (``"DB_HOST"``, struct tags'
+    #: ``env:"DB_HOST"`` too), upper-cased: the environment variable names the code
+    #: may read through helpers the parser does not follow (DR227).
+    env_words: frozenset[str] = frozenset()
+    #: Lines where a word of a deduplication guard appears (``processed``, ``dedup``,
+    #: ``idempotent``, ``Nats-Msg-Id``, ``ON CONFLICT``, ``SetNX``...), comments
+    #: included: where a message handler may skip a redelivery (DR110).
+    guard_lines: tuple[int, ...] = ()
 
     @property
     def dir(self) -> str:

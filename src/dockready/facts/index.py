@@ -10,10 +10,12 @@ join files use these edges and never guess on their own.
 from __future__ import annotations
 
 import posixpath
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from dockready.facts.config import ConfigFile, configs_read
+from dockready.facts.delivery import CIFile
 from dockready.facts.docker import BuildRef, Dockerfile, DockerIgnore, GoBuild, Makefile, Stage
 from dockready.facts.go import GoFile, GoMod, VendorModules
 from dockready.facts.images import ImageInfo, lookup
@@ -131,6 +133,8 @@ class ProjectIndex:
     build_refs: tuple[BuildRef, ...] = ()
     #: Configuration files the services may read at run time (``facts/config.py``).
     configs: tuple[ConfigFile, ...] = ()
+    #: CI files (GitHub workflows, .gitlab-ci.yml): their jobs (``facts/delivery.py``).
+    ci_files: tuple[CIFile, ...] = ()
     parse_errors: tuple[ParseError, ...] = ()
     all_paths: frozenset[str] = frozenset()
     packages: Mapping[str, GoPackage] = field(default_factory=dict)
@@ -146,6 +150,18 @@ class ProjectIndex:
     svc_by_dir: Mapping[str, Service | None] = field(default_factory=dict, repr=False)
     #: Compose files: each service block's first line and the Go service it runs.
     svc_by_block: Mapping[str, tuple[tuple[int, Service | None], ...]] = field(
+        default_factory=dict, repr=False
+    )
+    #: The services each workload container runs, by ``deployment_key``.
+    svc_by_deployment: Mapping[
+        tuple[str, str, str, str], tuple[tuple[Deployment, Service], ...]
+    ] = field(default_factory=dict, repr=False)
+    #: Kubernetes Services by (namespace, label, value) of each selector pair, with
+    #: their position; ConfigMaps and Secrets by (namespace, name, secret).
+    ksvc_by_label: Mapping[tuple[str, str, str], tuple[tuple[int, KService], ...]] = field(
+        default_factory=dict, repr=False
+    )
+    configmap_by_name: Mapping[tuple[str, str, bool], ConfigMap] = field(
         default_factory=dict, repr=False
     )
     #: Paths discovery was told not to read (``exclude``): what is there is unknown.
@@ -178,10 +194,17 @@ class ProjectIndex:
             yield from m.compose
 
     def configmap(self, namespace: str, name: str, secret: bool = False) -> ConfigMap | None:
-        for c in self.configmaps:
-            if c.name == name and c.namespace == namespace and c.secret == secret:
-                return c
-        return None
+        return self.configmap_by_name.get((namespace, name, secret))
+
+    def selecting(self, w: Workload) -> list[KService]:
+        """The Kubernetes Services that select this workload's pods, in file order
+        (the same as ``[k for k in kservices if k.selects(w)]``, through a table)."""
+        found: dict[int, KService] = {}
+        for k, v in w.labels:
+            for i, ks in self.ksvc_by_label.get((w.namespace, k, v), ()):
+                if i not in found and ks.selects(w):
+                    found[i] = ks
+        return [found[i] for i in sorted(found)]
 
     # -- go ------------------------------------------------------------------
     def module_of(self, path: str) -> GoMod | None:
@@ -300,6 +323,7 @@ def build_index(
     excluded: Callable[[str], bool] | None = None,
     build_refs: Sequence[BuildRef] = (),
     configs: Sequence[ConfigFile] = (),
+    ci_files: Sequence[CIFile] = (),
 ) -> ProjectIndex:
     """The index of these facts: packages, then the joins (builds, services), then
     the lookup tables, each stage on the frozen index of the one before."""
@@ -324,6 +348,7 @@ def build_index(
         makefiles=tuple(makefiles),
         build_refs=tuple(build_refs),
         configs=tuple(configs),
+        ci_files=tuple(ci_files),
         parse_errors=tuple(parse_errors),
         excluded=excluded or (lambda _p: False),
         all_paths=frozenset(all_paths),
@@ -341,7 +366,43 @@ def build_index(
         svc_by_file=svc_by_file,
         svc_by_dir=svc_by_dir,
         svc_by_block=_compose_blocks(facts, services),
+        svc_by_deployment=_deployment_table(services),
+        ksvc_by_label=_kservice_table(facts),
+        configmap_by_name=_configmap_table(facts),
     )
+
+
+def _kservice_table(
+    ix: ProjectIndex,
+) -> dict[tuple[str, str, str], tuple[tuple[int, KService], ...]]:
+    table: dict[tuple[str, str, str], list[tuple[int, KService]]] = {}
+    for i, ks in enumerate(ix.kservices):
+        for k, v in ks.selector:
+            table.setdefault((ks.namespace, k, v), []).append((i, ks))
+    return {key: tuple(v) for key, v in table.items()}
+
+
+def _configmap_table(ix: ProjectIndex) -> dict[tuple[str, str, bool], ConfigMap]:
+    table: dict[tuple[str, str, bool], ConfigMap] = {}
+    for c in ix.configmaps:
+        table.setdefault((c.namespace, c.name, c.secret), c)
+    return table
+
+
+def deployment_key(d: Deployment) -> tuple[str, str, str, str]:
+    """A workload container's key in ``svc_by_deployment`` (equal deployments share
+    it; two that share it are told apart by equality)."""
+    return (d.workload.path, d.workload.kind, d.workload.name, d.container.name)
+
+
+def _deployment_table(
+    services: list[Service],
+) -> dict[tuple[str, str, str, str], tuple[tuple[Deployment, Service], ...]]:
+    table: dict[tuple[str, str, str, str], list[tuple[Deployment, Service]]] = {}
+    for s in services:
+        for d in s.deployments:
+            table.setdefault(deployment_key(d), []).append((d, s))
+    return {k: tuple(v) for k, v in table.items()}
 
 
 def _compose_blocks(
@@ -409,19 +470,35 @@ def _service_tables(
     return by_file, by_dir
 
 
-def _context_for(ix: ProjectIndex, df: Dockerfile, compose: list[ComposeService]) -> str:
+def _stated_contexts(
+    ix: ProjectIndex, compose: list[ComposeService]
+) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Build contexts stated outside the Dockerfiles, by Dockerfile path: by compose
+    (the first service that builds it) and by ``docker build`` commands."""
+    by_compose: dict[str, str] = {}
     for c in compose:
         if c.build_context is None:
             continue
         ctx = _norm(posixpath.join(_dir(c.path), c.build_context))
-        dfname = c.dockerfile or "Dockerfile"
-        if _norm(posixpath.join(ctx, dfname)) == df.path:
-            return ctx
-    made = {r.context for r in ix.build_refs if r.dockerfile == df.path and r.context}
+        by_compose.setdefault(_norm(posixpath.join(ctx, c.dockerfile or "Dockerfile")), ctx)
+    by_refs: dict[str, set[str]] = {}
+    for r in ix.build_refs:
+        if r.context and r.dockerfile is not None:
+            by_refs.setdefault(r.dockerfile, set()).add(r.context)
+    return by_compose, by_refs
+
+
+def _context_for(
+    ix: ProjectIndex, df: Dockerfile, stated: tuple[dict[str, str], dict[str, set[str]]]
+) -> str:
+    by_compose, by_refs = stated
+    if df.path in by_compose:
+        return by_compose[df.path]
+    made = set(by_refs.get(df.path, ()))
     if len(made) == 1:
         return made.pop()
     d = df.dir
-    if any(m.dir == d for m in ix.modules):
+    if d in ix.mod_by_dir:
         default = d
     else:
         mod = ix.module_of(df.path)
@@ -562,12 +639,12 @@ def _dockerignore_for(ix: ProjectIndex, df: Dockerfile, context: str) -> DockerI
 def _builds(ix: ProjectIndex) -> list[tuple[Build, str | None]]:
     """Every Dockerfile as a Build, with the main-package dir it builds (if known)."""
     out: list[tuple[Build, str | None]] = []
-    compose = list(ix.compose_services)
+    stated = _stated_contexts(ix, list(ix.compose_services))
     for df in ix.dockerfiles:
         final = df.final
         if final is None:
             continue
-        context = _context_for(ix, df, compose)
+        context = _context_for(ix, df, stated)
         di = _dockerignore_for(ix, df, context)
         lineage = {s.index for s in df.lineage(final)}
         chosen: tuple[GoBuild, Stage] | None = None
@@ -716,6 +793,14 @@ def _services(ix: ProjectIndex, builds: list[tuple[Build, str | None]]) -> list[
     by_main = {s.main.dir: i for i, s in enumerate(services) if s.main is not None}
     attached: dict[int, list[Build]] = {}
     by_name = {s.name: i for i, s in enumerate(services)}
+    # Lookup tables, so that every join below is linear in the number of services.
+    roots = Counter(s.root for s in services)
+    by_root: dict[str, list[int]] = {}
+    by_names: dict[str, list[int]] = {}
+    for i, s in enumerate(services):
+        by_root.setdefault(s.root, []).append(i)
+        for n in _names(s):
+            by_names.setdefault(n, []).append(i)
     for build, target in builds:
         idx = next(
             (by_name[d.name] for d in ix.declared
@@ -727,10 +812,9 @@ def _services(ix: ProjectIndex, builds: list[tuple[Build, str | None]]) -> list[
         if idx is None and target is None and not _runs_other_program(build):
             candidates = [
                 i
-                for i, s in enumerate(services)
-                if _within(build.dockerfile.path, s.root)
-                and s.main is not None
-                and (_within(build.dockerfile.path, s.main.dir) or _count_in(services, s.root) == 1)
+                for i in _at_or_above(build.dockerfile.path, by_root)
+                if (main := services[i].main) is not None
+                and (_within(build.dockerfile.path, main.dir) or roots[services[i].root] == 1)
             ]
             idx = candidates[0] if len(candidates) == 1 else None
         if idx is not None:
@@ -739,12 +823,18 @@ def _services(ix: ProjectIndex, builds: list[tuple[Build, str | None]]) -> list[
     owners: dict[int, int | None] = {}
     for d in workload_pairs:
         owner = _declared_owner(d, ix.declared, by_name)
-        owners[id(d)] = owner if owner is not None else _owner(d, services, built)
+        owners[id(d)] = owner if owner is not None else _owner(d, services, built, by_names)
+    deps_of: dict[int, list[Deployment]] = {}
+    for d in workload_pairs:
+        o = owners.get(id(d))
+        if o is not None:
+            deps_of.setdefault(o, []).append(d)
+    comp_of = _compose_candidates(compose, services, attached)
     out: list[Service] = []
     for i, s in enumerate(services):
         svc_builds = tuple(attached.get(i, ()))
-        deps = tuple(d for d in workload_pairs if owners.get(id(d)) == i)
-        comp = tuple(c for c in compose if _compose_runs(c, s, svc_builds, ix))
+        deps = tuple(deps_of.get(i, ()))
+        comp = tuple(c for c in comp_of.get(i, ()) if _compose_runs(c, s, svc_builds, ix))
         read: tuple[ConfigFile, ...] = ()
         if ix.configs and s.module is not None:
             main_dir = s.main.dir if s.main is not None else s.module.dir
@@ -821,10 +911,6 @@ def _under(path: str, prefix: str) -> bool:
     return bool(prefix) and (path == prefix or path.startswith(prefix + "/"))
 
 
-def _count_in(services: list[Service], root: str) -> int:
-    return sum(1 for s in services if s.root == root)
-
-
 def _names(svc: Service) -> set[str]:
     names = {svc.name}
     if svc.module is not None and svc.module.module:
@@ -847,7 +933,47 @@ def _declared_owner(
     return None
 
 
-def _owner(dep: Deployment, services: list[Service], built: set[int]) -> int | None:
+def _at_or_above(path: str, by_root: dict[str, list[int]]) -> list[int]:
+    """The services whose root holds ``path`` (a file), in service order."""
+    found: list[int] = []
+    d = posixpath.dirname(path) or "."
+    while True:
+        found.extend(by_root.get(d, ()))
+        if d == ".":
+            break
+        d = posixpath.dirname(d) or "."
+    return sorted(found)
+
+
+def _compose_candidates(
+    compose: list[ComposeService], services: list[Service], attached: dict[int, list[Build]]
+) -> dict[int, list[ComposeService]]:
+    """Per service, the compose services that may run it (``_compose_runs`` decides):
+    by the Dockerfile they build, or by their image's name."""
+    by_dockerfile: dict[str, list[int]] = {}
+    for i, bs in attached.items():
+        for b in bs:
+            by_dockerfile.setdefault(b.dockerfile.path, []).append(i)
+    by_name: dict[str, list[int]] = {}
+    for i, s in enumerate(services):
+        by_name.setdefault(s.name, []).append(i)
+    out: dict[int, list[ComposeService]] = {}
+    for c in compose:
+        if c.build_context is not None:
+            ctx = _norm(posixpath.join(_dir(c.path), c.build_context))
+            hits = by_dockerfile.get(_norm(posixpath.join(ctx, c.dockerfile or "Dockerfile")), [])
+        elif c.image:
+            hits = by_name.get(_image_repo(c.image), [])
+        else:
+            hits = []
+        for i in dict.fromkeys(hits):
+            out.setdefault(i, []).append(c)
+    return out
+
+
+def _owner(
+    dep: Deployment, services: list[Service], built: set[int], by_names: dict[str, list[int]]
+) -> int | None:
     """The one service a workload container runs, or None when that is not certain.
 
     By name (image repository, workload or container name); among several services
@@ -855,7 +981,7 @@ def _owner(dep: Deployment, services: list[Service], built: set[int]) -> int | N
     manifest; with no name match, the only service of a repository that holds it."""
     repo = _image_repo(dep.container.image)
     keys = {repo, dep.workload.name, dep.container.name}
-    matching = [i for i, s in enumerate(services) if keys & _names(s)]
+    matching = sorted({i for k in keys for i in by_names.get(k, ())})
     if len(matching) > 1:
         inside = [i for i in matching if _within(dep.workload.path, services[i].root)]
         if inside:

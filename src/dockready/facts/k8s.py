@@ -212,6 +212,12 @@ class Workload(Compact):
     #: ``Kind/name`` of the workload whose pod template an Argo Rollout runs
     #: (``spec.workloadRef``); such a Rollout has no template of its own.
     workload_ref: str = ""
+    #: A Deployment's ``spec.strategy``: its ``type`` as written ("" when unset),
+    #: ``rollingUpdate.maxUnavailable`` as written (None when unset), and where
+    #: ``strategy:`` is (None when unset).
+    strategy_type: str = ""
+    max_unavailable: str | None = None
+    strategy_span: Span | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -263,6 +269,10 @@ class KService(Compact):
     type: str = "ClusterIP"
     selector: tuple[tuple[str, str], ...] = ()
     ports: tuple[ServicePort, ...] = ()
+    #: ``metadata.labels`` and ``metadata.annotations`` (ServiceMonitors select
+    #: Services by label; ``prometheus.io/*`` annotations may sit on the Service).
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
 
     def selects(self, w: Workload) -> bool:
         if not self.selector or w.namespace != self.namespace:
@@ -302,6 +312,24 @@ class OtherObject(Compact):
     span: Span
     target: str = ""
     selector: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectDoc(Compact):
+    """One Kubernetes object as the API server would receive it, for schema checks
+    (DR425): ``body`` is the object as JSON (YAML 1.1 scalars typed as Kubernetes'
+    YAML reader types them); ``lines`` is where each field and list item of the
+    body is (a field's key; a list item's first token), in the order a depth-first
+    walk of the body meets them (a mapping's keys in order, each followed by what
+    is under it; a list's items in order). ``span`` is its ``kind:``."""
+
+    kind: str
+    api_version: str
+    name: str
+    path: str
+    span: Span
+    body: str
+    lines: tuple[Span, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +388,8 @@ class ComposeService(Compact):
     entrypoint: tuple[str, ...] | None = None
     command_span: Span | None = None  # the ``command:`` key
     entrypoint_span: Span | None = None  # the ``entrypoint:`` key
+    #: ``env_file:`` or ``extends:`` may set variables this file does not show.
+    env_open: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,3 +409,5 @@ class Manifests(Compact):
     #: plain values): content, never comments. Kept only for files that mention
     #: ``dockready:`` (inline suppressions read them).
     content_lines: frozenset[int] = frozenset()
+    #: Every object of Kubernetes' own API groups in the file, whole (DR425 validates them).
+    documents: tuple[ObjectDoc, ...] = ()

@@ -120,7 +120,9 @@ def parse_dockerfile(path: str, text: str) -> Dockerfile:
         if "no instructions" in message:
             long = next((n for n, ln in enumerate(text.split("\n"), 1) if len(ln) > 65535), 0)
             if long:  # the parser stops at a line over 64 KiB and sees nothing
-                return _failed(path, long, "a line over 64 KiB, longer than the Dockerfile parser reads")
+                return _failed(
+                    path, long, "a line over 64 KiB, longer than the Dockerfile parser reads"
+                )
             return _failed(path, 1, "empty Dockerfile: no instructions")
         return _failed(path, _error_line(text, message), f"Dockerfile syntax error: {message}")
     problem = _validate(commands)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import tree_sitter_go
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
+from dockready import linear
 from dockready.facts.go import (
     DB_WRITE_CALLS,
     FACT_CALLS,
@@ -52,6 +53,7 @@ GO = Language(tree_sitter_go.language())
 # (the node at that offset must have the right shape): a full query traversal of
 # every file costs as much as parsing it, and these sites are rare.
 _METHOD = re.compile(rb"\.([A-Z][A-Za-z0-9_]*)\s*\(")
+_BG_CTX = (b"context.Background()", b"context.TODO()")
 _LITERAL = re.compile(rb"\.(Server|Client|Transport|Config|Logger|Dialer|Options)\s*\{")
 _IP = re.compile(rb"\.[0-9]{1,3}\.[0-9]{1,3}\.")
 _STR_TOKENS = (
@@ -83,17 +85,17 @@ _STR_TOKENS = (
 # A secret-sounding name bound to a string literal (``dbPassword = "``,
 # ``Token: "``, ``"api_key": "``), searched in the lower-cased source.
 # ``name = "``, ``name := "``, ``"name": "``, and typed ``name string = "``.
-_SECRET_SITE = re.compile(
+_SECRET_SITE = linear.compile(
     rb"(?:passw|pwd|secret|token|key|credential|dsn)[a-z0-9_]*\"?[ \t]*"
     rb"(?:[a-z_][a-z0-9_.]*[ \t]*)?(?::=|=|:)[ \t]*[`\"]"
 )
-_SECRET_NAME = re.compile(
+_SECRET_NAME = linear.compile(
     r"(?i)(passw(or)?d|passwd|pwd|secret|token|api_?key|private_?key|access_?key|"
     r"credential|auth_?key|signing_?key|encryption_?key|dsn)"
 )
 # Quick string-literal pieces, only to decide whether a file has any string worth a
 # closer look (the tree decides what a string really is).
-_QUOTED = re.compile(rb'"[^"\n]*"|`[^`]*`')
+_QUOTED = linear.compile(rb'"[^"\n]*"|`[^`]*`')
 _STRING_TYPES = ("interpreted_string_literal", "raw_string_literal")
 
 
@@ -123,6 +125,12 @@ _ENV_HELPER = re.compile(
 )
 _HTTP_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE"}
 _MAX_DEPTH = 12
+#: Steps one value may take to resolve, and assignments of one variable followed.
+_MAX_STEPS = 2000
+_MAX_ASSIGNS = 16
+#: The largest value built by concatenation (``a1 := a0 + a0`` doubles per line).
+_MAX_PARTS = 256
+_MAX_VALUE_CHARS = 64 * 1024
 _MAX_TEXT = 120
 
 _GIN = ("github.com/gin-gonic/gin",)
@@ -278,6 +286,32 @@ def _concurrency(node: Node) -> tuple[bool, bool]:
     return in_go, in_closure
 
 
+_BRANCH_FIELDS = {"if_statement": ("consequence", "alternative"), "for_statement": ("body",)}
+_CASES = frozenset({"expression_case", "default_case", "type_case", "communication_case"})
+
+
+def _conditional(node: Node) -> bool:
+    """Is ``node`` inside an ``if``/``else`` branch, a case or a loop body of its
+    function (or of its closure)?"""
+    child, cur = node, node.parent
+    while cur is not None:
+        t = cur.type
+        if t in ("function_declaration", "method_declaration", "func_literal"):
+            return False
+        if t in _CASES:
+            return True
+        for f in _BRANCH_FIELDS.get(t, ()):
+            branch = cur.child_by_field_name(f)
+            if (
+                branch is not None
+                and branch.start_byte == child.start_byte
+                and branch.end_byte == child.end_byte
+            ):
+                return True
+        child, cur = cur, cur.parent
+    return False
+
+
 def _func_name(node: Node) -> str:
     name = node.child_by_field_name("name")
     base = _text(name) if name is not None else "?"
@@ -343,15 +377,35 @@ class _Resolver:
     def __init__(self, ctx: _Ctx, consts: dict[str, Node]) -> None:
         self.ctx = ctx
         self.consts = consts
+        # Resolution is memoized per expression node, and bounded: a value takes at
+        # most _MAX_STEPS steps and _MAX_DEPTH levels; past either it is unknown
+        # (Opaque), never wrong. Only results no bound cut short are remembered.
+        self._memo: dict[tuple[int, int, int], tuple[tuple[Part, ...], float | None]] = {}
+        self._steps = 0
+        self._cuts = 0
 
     def value(self, node: Node) -> Value:
+        self._steps = 0
         parts, secs = self._parts(node, 0)
         return Value(text=_short(_text(node)), parts=tuple(_merge(parts)), seconds=secs)
 
     # -- expression walking -------------------------------------------------------
     def _parts(self, node: Node, depth: int) -> tuple[list[Part], float | None]:
-        if depth > _MAX_DEPTH:
+        key = (node.start_byte, node.end_byte, node.kind_id)
+        got = self._memo.get(key)
+        if got is not None:
+            return list(got[0]), got[1]
+        self._steps += 1
+        if depth > _MAX_DEPTH or self._steps > _MAX_STEPS:
+            self._cuts += 1
             return [Opaque(_short(_text(node)))], None
+        cuts = self._cuts
+        parts, secs = self._walk(node, depth)
+        if self._cuts == cuts:
+            self._memo[key] = (tuple(parts), secs)
+        return parts, secs
+
+    def _walk(self, node: Node, depth: int) -> tuple[list[Part], float | None]:
         t = node.type
         if t in ("interpreted_string_literal", "raw_string_literal"):
             return [string_value(node)], None
@@ -385,7 +439,12 @@ class _Resolver:
         o = _text(op)
         if o == "+":
             secs = ls + rs if ls is not None and rs is not None else None
-            return lp + rp, secs
+            joined = lp + rp
+            if len(joined) > _MAX_PARTS or sum(len(p) for p in joined if isinstance(p, str)) > (
+                _MAX_VALUE_CHARS
+            ):
+                return [Opaque(_short(_text(node)))], secs  # too large to be an address
+            return joined, secs
         if o in ("*", "/") and ls is not None and rs is not None:
             secs = ls * rs if o == "*" else (ls / rs if rs else None)
             return [Opaque(_short(_text(node)))], secs
@@ -433,6 +492,8 @@ class _Resolver:
         self, assigns: list[_Assign], name: str, depth: int
     ) -> tuple[list[Part], float | None]:
         first = assigns[0]
+        if len(assigns) > _MAX_ASSIGNS:  # reassigned over and over: unknown
+            return [Opaque(name)], None
         base, secs = self._assign_value(first, depth)
         if len(assigns) == 1:
             return base, secs
@@ -455,6 +516,15 @@ class _Resolver:
                 all(isinstance(p, str) for p in base) and len(lp) == 1 and isinstance(lp[0], EnvRef)
             ):
                 base = [EnvRef(lp[0].name, "".join(p for p in base if isinstance(p, str)))]
+            elif (
+                len(base) == 1
+                and isinstance(base[0], EnvRef)
+                and base[0].default is None
+                and later.cond is not None
+                and _is_empty_check(later.cond, name)
+            ):
+                # ``if x == "" { x = cfg.Host }``: a fallback, but not a known one.
+                base = [Opaque(name)]
         return base, secs
 
     def _assign_value(self, a: _Assign, depth: int) -> tuple[list[Part], float | None]:
@@ -685,7 +755,29 @@ def parse_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> Go
         error=error,
         directives=_directives(root, path, source),
         timeouts=_timeouts_set(root, source),
+        env_words=frozenset(w.decode("ascii").upper() for w in _WORDS.findall(source)),
+        guard_lines=_guard_lines(source),
     )
+
+
+_WORDS = re.compile(rb'["`]([A-Za-z_][A-Za-z0-9_]{1,63})["`]')
+_GUARD = re.compile(
+    rb"(?i)dedup|idempot|processed|duplicate|already|inbox|seen|msg_?id|message_?id|"
+    rb"event_?id|nats-msg-id|setnx|on\s+conflict|on\s+duplicate|insert\s+ignore|upsert|"
+    rb"redeliver|numdelivered|metadata\(\)"
+)
+
+
+def _guard_lines(source: bytes) -> tuple[int, ...]:
+    """Lines holding a word of a deduplication guard (``GoFile.guard_lines``)."""
+    out: list[int] = []
+    line, at = 1, 0
+    for m in _GUARD.finditer(source):
+        line += source.count(b"\n", at, m.start())
+        at = m.start()
+        if not out or out[-1] != line:
+            out.append(line)
+    return tuple(out)
 
 
 _READ_TIMEOUTS = (b"ReadHeaderTimeout", b"ReadTimeout")
@@ -851,8 +943,15 @@ def _funcs(nodes: list[Node], ctx: _Ctx) -> list[FuncDecl]:
         ctx.func_nodes.append(n)
         result = n.child_by_field_name("result")
         results = _short(_text(result)) if result is not None else ""
+        params = n.child_by_field_name("parameters")
         out.append(
-            FuncDecl(name=name, span=ctx.span(n), end_line=n.end_point[0] + 1, results=results)
+            FuncDecl(
+                name=name,
+                span=ctx.span(n),
+                end_line=n.end_point[0] + 1,
+                results=results,
+                params=_short(_text(params)) if params is not None else "",
+            )
         )
     return out
 
@@ -1157,6 +1256,7 @@ def _call(node: Node, ctx: _Ctx, res: _Resolver, out: _Out) -> None:
     func = ctx.func_at(node.start_byte)
     in_go, in_closure = _concurrency(node)
     call = Call(
+        conditional=_conditional(node),
         callee=callee,
         receiver=receiver,
         receiver_pkg=_receiver_pkg(receiver, func, ctx, res) if receiver else "",
@@ -1601,11 +1701,13 @@ _GUARDED = {
 
 
 def _call_sites(root: Node, source: bytes, calls: frozenset[str]) -> list[Node]:
-    """``x.Name(...)`` calls whose ``Name`` is in ``calls``."""
+    """``x.Name(...)`` calls whose ``Name`` is in ``calls``, and calls whose first
+    argument is ``context.Background()``/``context.TODO()`` (DR104: an RPC stub's
+    method names are the service's own, so they cannot be asked for by name)."""
     out = []
     for m in _METHOD.finditer(source):
         name = m.group(1).decode()
-        if name not in calls:
+        if name not in calls and not source.startswith(_BG_CTX, m.end()):
             continue
         guard = _GUARDED.get(name)
         if guard is not None:

@@ -54,6 +54,7 @@ from dockready.facts.k8s import (
     Handler,
     KService,
     Manifests,
+    ObjectDoc,
     OtherObject,
     Probe,
     Resources,
@@ -65,6 +66,7 @@ from dockready.facts.k8s import (
 )
 from dockready.model import Notice, Span
 from dockready.parse import configfile
+from dockready.secrets import scrub
 
 __all__ = ["MAX_ALIAS_NODES", "parse_json", "parse_yaml"]
 
@@ -398,7 +400,8 @@ def _audit(docs: list[Node], text: str) -> None:
 
 
 def _error(path: str, line: int, col: int, message: str) -> Manifests:
-    return Manifests(path, error=Span(path, line, col), error_message=" ".join(message.split()))
+    message = scrub(" ".join(message.split()))
+    return Manifests(path, error=Span(path, line, col), error_message=message)
 
 
 def _syntax_error(path: str, text: str, exc: yaml.YAMLError) -> Manifests:
@@ -625,7 +628,11 @@ def _k8s_manifests(path: str, objects: list[_Object]) -> Manifests:
     services: list[KService] = []
     configmaps: list[ConfigMap] = []
     others: list[OtherObject] = []
+    documents: list[ObjectDoc] = []
     for m, kind, api in objects:
+        doc = _object_doc(m, kind, api)
+        if doc is not None:
+            documents.append(doc)
         if kind in WORKLOAD_KINDS or (kind == "Service" and api.startswith(KNATIVE_API)):
             workloads.append(_workload(m, kind, api))
         elif kind == "Service" and api == "v1":
@@ -640,7 +647,89 @@ def _k8s_manifests(path: str, objects: list[_Object]) -> Manifests:
         services=tuple(services),
         configmaps=tuple(configmaps),
         others=tuple(others),
+        documents=tuple(documents),
     )
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_FLOAT_WORDS = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf")}
+
+
+def _scalar_value(node: ScalarNode) -> object:
+    """A scalar typed as Kubernetes' YAML reader (YAML 1.1) types it."""
+    text = str(node.value)
+    tag = node.tag
+    if tag == _PLAIN:
+        if text in _NULLS:
+            return None
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        number = _to_int(text, True)
+        if number is not None:
+            return number
+        if _FLOAT_RE.match(text) and any(ch.isdigit() for ch in text):
+            return float(text.replace("_", ""))
+        return _FLOAT_WORDS.get(text.lower(), text)
+    if tag == _NULL_TAG:
+        return None
+    if tag == _BOOL_TAG:
+        return _bool(node)
+    if tag == _INT_TAG:
+        number = _to_int(text, True)
+        return text if number is None else number
+    if tag == _FLOAT_TAG and _FLOAT_RE.match(text):
+        return float(text.replace("_", ""))
+    return text
+
+
+def _plain_value(node: Node, path: str, lines: list[Span]) -> object:
+    """``node`` as plain JSON data; where each field and item is goes to ``lines``
+    in depth-first order (see :class:`ObjectDoc`)."""
+    if isinstance(node, ScalarNode):
+        return _scalar_value(node)
+    if isinstance(node, SequenceNode):
+        items = []
+        for item in node.value:
+            mark = item.start_mark
+            lines.append(Span(path, mark.line + 1, mark.column + 1))
+            items.append(_plain_value(item, path, lines))
+        return items
+    if isinstance(node, MappingNode):
+        out: dict[str, object] = {}
+        for k, key, value in _Map(node, path).entries():
+            mark = key.start_mark
+            lines.append(Span(path, mark.line + 1, mark.column + 1))
+            out[k] = _plain_value(value, path, lines)
+        return out
+    return None
+
+
+def _builtin_api(api: str) -> bool:
+    """An apiVersion of Kubernetes' own API groups (``v1``, ``apps/v1``,
+    ``networking.k8s.io/v1``): custom resources have a dotted group of their own."""
+    group = api.rpartition("/")[0]
+    return "." not in group or group.endswith(".k8s.io")
+
+
+def _object_doc(m: _Map, kind: str, api: str) -> ObjectDoc | None:
+    """The whole object as JSON with its line map (None if it cannot be written, or
+    if it is a custom resource, which no Kubernetes schema describes)."""
+    if not _builtin_api(api):
+        return None
+    lines: list[Span] = []
+    try:
+        value = _plain_value(m.node, m.path, lines)
+        if isinstance(value, dict):
+            # a List item may leave kind and apiVersion to its list
+            value.setdefault("kind", kind)
+            value.setdefault("apiVersion", api)
+        body = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except (RecursionError, ValueError):
+        return None
+    name, _ = _name_ns(m)
+    return ObjectDoc(kind, api, name, m.path, _kind_span(m), body, tuple(lines))
 
 
 def _name_ns(m: _Map) -> tuple[str, str]:
@@ -699,8 +788,28 @@ def _workload(m: _Map, kind: str, api: str) -> Workload:
         labels=_meta_pairs(template, "labels") if template is not None else (),
         annotations=_annotations(m, template),
         workload_ref=_workload_ref(spec),
+        **_strategy(spec if kind == "Deployment" else None),
         **fields,
     )
+
+
+class _Strategy(TypedDict, total=False):
+    strategy_type: str
+    max_unavailable: str | None
+    strategy_span: Span | None
+
+
+def _strategy(spec: _Map | None) -> _Strategy:
+    """A Deployment's ``spec.strategy``: type, ``rollingUpdate.maxUnavailable``."""
+    st = spec.sub("strategy") if spec is not None else None
+    if st is None or spec is None:
+        return {}
+    ru = st.sub("rollingUpdate")
+    return {
+        "strategy_type": st.text("type") or "",
+        "max_unavailable": _text(ru.get("maxUnavailable")) if ru is not None else None,
+        "strategy_span": spec.key_span("strategy"),
+    }
 
 
 def _workload_ref(spec: _Map | None) -> str:
@@ -1000,6 +1109,8 @@ def _service(m: _Map) -> KService:
         type=spec.text("type") or "ClusterIP",
         selector=spec.pairs("selector"),
         ports=tuple(p for p in (_service_port(p) for p in spec.maps("ports")) if p),
+        labels=_meta_pairs(m, "labels"),
+        annotations=_meta_pairs(m, "annotations"),
     )
 
 
@@ -1133,6 +1244,7 @@ def _compose_service(name: str, key: Node, s: _Map) -> ComposeService:
         entrypoint=_compose_words(s, "entrypoint"),
         command_span=s.key_span("command"),
         entrypoint_span=s.key_span("entrypoint"),
+        env_open=any(k in ("env_file", "extends") for k in s.names()),
     )
 
 

@@ -384,6 +384,7 @@ def _merge(path: str, ms: list[Manifests]) -> Manifests:
         services=tuple(x for m in ms for x in m.services),
         configmaps=tuple(x for m in ms for x in m.configmaps),
         others=tuple(x for m in ms for x in m.others),
+        documents=tuple(x for m in ms for x in m.documents),
     )
 
 

@@ -24,7 +24,14 @@ from typing import Any, TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from dockready.facts.k8s import ComposeService, ConfigMap, KService, OtherObject, Workload
+from dockready.facts.k8s import (
+    ComposeService,
+    ConfigMap,
+    KService,
+    ObjectDoc,
+    OtherObject,
+    Workload,
+)
 from dockready.model import Span
 from dockready.parse.yamlfiles import compose_documents
 
@@ -186,7 +193,7 @@ def remap(obj: T, move: Callable[[Span], Span]) -> T:
 
 
 #: The fact classes whose ``path`` is the file they are in (a probe's is a URL path).
-OBJECTS = (Workload, KService, ConfigMap, OtherObject, ComposeService)
+OBJECTS = (Workload, KService, ConfigMap, OtherObject, ComposeService, ObjectDoc)
 
 
 def _remap(obj: Any, move: Callable[[Span], Span]) -> Any:

@@ -132,9 +132,18 @@ def physical_location(span: Span) -> dict[str, Any]:
     }
 
 
+_BYTE_ESCAPE = re.compile(r"\\x([0-9a-f]{2})")
+
+
 def artifact_uri(path: str) -> str:
     """A relative URI reference for a POSIX path: never absolute, ``%``-encoded."""
-    return quote(path.replace("\\", "/").lstrip("/"), safe="/")
+    # A byte of a file name that is not UTF-8 is shown \xNN (discover.shown_path):
+    # in a URI it is that byte, percent-encoded.
+    parts = _BYTE_ESCAPE.split(path.lstrip("/"))
+    out = []
+    for i, part in enumerate(parts):
+        out.append(f"%{part.upper()}" if i % 2 else quote(part.replace("\\", "/"), safe="/"))
+    return "".join(out)
 
 
 def root_uri(root: str) -> str | None:

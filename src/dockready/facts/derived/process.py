@@ -110,9 +110,7 @@ def declared_ports(ix: ProjectIndex, rt: Runtime, probes: bool = False) -> list[
     extra: dict[int, list[Related]] = {}
     services: list[DeclaredPort] = []
     others = [o for o in dep.workload.containers if o is not c and not o.init]
-    for ks in ix.kservices:
-        if not ks.selects(dep.workload):
-            continue
+    for ks in ix.selecting(dep.workload):
         for sp in ks.ports:
             if sp.protocol.upper() != "TCP":
                 continue

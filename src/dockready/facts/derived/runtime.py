@@ -17,7 +17,7 @@ from dockready.facts.go import (
     Shutdown,
     Value,
 )
-from dockready.facts.index import Build, Deployment, ProjectIndex, Service
+from dockready.facts.index import Build, Deployment, ProjectIndex, Service, deployment_key
 from dockready.facts.k8s import ComposeService, Container, Handler, Workload
 from dockready.model import Span
 
@@ -384,7 +384,7 @@ def drain_timeout(svc: Service) -> Shutdown | None:
 def services_of(ix: ProjectIndex, w: Workload, c: Container) -> list[Service]:
     """The services whose image this workload container runs (the index's joins)."""
     dep = Deployment(w, c)
-    return [s for s in ix.services if dep in s.deployments]
+    return [s for d, s in ix.svc_by_deployment.get(deployment_key(dep), ()) if d == dep]
 
 
 def is_served(ix: ProjectIndex, w: Workload, c: Container) -> bool:
@@ -394,7 +394,7 @@ def is_served(ix: ProjectIndex, w: Workload, c: Container) -> bool:
         return True
     if sum(1 for x in w.containers if not x.init) != 1:
         return False
-    return any(k.selects(w) for k in ix.kservices)
+    return bool(ix.selecting(w))
 
 
 def places_run(ix: ProjectIndex, svc: Service) -> list[Runtime]:

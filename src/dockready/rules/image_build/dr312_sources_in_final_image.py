@@ -33,8 +33,8 @@ def _go_paths_under(ix: ProjectIndex, context: str) -> list[str]:
     """The ``.go`` paths of the tree under ``context``, sorted (a range of the sorted
     list, so that many services cost no more than one tree)."""
     if not _SORTED or _SORTED[0][0] is not ix:
-        paths = {p for p in ix.all_paths if p.endswith(".go")} | {g.path for g in ix.go_files}
-        _SORTED[:] = [(ix, sorted(paths))]
+        found = {p for p in ix.all_paths if p.endswith(".go")} | {g.path for g in ix.go_files}
+        _SORTED[:] = [(ix, sorted(found))]
     paths = _SORTED[0][1]
     if context in (".", ""):
         return paths

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from dockready.facts.derived.http import port_of
 from dockready.facts.derived.pod import SERVER_TYPES, containers
 from dockready.facts.go import EnvRef, FlagRef, GoFile, Value
-from dockready.facts.index import ProjectIndex, Service
+from dockready.facts.index import Deployment, ProjectIndex, Service, deployment_key
 from dockready.facts.k8s import Container, EnvVar, Workload
 from dockready.model import Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
@@ -335,10 +335,9 @@ def _env_hits(
 
 
 def _service_of_container(ix: ProjectIndex, w: Workload, c: Container) -> Service | None:
-    for svc in ix.services:
-        for dep in svc.deployments:
-            if dep.workload is w and dep.container is c:
-                return svc
+    for dep, svc in ix.svc_by_deployment.get(deployment_key(Deployment(w, c)), ()):
+        if dep.workload is w and dep.container is c:
+            return svc
     return None
 
 
