@@ -19,7 +19,9 @@ def unused_suppression(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ## What it does
     Reports an inline suppression that suppresses nothing, and a suppression comment
-    dockready cannot read. Suppressions are written as
+    dockready cannot read.
+
+    Suppressions are written as
 
     - `# dockready: ignore=DR304,DR305 reason` in Dockerfiles and YAML (on the line, or
       on its own line above it),
