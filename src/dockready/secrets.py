@@ -13,7 +13,8 @@ from dockready import linear
 
 # Values that are secrets whatever they are called.
 _STRONG = (
-    ("private key", linear.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")),
+    # Three dashes or more: a header mangled in copy and paste is still a key.
+    ("private key", linear.compile(r"-{3,}BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-{3,}")),
     ("AWS access key id", linear.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     (
         "GitHub token",
@@ -28,8 +29,13 @@ _STRONG = (
 _NAME = linear.compile(
     r"(?i)(passw(or)?d|passwd|\bpwd|_pwd|secret|token|api[_\-]?key|apikey|private[_\-]?key|"
     r"access[_\-]?key|client[_\-]?secret|credentials?|auth[_\-]?key|signing[_\-]?key|"
-    r"encryption[_\-]?key|dsn)"
+    r"encryption[_\-]?key|dsn|key[_\-]?content|aws[_\-]?access[_\-]?key[_\-]?id|"
+    # a cloud or account key by its prefix: AZURE_STORAGE_KEY, STORAGE_ACCOUNT_KEY
+    r"(?:azure|storage|account|master|shared|subscription|license|hmac|jwt|oci|gcp|"
+    r"service[_\-]?account)[a-z0-9_\-]*key$)"
 )
+#: Named like an identifier, but half of a credential pair: a secret by name.
+_CREDENTIAL_ID = linear.compile(r"(?i)aws[_\-]?access[_\-]?key[_\-]?id$")
 # Names that mention a secret but hold something else (a path, a length, a name).
 _NOT_NAME = linear.compile(
     r"(?i)(file|path|dir|url|uri|endpoint|ttl|timeout|length|len|size|header|field|"
@@ -95,7 +101,10 @@ def strong_kind(value: str) -> str | None:
 
 def secret_name(name: str) -> bool:
     """Does a variable/key name say it holds a secret (``DB_PASSWORD``, ``apiKey``)?"""
-    return bool(_NAME.search(name)) and not _NOT_NAME.search(name.strip("_-. "))
+    bare = name.strip("_-. ")
+    if _CREDENTIAL_ID.search(bare):
+        return True
+    return bool(_NAME.search(name)) and not _NOT_NAME.search(bare)
 
 
 def plausible_value(value: str) -> bool:
@@ -121,7 +130,7 @@ def secret_kind(name: str, value: str) -> str | None:
 def mask(value: str) -> str:
     """A short prefix, never the value: ``"s3cr3t-Passw0rd!"`` -> ``"s3c…(16 chars)"``."""
     v = value.strip()
-    if v.startswith("-----BEGIN"):
+    if v.startswith("---") and "BEGIN" in v[:12]:
         return "-----BEGIN …"
     m = _STRONG[-1][1].search(v)
     if m:  # a URL with a password: keep the URL, hide the password

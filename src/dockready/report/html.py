@@ -56,8 +56,8 @@ SECRET_NOTE = "snippet hidden: it holds a secret"
 LINE_NOTE = "line hidden: it holds a secret"
 PARSE_NOTE = "snippet hidden: the file does not parse, so what it holds is unknown"
 
-_PEM_BEGIN = re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")
-_PEM_END = re.compile(r"-----END (?:[A-Z]+ )*PRIVATE KEY-----")
+_PEM_BEGIN = re.compile(r"-{3,}BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-{3,}")
+_PEM_END = re.compile(r"-{3,}END (?:[A-Z0-9]+ )*PRIVATE KEY-{3,}")
 _URL = re.compile(r"^https?://[^\s\"'<>]+$")
 _REF = re.compile(r"^\s*-\s*\[(?P<text>[^\]]+)\]\((?P<url>[^)\s]+)\)\s*$")
 
