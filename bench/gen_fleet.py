@@ -2,6 +2,7 @@
 """Generate a deterministic synthetic fleet of Go services for the dockready benchmark.
 
     python bench/gen_fleet.py OUTDIR [--services 200] [--seed 1] [--force]
+                                     [--repos N] [--calls]
 
 Each service ``svcNNN/`` gets a go.mod (and often a go.sum), a ``cmd/svc/main.go`` HTTP
 server, internal packages of syntactically valid Go, a Dockerfile, usually a
@@ -11,6 +12,14 @@ same bytes, and service N does not depend on how many services are generated.
 
 At the defaults the fleet has about 200 services, 4,200 Go files (~18 MB), 200
 Dockerfiles and 430 Kubernetes manifests.
+
+``--repos N`` lays the same services out as N repositories (``repo00/svc000/``...,
+consecutive services together) and writes ``OUTDIR/fleet.txt``, the list of them, for
+``dockready fleet OUTDIR/fleet.txt``. ``--calls`` adds to each Dockerfile the addresses
+of 0-2 other services (``ENV UPSTREAM_1_URL=http://svc007.payments.svc.cluster.local``,
+mostly services with a lower number, sometimes a higher one: a few cycles), so that
+``fleet`` has a dependency graph to draw; it takes its choices from an RNG of its own,
+so the other bytes stay the same.
 """
 
 from __future__ import annotations
@@ -1724,12 +1733,39 @@ class Stats:
             self.compose_files += 1
 
 
-def generate(outdir: Path, services: int, seed: int) -> Stats:
+def upstream_env(seed: int, index: int, services: int) -> str:
+    """``ENV`` lines naming 0-2 other services by their Kubernetes Service address."""
+    digest = hashlib.sha256(f"calls:{seed}:{index}".encode()).digest()
+    rng = random.Random(int.from_bytes(digest[:8], "big"))
+    others = [i for i in range(services) if i != index]
+    lower = [i for i in others if i < index]
+    picks: set[int] = set()
+    for _ in range(rng.choice((0, 1, 1, 2, 2))):
+        pool = lower if lower and rng.random() < 0.97 else others
+        if pool:
+            picks.add(rng.choice(pool))
+    lines = []
+    for n, other in enumerate(sorted(picks), 1):
+        up = make_service(seed, other)
+        lines.append(f"ENV UPSTREAM_{n}_URL=http://{up.name}.{up.team}.svc.cluster.local/v1\n")
+    return "".join(lines)
+
+
+def repo_of(index: int, services: int, repos: int) -> str:
+    return f"repo{index * repos // services:0{len(str(repos - 1))}d}"
+
+
+def generate(outdir: Path, services: int, seed: int, repos: int = 0, calls: bool = False) -> Stats:
     stats = Stats()
     for index in range(services):
         root = outdir / f"svc{index:03d}"
+        if repos:
+            root = outdir / repo_of(index, services, repos) / f"svc{index:03d}"
         stats.services += 1
-        for rel, text in service_files(seed, index).items():
+        files = service_files(seed, index)
+        if calls:
+            files["Dockerfile"] += upstream_env(seed, index, services)
+        for rel, text in files.items():
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -1743,7 +1779,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--services", type=int, default=200, help="number of services")
     parser.add_argument("--seed", type=int, default=1, help="RNG seed (same seed, same bytes)")
     parser.add_argument("--force", action="store_true", help="replace OUTDIR if it exists")
+    parser.add_argument(
+        "--repos",
+        type=int,
+        default=0,
+        help="lay the services out as N repositories, listed in OUTDIR/fleet.txt",
+    )
+    parser.add_argument(
+        "--calls", action="store_true", help="services name 0-2 others in their Dockerfile env"
+    )
     args = parser.parse_args(argv)
+    if args.services < 1:
+        parser.error("--services must be at least 1")
+    if not 0 <= args.repos <= args.services:
+        parser.error("--repos must be between 1 and --services")
     out: Path = args.outdir
     if out.exists() and any(out.iterdir()):
         if not args.force:
@@ -1751,7 +1800,10 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    s = generate(out, args.services, args.seed)
+    s = generate(out, args.services, args.seed, args.repos, args.calls)
+    if args.repos:
+        names = sorted({repo_of(i, args.services, args.repos) for i in range(args.services)})
+        (out / "fleet.txt").write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
     took = time.perf_counter() - start
     print(
         f"generated {s.services} services in {out} ({took:.1f}s): "
@@ -1759,6 +1811,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{s.dockerignores} .dockerignore, {s.k8s_files} Kubernetes files "
         f"({s.k8s_docs} objects), {s.compose_files} compose files; "
         f"{s.files} files, {s.bytes / 1e6:.1f} MB in total"
+        + (f"; {args.repos} repositories listed in {out / 'fleet.txt'}" if args.repos else "")
     )
     return 0
 

@@ -692,7 +692,11 @@ def test_multiple_paths_find_what_each_path_finds_alone(bad_json: dict[str, Any]
 
 def test_example_really_holds_the_secrets() -> None:
     """Precondition of the masking tests: the raw secrets are in the example."""
-    text = "".join(p.read_text() for p in BAD.rglob("*") if p.is_file())
+    text = "".join(
+        p.read_text()
+        for p in BAD.rglob("*")
+        if p.is_file() and ".dockready_cache" not in p.parts  # `make demo` leaves one
+    )
     for secret in SECRETS:
         assert secret in text
 

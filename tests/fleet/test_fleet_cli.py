@@ -37,7 +37,7 @@ def test_fleet_reports_chapters_blockers_and_an_error_row(fleet: Path, tmp_path:
         tmp_path, str(fleet / "broken"), str(fleet / "fixed"), str(fleet / "probe"), str(missing)
     )
     assert res.exit_code == 1, res.output
-    assert doc["schema"] == "dockready-fleet" and doc["schema_version"] == "1.0"
+    assert doc["schema"] == "dockready-fleet" and doc["schema_version"] == "1.1"
     by = _services(doc)
     assert by["fixed"]["blockers"] == [] and by["fixed"]["ready"]
     assert set(by["fixed"]["chapters"].values()) == {"pass"}
@@ -155,7 +155,7 @@ def test_a_hung_repository_times_out_and_the_others_go_on(
 def test_usage_errors_exit_2(fleet: Path, tmp_path: Path) -> None:
     assert run_cli().exit_code == 2 or "Usage" in run_cli().output
     assert run_cli("scan").exit_code == 2
-    assert run_cli(str(fleet / "fixed"), "--output", "sarif=x.sarif").exit_code == 2
+    assert run_cli(str(fleet / "fixed"), "--output", "gitlab=x.json").exit_code == 2
     assert run_cli(str(fleet / "fixed"), "--db", str(tmp_path / "no" / "f.db")).exit_code == 2
     assert run_cli(str(fleet / "fixed"), "--jobs", "0").exit_code == 2
     assert run_cli("runs", "--db", str(tmp_path / "none.db")).exit_code == 2

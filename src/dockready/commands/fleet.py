@@ -43,6 +43,7 @@ def fleet_cmd() -> None:
 
     \b
     dockready fleet SOURCE... [--jobs N] [--db FILE] [--timeout S] [--format text|json]
+                    [--executor dask://HOST:PORT] [--output FORMAT=FILE]
     dockready fleet runs [--db FILE]
     dockready fleet diff [RUN_A] [RUN_B] [--db FILE]
 
@@ -137,12 +138,22 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     "outputs",
     multiple=True,
     metavar="FORMAT=FILE",
-    help="Also write a report to FILE (repeatable): --output json=fleet.json",
+    help="Also write a report to FILE (repeatable; json, text, html, sarif, junit, "
+    "waves-csv, waves-md, waves-json): "
+    "--output json=fleet.json --output html=fleet/index.html",
 )
 @click.option(
     "--progress/--no-progress",
     default=None,
     help="Show progress on stderr [default: a bar on a terminal, plain lines otherwise].",
+)
+@click.option(
+    "--executor",
+    "executor_url",
+    metavar="URL",
+    default=None,
+    help="Check the repositories on a Dask cluster: dask://HOST:PORT "
+    "[default: a local pool of --jobs processes].",
 )
 def scan_cmd(
     sources: tuple[str, ...],
@@ -154,6 +165,7 @@ def scan_cmd(
     fmt: str,
     outputs: tuple[str, ...],
     progress: bool | None,
+    executor_url: str | None,
 ) -> None:
     """Check every repository of SOURCE... with the engine and config of check.
 
@@ -171,8 +183,16 @@ def scan_cmd(
     srcs = fleetsources.expand(sources)
     if not srcs:
         raise click.UsageError("no sources given")
+    executor, release = None, None
+    if executor_url is not None:
+        try:
+            executor, release = runner.remote_executor(executor_url)
+        except runner.ExecutorError as e:
+            raise click.BadParameter(str(e), param_hint="--executor") from None
     conn = _open(db_path, create=True) if db_path is not None else None
     cache = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "dockready" / "fleet"
+    if executor is not None and not cache_dir:
+        cache = Path("~/.cache/dockready/fleet")  # each Dask worker's own home
     if progress is False:
         shown: runner.Progress = runner.Progress()
     elif (progress is None or progress) and sys.stderr.isatty():
@@ -186,6 +206,8 @@ def scan_cmd(
             timeout=timeout,
             cache_dir=cache,
             progress=shown,
+            keep_results=any(f in output.NEEDS_RESULTS for f, _ in destinations),
+            executor=executor,
         )
         if conn is not None:
             try:
@@ -198,9 +220,11 @@ def scan_cmd(
     finally:
         if conn is not None:
             conn.close()
+        if release is not None:
+            release()
     for out_fmt, dest in destinations:
         try:
-            output.write(out_fmt, run, dest)
+            output.write(out_fmt, run, dest, db_path)
         except OSError as e:
             click.echo(f"dockready: error: cannot write {dest}: {e.strerror or e}", err=True)
             sys.exit(3)

@@ -5,7 +5,14 @@ readiness per service and checklist chapter, and the history of runs in SQLite.
 - ``isolate``: one repository checked in a child process that can be killed;
 - ``worker``: the task a pool worker runs (``audit_task``): sync, check, summarise;
 - ``readiness``: chapter status, score and blockers of a service (``docs/fleet.md``);
-- ``runner``: the repositories through a ``concurrent.futures.Executor``, progress;
+- ``graph``: the names each service answers to, the addresses it calls, and the
+  certain edges between services across the fleet;
+- ``waves``: migration waves from the graph and readiness (Tarjan, leaves first),
+  and their CSV, Markdown and JSON exports;
+- ``runner``: the repositories through a ``concurrent.futures.Executor`` (a local
+  process pool, or a Dask cluster's), progress;
 - ``db``: the versioned SQLite history, its migrations, ``diff`` between runs;
-- ``output``: the text summary and the versioned JSON document.
+- ``output``: the text summary and the versioned JSON document;
+- ``dashboard``: the HTML dashboard (``--output html=``), rendered from the JSON document;
+- ``ci``: SARIF and JUnit across the fleet (``--output sarif=``, ``junit=``).
 """

@@ -81,6 +81,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX services_run ON services(run_id)",
         "CREATE INDEX findings_run ON findings(run_id, service_id)",
     ),
+    (  # 1 -> 2: the dependency graph and the migration waves (fleet/graph.py, waves.py)
+        "ALTER TABLE services ADD COLUMN wave INTEGER",
+        """CREATE TABLE edges (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            from_service_id INTEGER NOT NULL REFERENCES services(id) ON DELETE CASCADE,
+            to_service_id INTEGER NOT NULL REFERENCES services(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            evidence TEXT NOT NULL
+        )""",
+        "CREATE INDEX edges_run ON edges(run_id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -174,8 +186,13 @@ def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[str, ...], ...] = 
 
 def record(conn: sqlite3.Connection, run: FleetRun) -> int:
     """Store ``run`` in one transaction; its id."""
+    from dockready.fleet.waves import plan_run
+
+    graph, plan = plan_run(run)
+    wave_of = {s.key: w.number for w in plan for s in w.services}
 
     def body() -> int:
+        ids: dict[tuple[str, str], int] = {}
         cur = conn.execute(
             "INSERT INTO runs (started_at, finished_at, seconds, tool_version, sources)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -196,10 +213,19 @@ def record(conn: sqlite3.Connection, run: FleetRun) -> int:
             ).lastrowid
             for svc in rep.services:
                 sid = conn.execute(
-                    "INSERT INTO services (run_id, repository_id, name, root, score, blockers)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (run_id, rid, svc.name, svc.root, svc.score, ",".join(svc.blockers)),
+                    "INSERT INTO services (run_id, repository_id, name, root, score, blockers,"
+                    " wave) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        run_id,
+                        rid,
+                        svc.name,
+                        svc.root,
+                        svc.score,
+                        ",".join(svc.blockers),
+                        wave_of.get((rep.source, svc.name)),
+                    ),
                 ).lastrowid
+                ids[(rep.source, svc.name)] = int(sid or 0)
                 conn.executemany(
                     "INSERT INTO chapters (service_id, chapter, status) VALUES (?, ?, ?)",
                     [(sid, n, status) for n, status in svc.chapters],
@@ -223,6 +249,15 @@ def record(conn: sqlite3.Connection, run: FleetRun) -> int:
                         for f in svc.findings
                     ],
                 )
+        conn.executemany(
+            "INSERT INTO edges (run_id, from_service_id, to_service_id, kind, evidence)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (run_id, ids[e.caller], ids[e.callee], e.kind, e.evidence)
+                for e in graph.edges
+                if e.caller in ids and e.callee in ids
+            ],
+        )
         return run_id
 
     return _transaction(conn, body)

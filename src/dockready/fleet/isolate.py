@@ -10,9 +10,11 @@ happens (a timeout, an exception, a crash, a kill by the OOM killer) the caller 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,11 +49,64 @@ def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> N
         os._exit(0)  # no atexit handlers, no flushing of the parent's buffers
 
 
+class _Forked:
+    """A child made with ``os.fork``, with what ``run_isolated`` uses of
+    ``multiprocessing.Process``. A daemonic process (a Dask worker under its nanny, a
+    ``multiprocessing`` pool worker) may not start ``multiprocessing`` children; it
+    may fork."""
+
+    def __init__(self, target: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self.target, self.args = target, args
+        self.pid = 0
+        self.exitcode: int | None = None
+
+    def start(self) -> None:
+        pid = os.fork()
+        if pid == 0:  # the child: ``_child`` ends it with ``os._exit``
+            try:
+                self.target(*self.args)
+            finally:
+                os._exit(1)
+        self.pid = pid
+
+    def _reap(self, flags: int) -> None:
+        if self.exitcode is not None or not self.pid:
+            return
+        try:
+            pid, status = os.waitpid(self.pid, flags)
+        except ChildProcessError:
+            self.exitcode = -1
+            return
+        if pid:
+            self.exitcode = os.waitstatus_to_exitcode(status)
+
+    def is_alive(self) -> bool:
+        self._reap(os.WNOHANG)
+        return bool(self.pid) and self.exitcode is None
+
+    def kill(self) -> None:
+        if self.is_alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+    def join(self, timeout: float | None = None) -> None:
+        if timeout is None:
+            self._reap(0)
+            return
+        deadline = time.monotonic() + timeout
+        while self.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
 def run_isolated(fn: Callable[..., Any], args: tuple[Any, ...], timeout: float) -> Outcome:
     """``fn(*args)`` in a forked child; its value must pickle."""
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, fn, args), daemon=False)
+    proc: Any
+    if multiprocessing.current_process().daemon:
+        proc = _Forked(_child, (send, fn, args))
+    else:
+        proc = ctx.Process(target=_child, args=(send, fn, args), daemon=False)
     try:
         proc.start()
     except OSError as e:

@@ -21,8 +21,11 @@ from dockready.fleet.worker import RepoReport
 from dockready.model import CHAPTERS as CHAPTER_TITLES
 
 SCHEMA = "dockready-fleet"
-SCHEMA_VERSION = "1.0"
-FORMATS = ("text", "json")
+SCHEMA_VERSION = "1.1"  # 1.1: waves, edges, edge_notes
+FORMATS = ("text", "json", "html", "sarif", "junit", "waves-csv", "waves-md", "waves-json")
+#: ``--output`` formats that need each repository's whole check ``Result``
+#: (``run_fleet(keep_results=True)``): the dashboard's per-repository reports, SARIF.
+NEEDS_RESULTS = frozenset({"html", "sarif"})
 
 
 def shown(key: str) -> str:
@@ -142,7 +145,10 @@ def _service_dict(s: ServiceReadiness) -> dict[str, Any]:
 
 
 def json_doc(run: FleetRun) -> str:
+    from dockready.fleet import waves
+
     rows = services(run)
+    graph, plan = waves.plan_run(run)
     doc = {
         "tool": {"name": "dockready", "version": __version__},
         "schema": SCHEMA,
@@ -178,6 +184,9 @@ def json_doc(run: FleetRun) -> str:
             ),
             "findings": sum(len(s.findings) for _, s in rows),
         },
+        "waves": waves.wave_dicts(plan),
+        "edges": waves.edge_dicts(graph),
+        "edge_notes": list(graph.notes),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
@@ -189,7 +198,29 @@ def render(fmt: str, run: FleetRun) -> str:
     return RENDERERS[fmt](run)
 
 
-def write(fmt: str, run: FleetRun, dest: Path) -> None:
+def write(fmt: str, run: FleetRun, dest: Path, db_path: Path | None = None) -> None:
+    """``--output fmt=dest``; the dashboard (``html``) reads the trend from ``db_path``."""
+    if fmt == "html":
+        from dockready.fleet import dashboard
+
+        dashboard.write(run, dest, db_path)
+        return
+    if fmt in ("sarif", "junit"):
+        from dockready.fleet import ci
+
+        dest.write_text(ci.render(fmt, run), encoding="utf-8")
+        return
+    if fmt.startswith("waves-"):
+        from dockready.fleet import waves
+
+        tool = {"name": "dockready", "version": __version__}
+        body = {
+            "waves-csv": lambda: waves.to_csv(run),
+            "waves-md": lambda: waves.to_markdown(run),
+            "waves-json": lambda: waves.to_json(run, tool, SCHEMA_VERSION),
+        }[fmt]()
+        dest.write_text(body, encoding="utf-8", newline="")
+        return
     dest.write_text(render(fmt, run), encoding="utf-8")
 
 

@@ -17,12 +17,12 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_complet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from dockready import __version__
 from dockready.fleet import sources
 from dockready.fleet.isolate import one_line
-from dockready.fleet.worker import ERROR, RepoReport, Task, audit_task
+from dockready.fleet.worker import ERROR, RepoReport, Task, audit_task, share_rules
 
 DEFAULT_TIMEOUT = 300.0
 
@@ -49,6 +49,34 @@ def make_executor(jobs: int) -> Executor:
     before any progress thread runs: every worker starts at the first submit."""
     ctx = multiprocessing.get_context("fork") if sys.platform != "win32" else None
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+
+
+class ExecutorError(Exception):
+    """An ``--executor`` that cannot be used, with the reason to show."""
+
+
+def remote_executor(url: str, timeout: float = 30.0) -> tuple[Executor, Callable[[], None]]:
+    """The executor that ``--executor URL`` names, and how to let it go. Only
+    ``dask://HOST:PORT`` today: a ``distributed.Client`` of that scheduler, whose
+    ``get_executor()`` takes the pool's place (the repositories must be reachable
+    from the Dask workers: git URLs, or paths on a shared file system)."""
+    scheme, sep, address = url.partition("://")
+    if not sep or scheme != "dask" or not address or "/" in address:
+        raise ExecutorError(f"{url!r}: expected dask://HOST:PORT")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ExecutorError(
+            "--executor dask:// needs Dask: pip install 'dockready[dask]'"
+        ) from None
+    try:
+        client = Client(f"tcp://{address}", timeout=timeout, set_as_default=False)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as e:
+        raise ExecutorError(
+            f"cannot reach the Dask scheduler at {address}: {one_line(e)}"
+        ) from None
+    executor = client.get_executor(pure=False)  # type: ignore[no-untyped-call]
+    return executor, client.close
 
 
 def now() -> str:
@@ -133,12 +161,15 @@ def run_fleet(
     progress: Progress | None = None,
     executor: Executor | None = None,
     isolated: bool = True,
+    keep_results: bool = False,
 ) -> FleetRun:
-    """Check every source; the reports come back in the order of ``srcs``."""
+    """Check every source; the reports come back in the order of ``srcs``.
+    ``keep_results``: each report carries its check ``Result`` (``RepoReport.result``)."""
     progress = progress or Progress()
     started, clock = now(), time.monotonic()
-    tasks = [Task(s, timeout, str(cache_dir), isolated) for s in srcs]
+    tasks = [Task(s, timeout, str(cache_dir), isolated, keep_results) for s in srcs]
     reports: dict[int, RepoReport] = {}
+    known_rules: dict[Any, Any] = {}  # one copy of each rule across kept results
     own = executor is None
     pool = executor if executor is not None else make_executor(max(1, min(jobs, len(tasks) or 1)))
     try:
@@ -159,7 +190,7 @@ def run_fleet(
                         ERROR,
                         f"the worker failed: {one_line(e)}",
                     )
-                reports[i] = rep
+                reports[i] = share_rules(rep, known_rules)
                 progress.advance(rep)
         finally:
             progress.stop()

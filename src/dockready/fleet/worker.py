@@ -9,14 +9,16 @@ raises: a repository that cannot be cloned, configured, read or checked in time 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dockready.config import ConfigError, resolve_config
 from dockready.engine import UsageError, check
 from dockready.fleet import sources
+from dockready.fleet.graph import Links, links_of
 from dockready.fleet.isolate import one_line, run_isolated
 from dockready.fleet.readiness import ServiceReadiness, services_of
+from dockready.model import Result, RuleInfo
 
 OK, ERROR = "ok", "error"
 
@@ -29,6 +31,9 @@ class Task:
     #: Check in a child process that is killed after ``timeout`` (off only in tests
     #: that patch the engine in this process).
     isolated: bool = True
+    #: Send the whole check ``Result`` back (``RepoReport.result``): the dashboard's
+    #: per-repository reports and the fleet SARIF need it; nothing else does.
+    keep_result: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,10 @@ class RepoReport:
     seconds: float = 0.0
     files: int = 0
     services: tuple[ServiceReadiness, ...] = ()
+    #: The check's ``Result`` when the task asked for it (``Task.keep_result``).
+    result: Result | None = field(default=None, compare=False, repr=False)
+    #: Per service, the names it answers to and the addresses it calls (``graph``).
+    links: tuple[Links, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -52,13 +61,25 @@ class Checked:
 
     files: int
     services: tuple[ServiceReadiness, ...]
+    result: Result | None = None
+    links: tuple[Links, ...] = ()
+
+
+def share_rules(report: RepoReport, known: dict[RuleInfo, RuleInfo]) -> RepoReport:
+    """``report`` with its result's rules replaced by equal ones seen before: the
+    results a fleet keeps share one copy of each rule's documentation (about 200 KB
+    a repository otherwise)."""
+    if report.result is None:
+        return report
+    rules = tuple(known.setdefault(r, r) for r in report.result.rules)
+    return replace(report, result=replace(report.result, rules=rules))
 
 
 class RepoError(Exception):
     """A repository that cannot be checked, with the reason to show."""
 
 
-def check_repository(path: str) -> Checked:
+def check_repository(path: str, keep_result: bool = False) -> Checked:
     """``dockready check PATH`` as the fleet sees it: the repository's own
     ``.dockready.toml`` (found as ``check`` finds it), one process."""
     try:
@@ -69,7 +90,13 @@ def check_repository(path: str) -> Checked:
     if outcome.internal_errors:
         raise RepoError(f"internal error in the rules: {outcome.internal_errors[0]}")
     result = outcome.result
-    return Checked(result.files_checked, services_of(result))
+    try:
+        links = links_of(outcome.index) if outcome.index is not None else ()
+    except Exception:  # the graph is an extra: a bug there must not lose the check
+        links = ()
+    return Checked(
+        result.files_checked, services_of(result), result if keep_result else None, links
+    )
 
 
 def audit_task(task: Task) -> RepoReport:
@@ -85,7 +112,9 @@ def audit_task(task: Task) -> RepoReport:
             return error(src.problem, src.location)
         if src.kind == sources.GIT:
             try:
-                path = str(sources.sync(src.location, Path(task.cache_dir), task.timeout))
+                # ``~`` is the worker's home (a Dask worker may be another machine)
+                cache = Path(task.cache_dir).expanduser()
+                path = str(sources.sync(src.location, cache, task.timeout))
             except sources.GitError as e:
                 return error(str(e))
         else:
@@ -94,26 +123,34 @@ def audit_task(task: Task) -> RepoReport:
         if left <= 0:
             return error(f"timed out after {task.timeout:g} s", path)
         if task.isolated:
-            out = run_isolated(_check_or_reason, (path,), left)
+            out = run_isolated(_check_or_reason, (path, task.keep_result), left)
             if out.timed_out:  # the repository's limit, clone included
                 return error(f"timed out after {task.timeout:g} s", path)
             if not out.ok:
                 return error(out.error, path)
             value = out.value
         else:
-            value = _check_or_reason(path)
+            value = _check_or_reason(path, task.keep_result)
         if isinstance(value, str):
             return error(value, path)
         return RepoReport(
-            src.key, path, OK, "", time.monotonic() - start, value.files, value.services
+            src.key,
+            path,
+            OK,
+            "",
+            time.monotonic() - start,
+            value.files,
+            value.services,
+            value.result,
+            value.links,
         )
     except Exception as e:  # one repository never stops the fleet
         return error(one_line(e))
 
 
-def _check_or_reason(path: str) -> Checked | str:
+def _check_or_reason(path: str, keep_result: bool = False) -> Checked | str:
     try:
-        return check_repository(path)
+        return check_repository(path, keep_result)
     except RepoError as e:
         return str(e)
     except RecursionError:
