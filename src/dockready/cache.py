@@ -59,12 +59,21 @@ def _versions() -> str:
     return ";".join(out)
 
 
+#: The modules whose code decides what parsing a file produces (rules do not: the
+#: Go calls they ask for are in the salt on their own).
+_PARSING_CODE = ("parse", "facts", "discover.py", "engine.py", "secrets.py", "linear.py",
+                 "model.py", "limits.py", "suppress.py", "cache.py")  # fmt: skip
+
+
 def _code_digest() -> str:
-    """A digest of dockready's own Python files: a change of the code that makes
-    facts (even without a version bump, as in development) is a new salt."""
+    """A digest of dockready's parsing code: a change of the code that makes facts
+    (even without a version bump, as in development) is a new salt."""
     pkg = Path(__file__).resolve().parent
     h = hashlib.blake2b(digest_size=16)
-    for p in sorted(pkg.rglob("*.py")):
+    files = [p for name in _PARSING_CODE for p in (pkg / name).rglob("*.py")] + [
+        pkg / name for name in _PARSING_CODE if name.endswith(".py")
+    ]
+    for p in sorted(set(files)):
         h.update(p.relative_to(pkg).as_posix().encode())
         h.update(p.read_bytes())
     return h.hexdigest()

@@ -91,8 +91,14 @@ def secret_line(line: str) -> bool:
     return False
 
 
+#: All of ``_STRONG`` in one pass: most values are none of them.
+_ANY_STRONG = linear.compile("|".join(f"(?:{pat.pattern})" for _, pat in _STRONG))
+
+
 def strong_kind(value: str) -> str | None:
     """The kind of secret a value is by its shape alone (keys, tokens), else None."""
+    if _ANY_STRONG.search(value) is None:
+        return None
     for kind, pat in _STRONG:
         if pat.search(value):
             return kind
