@@ -19,7 +19,12 @@ def _finding(rule_id: str, fp: str) -> FleetFinding:
     return FleetFinding(fp, rule_id, "name", "error", int(rule_id[2]), "k8s/d.yaml", 3, "msg")
 
 
-def _run(tag: str, fps: tuple[str, ...] = ("a" * 16,), error: str = "") -> FleetRun:
+def _run(
+    tag: str,
+    fps: tuple[str, ...] = ("a" * 16,),
+    error: str = "",
+    rules: tuple[tuple[str, str, int], ...] = (),
+) -> FleetRun:
     svc = ServiceReadiness(
         name="orders",
         root=".",
@@ -27,6 +32,7 @@ def _run(tag: str, fps: tuple[str, ...] = ("a" * 16,), error: str = "") -> Fleet
         score=80,
         blockers=("DR404",) if fps else (),
         findings=tuple(_finding("DR404", fp) for fp in fps),
+        rules=rules,
     )
     repo = (
         RepoReport("/src/orders", "/src/orders", "error", error, 0.1)
@@ -145,3 +151,94 @@ def test_repository_row_that_disappears_is_fixed(tmp_path: Path) -> None:
     two = db.record(conn, replace(base, repos=(replace(base.repos[0], services=()),)))
     (d,) = db.diff(conn, one, two)
     assert d.presence == "both" and [f.rule_id for f in d.fixed] == ["DR404"]
+
+
+def test_status_per_rule_is_stored_and_flips_are_diffed(tmp_path: Path) -> None:
+    conn = db.open_db(tmp_path / "f.db")
+    one = db.record(
+        conn,
+        _run("1", rules=(("DR201", "passed", 0), ("DR404", "failed", 1), ("DR501", "n/a", 0))),
+    )
+    two = db.record(
+        conn,
+        _run(
+            "2",
+            fps=(),
+            rules=(("DR201", "failed", 2), ("DR404", "passed", 0), ("DR501", "n/a", 0)),
+        ),
+    )
+    rows = conn.execute(
+        "SELECT rule_id, status, findings FROM rule_status WHERE run_id = ? ORDER BY rule_id",
+        (one,),
+    ).fetchall()
+    assert rows == [("DR201", "passed", 0), ("DR404", "failed", 1), ("DR501", "n/a", 0)]
+    (d,) = db.diff(conn, one, two)
+    assert [(f.rule_id, f.before, f.after) for f in d.flipped] == [
+        ("DR201", "passed", "failed"),
+        ("DR404", "failed", "passed"),
+    ]
+    assert d.flipped[0].findings_after == 2
+    # a rule that ran in only one of the runs did not flip
+    three = db.record(conn, _run("3", fps=(), rules=(("DR404", "passed", 0),)))
+    (d,) = db.diff(conn, two, three)
+    assert d.flipped == ()
+
+
+def test_a_status_outside_the_three_is_refused(tmp_path: Path) -> None:
+    conn = db.open_db(tmp_path / "f.db")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.record(conn, _run("1", rules=(("DR201", "maybe", 0),)))
+    assert db.runs(conn) == []  # the run's transaction was rolled back whole
+
+
+def test_a_version_2_database_with_runs_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    db.migrate(conn, db.MIGRATIONS[:2])
+    conn.execute(
+        "INSERT INTO runs (id, started_at, finished_at, seconds, tool_version, sources)"
+        " VALUES (1, 'then', 'then', 1.0, 'old', '[\"/src/orders\"]')"
+    )
+    conn.execute(
+        "INSERT INTO repositories (id, run_id, source, path, status, seconds, files)"
+        " VALUES (1, 1, '/src/orders', '/src/orders', 'ok', 0.5, 12)"
+    )
+    conn.execute(
+        "INSERT INTO services (id, run_id, repository_id, name, root, score, blockers, wave)"
+        " VALUES (1, 1, 1, 'orders', '.', 80, 'DR404', 2)"
+    )
+    conn.execute(
+        "INSERT INTO findings (run_id, service_id, fingerprint, rule_id, name, severity,"
+        " chapter, path, line, message) VALUES (1, 1, ?, 'DR404', 'name', 'error', 4,"
+        " 'k8s/d.yaml', 3, 'msg')",
+        ("a" * 16,),
+    )
+    conn.close()
+    conn = db.open_db(path)
+    assert db.user_version(conn) == db.SCHEMA_VERSION == 3
+    # the old run is kept, complete, and listed
+    assert [(r.id, r.services, r.blocked, r.findings) for r in db.runs(conn)] == [(1, 1, 1, 1)]
+    two = db.record(conn, _run("2", fps=(), rules=(("DR404", "passed", 0),)))
+    (d,) = db.diff(conn, 1, two)
+    # the findings are compared; the old run has no status per rule: nothing flipped
+    assert [f.rule_id for f in d.fixed] == ["DR404"] and d.flipped == ()
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+
+
+def test_a_run_recorded_repository_by_repository(tmp_path: Path) -> None:
+    conn = db.open_db(tmp_path / "f.db")
+    run = _run("1", rules=(("DR404", "failed", 1),))
+    rec = db.Recorder(conn)
+    run_id = rec.begin(run.sources)
+    rec.add(run.repos[0])
+    # not listed until it is complete
+    assert db.runs(conn) == [] and db.run_ids(conn) == []
+    assert rec.finish(run) == run_id
+    assert [r.id for r in db.runs(conn)] == [run_id]
+    sid = rec.service_id("/src/orders", "orders")
+    assert sid is not None
+    assert db.stored_findings(conn, sid) == list(run.repos[0].services[0].findings)
+    whole = db.record(conn, run)
+    (d,) = db.diff(conn, run_id, whole)
+    assert d.new == d.fixed == () and len(d.open) == 1

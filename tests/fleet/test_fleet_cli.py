@@ -27,6 +27,12 @@ def _json(tmp_path: Path, *args: str) -> tuple[Result, dict]:
     return res, json.loads(out.read_text())
 
 
+def _stable(doc: dict) -> dict:
+    doc = dict(doc, run=None)
+    doc["repositories"] = [dict(r, seconds=0) for r in doc["repositories"]]
+    return doc
+
+
 def _services(doc: dict) -> dict[str, dict]:
     return {Path(r["source"]).name: s for r in doc["repositories"] for s in r["services"]}
 
@@ -37,7 +43,7 @@ def test_fleet_reports_chapters_blockers_and_an_error_row(fleet: Path, tmp_path:
         tmp_path, str(fleet / "broken"), str(fleet / "fixed"), str(fleet / "probe"), str(missing)
     )
     assert res.exit_code == 1, res.output
-    assert doc["schema"] == "dockready-fleet" and doc["schema_version"] == "1.1"
+    assert doc["schema"] == "dockready-fleet" and doc["schema_version"] == "1.2"
     by = _services(doc)
     assert by["fixed"]["blockers"] == [] and by["fixed"]["ready"]
     assert set(by["fixed"]["chapters"].values()) == {"pass"}
@@ -200,6 +206,12 @@ def test_diff_after_fixing_a_finding(
     by = {Path(d["source"]).name: d for d in doc["services"]}
     assert [f["id"] for f in by["fixed"]["fixed"]] == ["DR404"]
     assert by["probe"]["fixed"] == [] and by["probe"]["new"] == []
+    # the status per rule: DR404 flipped for the fixed service, nothing for probe
+    assert [(x["id"], x["from"], x["to"]) for x in by["fixed"]["flipped"]] == [
+        ("DR404", "failed", "passed")
+    ]
+    assert by["probe"]["flipped"] == []
+    assert "rule  DR404 failed -> passed" in res.stdout
     assert {f["id"] for f in by["probe"]["open"]} >= {"DR404"}
     # reversed: the finding is new
     back = json.loads(run_cli("diff", "2", "1", "--format", "json").stdout)
@@ -229,14 +241,64 @@ def test_a_database_that_cannot_be_written_exits_3_after_the_report(
 ) -> None:
     from dockready.fleet import db
 
-    def locked(*args: object) -> int:
-        raise db.DbError("database is locked")
+    args = [str(fleet / "broken"), str(fleet / "probe"), "--format", "json", "--jobs", "1"]
+    expected = _stable(json.loads(run_cli(*args, "--no-db").stdout))
+    stored = db._insert_repository
+    calls = []
 
-    monkeypatch.setattr(db, "record", locked)
-    res = run_cli(str(fleet / "fixed"), "--db", str(tmp_path / "f.db"), "--format", "json")
+    def locked(*args: object) -> object:
+        calls.append(args)
+        if len(calls) > 1:
+            raise db.DbError("database is locked")
+        return stored(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(db, "_insert_repository", locked)
+    path = tmp_path / "f.db"
+    res = run_cli(*args, "--db", str(path))
     assert res.exit_code == 3
-    assert json.loads(res.stdout)["summary"]["services"] == 1
+    # the report is whole: the repository stored before the failure is read back,
+    # the one that could not be stored kept its findings
+    assert _stable(json.loads(res.stdout)) == expected
+    assert expected["summary"]["findings"] > 10
     assert "cannot record the run" in res.stderr
+    # the incomplete run is not listed
+    assert run_cli("runs", "--db", str(path)).stdout == "no runs yet\n"
+
+
+def test_findings_read_back_from_the_database_are_the_kept_ones(
+    fleet: Path, tmp_path: Path
+) -> None:
+    args = [str(fleet / "broken"), str(fleet / "probe"), str(fleet / "fixed"), "--jobs", "2"]
+    slim = run_cli(*args, "--db", str(tmp_path / "a.db"), "--format", "json")
+    scratch = run_cli(*args, "--no-db", "--format", "json")
+    # junit needs every finding in the run: nothing is dropped
+    whole = run_cli(*args, "--no-db", "--format", "json", "--output", f"junit={tmp_path / 'j.xml'}")
+    docs = [_stable(json.loads(r.stdout)) for r in (slim, scratch, whole)]
+    assert docs[0]["summary"]["findings"] > 10
+    assert docs[0] == docs[1] == docs[2]
+    assert json.loads(slim.stdout)["run"]["id"] == 1
+
+
+def test_runner_keeps_what_on_report_returns(fleet: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from dockready.fleet.readiness import without_findings
+
+    seen = []
+
+    def keep(rep: worker.RepoReport) -> worker.RepoReport:
+        seen.append(sum(len(s.findings) for s in rep.services))
+        return replace(rep, services=tuple(without_findings(s) for s in rep.services))
+
+    srcs = sources.expand([str(fleet / "broken"), str(fleet / "probe")])
+    run = runner.run_fleet(srcs, jobs=2, cache_dir=tmp_path, on_report=keep)
+    assert [r.source for r in run.repos] == [s.key for s in srcs]
+    kept = [s for r in run.repos for s in r.services]
+    assert sorted(s.finding_count for s in kept) == sorted(seen)
+    # of each service only the first finding of each blocking rule stays
+    for s in kept:
+        assert sorted(f.rule_id for f in s.findings) == sorted(set(s.blockers))
+        assert s.rules == ()
 
 
 def test_each_repository_is_checked_with_its_own_config(fleet: Path, tmp_path: Path) -> None:

@@ -106,3 +106,35 @@ def test_repository_row_is_judged_only_where_findings_landed() -> None:
     assert row.blockers == ("DR401",)
     # no finding of no service: no row at all
     assert services_of(Result(root=".", findings=(), rules=rules)) == ()
+
+
+def test_status_per_rule_is_the_checklist_item() -> None:
+    (broken,) = services_of(check([str(EXAMPLES / "orderservice")], jobs=1).result)
+    status = {r: (s, n) for r, s, n in broken.rules}
+    assert status["DR404"][0] == "failed" and status["DR404"][1] >= 1
+    assert sum(n for _, _, n in broken.rules) == len(broken.findings)
+    assert {s for s, _ in status.values()} <= {"passed", "failed", "n/a"}
+    (fixed,) = services_of(check([str(EXAMPLES / "orderservice-fixed")], jobs=1).result)
+    assert dict((r, s) for r, s, _ in fixed.rules)["DR404"] == "passed"
+    assert [r for r, _, _ in fixed.rules] == sorted(r for r, _, _ in fixed.rules)
+
+
+def test_a_rule_reading_nothing_the_service_has_is_not_applicable(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(EXAMPLES / "orderservice-fixed", tmp_path / "svc")
+    shutil.rmtree(tmp_path / "svc" / "k8s")
+    (svc,) = services_of(check([str(tmp_path / "svc")], jobs=1).result)
+    assert dict((r, s) for r, s, _ in svc.rules)["DR404"] == "n/a"
+
+
+def test_repository_row_has_only_the_rules_where_findings_landed() -> None:
+    from dockready.model import Finding, Result, RuleInfo, Span
+
+    rules = (
+        RuleInfo("DR301", "a", Severity.ERROR, 3),
+        RuleInfo("DR401", "b", Severity.ERROR, 4),
+    )
+    found = Finding("DR401", "b", Severity.ERROR, "m", Span("k8s/d.yaml", 2), 4)
+    (row,) = services_of(Result(root=".", findings=(found,), rules=rules))
+    assert row.rules == (("DR401", "failed", 1),)

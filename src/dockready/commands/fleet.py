@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ def fleet_cmd() -> None:
 
     \b
     dockready fleet SOURCE... [--jobs N] [--db FILE] [--timeout S] [--format text|json]
-                    [--executor dask://HOST:PORT] [--output FORMAT=FILE]
+                    [--executor dask://HOST:PORT] [--verify] [--output FORMAT=FILE]
     dockready fleet runs [--db FILE]
     dockready fleet diff [RUN_A] [RUN_B] [--db FILE]
 
@@ -155,6 +156,12 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     help="Check the repositories on a Dask cluster: dask://HOST:PORT "
     "[default: a local pool of --jobs processes].",
 )
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Also build and run each service that has a Dockerfile in a Docker engine, "
+    "as dockready verify does (chapter 6), within the repository's --timeout.",
+)
 def scan_cmd(
     sources: tuple[str, ...],
     jobs: int | None,
@@ -166,18 +173,27 @@ def scan_cmd(
     outputs: tuple[str, ...],
     progress: bool | None,
     executor_url: str | None,
+    verify: bool,
 ) -> None:
     """Check every repository of SOURCE... with the engine and config of check.
 
-    Exit status: 0 no service has blockers (error findings of chapters 2-4), 1 some
+    Exit status: 0 no service has blockers (error findings of chapters 2-4, and 6
+    with --verify), 1 some
     service has blockers or a repository could not be checked, 2 usage error, 3
     internal error.
     """
     from dockready.fleet import db as fleetdb
-    from dockready.fleet import output, runner
+    from dockready.fleet import output, readiness, runner
     from dockready.fleet import sources as fleetsources
 
     destinations = _parse_outputs(outputs)
+    if verify:
+        from dockready.fleet.rehearsal import engine_problem
+
+        problem = engine_problem()
+        if problem is not None:  # what dockready verify says, and its exit status
+            click.echo(f"dockready: error: {problem}", err=True)
+            sys.exit(2)
     db_path = None if no_db else _db_path(db)
     not_recorded = ""
     srcs = fleetsources.expand(sources)
@@ -190,6 +206,42 @@ def scan_cmd(
         except runner.ExecutorError as e:
             raise click.BadParameter(str(e), param_hint="--executor") from None
     conn = _open(db_path, create=True) if db_path is not None else None
+    scratch = None
+    if conn is None:  # --no-db: a scratch database holds the findings while we run
+        scratch = tempfile.TemporaryDirectory(prefix="dockready-fleet-")
+        try:
+            conn = fleetdb.open_db(Path(scratch.name) / "run.db")
+        except fleetdb.DbError:
+            conn = None  # then the run keeps its findings in memory
+    recorder = fleetdb.Recorder(conn) if conn is not None else None
+    # Each repository is stored as it completes (one transaction each) and kept
+    # without its findings, which the outputs read back; unless an output needs the
+    # whole run (html, sarif, junit), or the database fails us.
+    slim = not any(f in output.NEEDS_FINDINGS for f, _ in destinations)
+    stored = recorder is not None
+
+    def keep(rep: Any) -> Any:
+        nonlocal stored, not_recorded
+        if stored and recorder is not None:
+            try:
+                recorder.add(rep)
+            except (fleetdb.DbError, sqlite3.Error) as e:
+                stored = False
+                if db_path is not None:
+                    not_recorded = f"cannot record the run in {db_path}: {e}"
+            else:
+                if slim:
+                    return replace(
+                        rep, services=tuple(readiness.without_findings(x) for x in rep.services)
+                    )
+        return rep
+
+    def findings_of(source: str, name: str) -> list[Any]:
+        sid = recorder.service_id(source, name) if recorder is not None else None
+        if conn is None or sid is None:  # pragma: no cover - only stored ones are dropped
+            raise RuntimeError(f"the findings of {name} in {source} were not stored")
+        return fleetdb.stored_findings(conn, sid)
+
     cache = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "dockready" / "fleet"
     if executor is not None and not cache_dir:
         cache = Path("~/.cache/dockready/fleet")  # each Dask worker's own home
@@ -200,35 +252,51 @@ def scan_cmd(
     else:
         shown = runner.PlainProgress(sys.stderr, output.shown)
     try:
-        run = runner.run_fleet(
-            srcs,
-            jobs=jobs or runner.default_jobs(),
-            timeout=timeout,
-            cache_dir=cache,
-            progress=shown,
-            keep_results=any(f in output.NEEDS_RESULTS for f, _ in destinations),
-            executor=executor,
-        )
-        if conn is not None:
+        try:
+            if recorder is not None:
+                try:
+                    recorder.begin(tuple(x.key for x in srcs))
+                except (fleetdb.DbError, sqlite3.Error) as e:
+                    stored = False
+                    if db_path is not None:
+                        not_recorded = f"cannot record the run in {db_path}: {e}"
+            run = runner.run_fleet(
+                srcs,
+                jobs=jobs or runner.default_jobs(),
+                timeout=timeout,
+                cache_dir=cache,
+                progress=shown,
+                keep_results=any(f in output.NEEDS_RESULTS for f, _ in destinations),
+                executor=executor,
+                on_report=keep,
+                verify=verify,
+            )
+            if stored and db_path is not None and recorder is not None:
+                try:
+                    run = replace(run, run_id=recorder.finish(run))
+                except (fleetdb.DbError, sqlite3.Error) as e:
+                    not_recorded = f"cannot record the run in {db_path}: {e}"
+        except Exception as e:  # last resort
+            click.echo(
+                f"dockready: internal error: {type(e).__name__}: {e}; {REPORT_BUG}", err=True
+            )
+            sys.exit(3)
+        finally:
+            if release is not None:
+                release()
+        for out_fmt, dest in destinations:
             try:
-                run = replace(run, run_id=fleetdb.record(conn, run))
-            except (fleetdb.DbError, sqlite3.Error) as e:
-                not_recorded = f"cannot record the run in {db_path}: {e}"
-    except Exception as e:  # last resort
-        click.echo(f"dockready: internal error: {type(e).__name__}: {e}; {REPORT_BUG}", err=True)
-        sys.exit(3)
+                output.write(out_fmt, run, dest, db_path, findings_of)
+            except OSError as e:
+                click.echo(f"dockready: error: cannot write {dest}: {e.strerror or e}", err=True)
+                sys.exit(3)
+        for piece in output.chunks(fmt, run, findings_of):
+            sys.stdout.write(piece)
     finally:
         if conn is not None:
             conn.close()
-        if release is not None:
-            release()
-    for out_fmt, dest in destinations:
-        try:
-            output.write(out_fmt, run, dest, db_path)
-        except OSError as e:
-            click.echo(f"dockready: error: cannot write {dest}: {e.strerror or e}", err=True)
-            sys.exit(3)
-    sys.stdout.write(output.render(fmt, run))
+        if scratch is not None:
+            scratch.cleanup()
     if not_recorded:  # the report is out; the history is not
         click.echo(f"dockready: error: {not_recorded}", err=True)
         sys.exit(3)

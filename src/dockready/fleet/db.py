@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from dockready.fleet.readiness import REPOSITORY_SUITE as REPOSITORY
+from dockready.fleet.readiness import FleetFinding
 from dockready.fleet.runner import FleetRun
+from dockready.fleet.worker import RepoReport
 
 T = TypeVar("T")
 
@@ -92,6 +94,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             evidence TEXT NOT NULL
         )""",
         "CREATE INDEX edges_run ON edges(run_id)",
+    ),
+    (  # 2 -> 3: the status of every rule per service; runs written repository by
+        # repository are listed only once complete
+        """CREATE TABLE rule_status (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            service_id INTEGER NOT NULL REFERENCES services(id) ON DELETE CASCADE,
+            rule_id TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('passed', 'failed', 'n/a')),
+            findings INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (service_id, rule_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX rule_status_run ON rule_status(run_id)",
+        "ALTER TABLE runs ADD COLUMN complete INTEGER NOT NULL DEFAULT 1",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -184,83 +199,163 @@ def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[str, ...], ...] = 
     return _transaction(conn, body)
 
 
-def record(conn: sqlite3.Connection, run: FleetRun) -> int:
-    """Store ``run`` in one transaction; its id."""
+def _insert_run(conn: sqlite3.Connection, run: FleetRun, complete: bool) -> int:
+    cur = conn.execute(
+        "INSERT INTO runs (started_at, finished_at, seconds, tool_version, sources, complete)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            run.started_at,
+            run.finished_at,
+            run.seconds,
+            run.tool_version,
+            json.dumps(list(run.sources)),
+            int(complete),
+        ),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def _insert_repository(
+    conn: sqlite3.Connection, run_id: int, rep: RepoReport
+) -> dict[tuple[str, str], int]:
+    """The rows of one repository; the id of each of its services."""
+    ids: dict[tuple[str, str], int] = {}
+    rid = conn.execute(
+        "INSERT INTO repositories (run_id, source, path, status, error, seconds, files)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (run_id, rep.source, rep.path, rep.status, rep.error, rep.seconds, rep.files),
+    ).lastrowid
+    for svc in rep.services:
+        sid = conn.execute(
+            "INSERT INTO services (run_id, repository_id, name, root, score, blockers)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, rid, svc.name, svc.root, svc.score, ",".join(svc.blockers)),
+        ).lastrowid
+        ids[(rep.source, svc.name)] = int(sid or 0)
+        conn.executemany(
+            "INSERT INTO chapters (service_id, chapter, status) VALUES (?, ?, ?)",
+            [(sid, n, status) for n, status in svc.chapters],
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO rule_status (run_id, service_id, rule_id, status, findings)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(run_id, sid, rule_id, status, n) for rule_id, status, n in svc.rules],
+        )
+        conn.executemany(
+            "INSERT INTO findings (run_id, service_id, fingerprint, rule_id, name,"
+            " severity, chapter, path, line, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    run_id,
+                    sid,
+                    f.fingerprint,
+                    f.rule_id,
+                    f.name,
+                    f.severity,
+                    f.chapter,
+                    f.path,
+                    f.line,
+                    f.message,
+                )
+                for f in svc.findings
+            ],
+        )
+    return ids
+
+
+def _finish(
+    conn: sqlite3.Connection, run_id: int, run: FleetRun, ids: dict[tuple[str, str], int]
+) -> None:
+    """The waves and edges of a run whose repositories are stored, and its end."""
     from dockready.fleet.waves import plan_run
 
     graph, plan = plan_run(run)
-    wave_of = {s.key: w.number for w in plan for s in w.services}
+    conn.executemany(
+        "UPDATE services SET wave = ? WHERE id = ?",
+        [(w.number, ids[s.key]) for w in plan for s in w.services if s.key in ids],
+    )
+    conn.executemany(
+        "INSERT INTO edges (run_id, from_service_id, to_service_id, kind, evidence)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (run_id, ids[e.caller], ids[e.callee], e.kind, e.evidence)
+            for e in graph.edges
+            if e.caller in ids and e.callee in ids
+        ],
+    )
+    conn.execute(
+        "UPDATE runs SET started_at = ?, finished_at = ?, seconds = ?, tool_version = ?,"
+        " sources = ?, complete = 1 WHERE id = ?",
+        (
+            run.started_at,
+            run.finished_at,
+            run.seconds,
+            run.tool_version,
+            json.dumps(list(run.sources)),
+            run_id,
+        ),
+    )
+
+
+def record(conn: sqlite3.Connection, run: FleetRun) -> int:
+    """Store ``run`` in one transaction; its id."""
 
     def body() -> int:
+        run_id = _insert_run(conn, run, complete=True)
         ids: dict[tuple[str, str], int] = {}
-        cur = conn.execute(
-            "INSERT INTO runs (started_at, finished_at, seconds, tool_version, sources)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (
-                run.started_at,
-                run.finished_at,
-                run.seconds,
-                run.tool_version,
-                json.dumps(list(run.sources)),
-            ),
-        )
-        run_id = int(cur.lastrowid or 0)
         for rep in run.repos:
-            rid = conn.execute(
-                "INSERT INTO repositories (run_id, source, path, status, error, seconds, files)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, rep.source, rep.path, rep.status, rep.error, rep.seconds, rep.files),
-            ).lastrowid
-            for svc in rep.services:
-                sid = conn.execute(
-                    "INSERT INTO services (run_id, repository_id, name, root, score, blockers,"
-                    " wave) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        run_id,
-                        rid,
-                        svc.name,
-                        svc.root,
-                        svc.score,
-                        ",".join(svc.blockers),
-                        wave_of.get((rep.source, svc.name)),
-                    ),
-                ).lastrowid
-                ids[(rep.source, svc.name)] = int(sid or 0)
-                conn.executemany(
-                    "INSERT INTO chapters (service_id, chapter, status) VALUES (?, ?, ?)",
-                    [(sid, n, status) for n, status in svc.chapters],
-                )
-                conn.executemany(
-                    "INSERT INTO findings (run_id, service_id, fingerprint, rule_id, name,"
-                    " severity, chapter, path, line, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            run_id,
-                            sid,
-                            f.fingerprint,
-                            f.rule_id,
-                            f.name,
-                            f.severity,
-                            f.chapter,
-                            f.path,
-                            f.line,
-                            f.message,
-                        )
-                        for f in svc.findings
-                    ],
-                )
-        conn.executemany(
-            "INSERT INTO edges (run_id, from_service_id, to_service_id, kind, evidence)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [
-                (run_id, ids[e.caller], ids[e.callee], e.kind, e.evidence)
-                for e in graph.edges
-                if e.caller in ids and e.callee in ids
-            ],
-        )
+            ids.update(_insert_repository(conn, run_id, rep))
+        _finish(conn, run_id, run, ids)
         return run_id
 
     return _transaction(conn, body)
+
+
+class Recorder:
+    """A run stored as it goes, one transaction per repository (the parent need not
+    keep every finding): ``begin``, ``add`` per repository, ``finish``. Until
+    ``finish`` the run is not complete and ``runs``/``diff`` do not see it."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.run_id: int | None = None
+        self.ids: dict[tuple[str, str], int] = {}
+
+    def begin(self, sources: tuple[str, ...]) -> int:
+        """The run's row, not complete yet (its times are set by ``finish``)."""
+        from dockready import __version__
+        from dockready.fleet.runner import now
+
+        started = now()
+        placeholder = FleetRun(started, started, 0.0, __version__, sources, ())
+        self.run_id = _transaction(self.conn, lambda: _insert_run(self.conn, placeholder, False))
+        return self.run_id
+
+    def add(self, rep: RepoReport) -> None:
+        assert self.run_id is not None, "begin() first"
+        run_id = self.run_id
+        self.ids.update(_transaction(self.conn, lambda: _insert_repository(self.conn, run_id, rep)))
+
+    def finish(self, run: FleetRun) -> int:
+        assert self.run_id is not None, "begin() first"
+        run_id = self.run_id
+        _transaction(self.conn, lambda: _finish(self.conn, run_id, run, self.ids))
+        return run_id
+
+    def service_id(self, source: str, name: str) -> int | None:
+        return self.ids.get((source, name))
+
+
+def stored_findings(conn: sqlite3.Connection, service_id: int) -> list[FleetFinding]:
+    """The findings of a stored service, in the order they were recorded."""
+    return [
+        FleetFinding(*row)
+        for row in conn.execute(
+            "SELECT fingerprint, rule_id, name, severity, chapter, path, line, message"
+            " FROM findings WHERE service_id = ? ORDER BY id",
+            (service_id,),
+        )
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +380,7 @@ def runs(conn: sqlite3.Connection) -> list[RunRow]:
             (SELECT COUNT(*) FROM services WHERE run_id = r.id),
             (SELECT COUNT(*) FROM services WHERE run_id = r.id AND blockers != ''),
             (SELECT COUNT(*) FROM findings WHERE run_id = r.id)
-        FROM runs r ORDER BY r.id"""
+        FROM runs r WHERE r.complete = 1 ORDER BY r.id"""
     ).fetchall()
     out = []
     for rid, started, seconds, version, srcs, repos, errors, services, blocked, findings in rows:
@@ -321,6 +416,16 @@ class StoredFinding:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleFlip:
+    rule_id: str
+    #: ``passed``, ``failed`` or ``n/a`` in the earlier run, then in the later one.
+    before: str
+    after: str
+    findings_before: int
+    findings_after: int
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceDiff:
     source: str
     service: str
@@ -331,10 +436,13 @@ class ServiceDiff:
     new: tuple[StoredFinding, ...] = ()
     fixed: tuple[StoredFinding, ...] = ()
     open: tuple[StoredFinding, ...] = ()
+    #: Rules whose status changed, in id order (services in both runs, when both
+    #: runs stored the status per rule: schema 3 on).
+    flipped: tuple[RuleFlip, ...] = ()
 
 
 def run_ids(conn: sqlite3.Connection) -> list[int]:
-    return [r[0] for r in conn.execute("SELECT id FROM runs ORDER BY id")]
+    return [r[0] for r in conn.execute("SELECT id FROM runs WHERE complete = 1 ORDER BY id")]
 
 
 def _services(
@@ -356,6 +464,32 @@ def _services(
     return out
 
 
+def _rule_statuses(
+    conn: sqlite3.Connection, run_id: int
+) -> dict[tuple[str, str], dict[str, tuple[str, int]]]:
+    out: dict[tuple[str, str], dict[str, tuple[str, int]]] = {}
+    for source, name, rule_id, status, n in conn.execute(
+        "SELECT r.source, s.name, x.rule_id, x.status, x.findings FROM rule_status x"
+        " JOIN services s ON s.id = x.service_id JOIN repositories r ON r.id = s.repository_id"
+        " WHERE x.run_id = ?",
+        (run_id,),
+    ):
+        out.setdefault((source, name), {})[rule_id] = (status, n)
+    return out
+
+
+def flips(
+    before: dict[str, tuple[str, int]], after: dict[str, tuple[str, int]]
+) -> tuple[RuleFlip, ...]:
+    """The rules of both runs whose status changed (a rule that ran in only one of
+    them is no flip: it was added, removed or deselected)."""
+    return tuple(
+        RuleFlip(r, before[r][0], after[r][0], before[r][1], after[r][1])
+        for r in sorted(before.keys() & after.keys())
+        if before[r][0] != after[r][0]
+    )
+
+
 def _failed_sources(conn: sqlite3.Connection, run_id: int) -> set[str]:
     return {
         r[0]
@@ -368,10 +502,12 @@ def _failed_sources(conn: sqlite3.Connection, run_id: int) -> set[str]:
 def diff(conn: sqlite3.Connection, run_a: int, run_b: int) -> list[ServiceDiff]:
     """Per service (by repository and name), the findings of ``run_b`` that are new
     since ``run_a``, those of ``run_a`` that are fixed, and those still open, by
-    fingerprint. Only repositories checked in both runs are compared: one that
+    fingerprint, and the rules whose status flipped. Only repositories checked in
+    both runs are compared: one that
     failed in either is ``unchecked`` (nothing is claimed fixed because a clone
     failed), one that is in only one run's sources is ``outside``."""
     a, b = _services(conn, run_a), _services(conn, run_b)
+    rules_a, rules_b = _rule_statuses(conn, run_a), _rule_statuses(conn, run_b)
     failed = _failed_sources(conn, run_a) | _failed_sources(conn, run_b)
     both = _sources(conn, run_a) & _sources(conn, run_b)
     out = []
@@ -395,6 +531,9 @@ def diff(conn: sqlite3.Connection, run_a: int, run_b: int) -> list[ServiceDiff]:
                     new=tuple(fb[k] for k in fb if k not in fa),
                     fixed=tuple(fa[k] for k in fa if k not in fb),
                     open=tuple(fb[k] for k in fb if k in fa),
+                    flipped=()
+                    if name == REPOSITORY  # no rules of its own: only its findings
+                    else flips(rules_a.get(key, {}), rules_b.get(key, {})),
                 )
             )
         elif fb is not None:

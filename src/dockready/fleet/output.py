@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from dockready import __version__
 from dockready.fleet.db import RunRow, ServiceDiff
-from dockready.fleet.readiness import CHAPTERS, ServiceReadiness
+from dockready.fleet.readiness import CHAPTERS, FleetFinding, ServiceReadiness
 from dockready.fleet.runner import FleetRun
 from dockready.fleet.worker import RepoReport
 from dockready.model import CHAPTERS as CHAPTER_TITLES
 
 SCHEMA = "dockready-fleet"
-SCHEMA_VERSION = "1.1"  # 1.1: waves, edges, edge_notes
+SCHEMA_VERSION = "1.2"  # 1.1: waves, edges, edge_notes; 1.2: diff "flipped"
 FORMATS = ("text", "json", "html", "sarif", "junit", "waves-csv", "waves-md", "waves-json")
 #: ``--output`` formats that need each repository's whole check ``Result``
 #: (``run_fleet(keep_results=True)``): the dashboard's per-repository reports, SARIF.
@@ -72,12 +73,13 @@ def text(run: FleetRun, top: int = 10) -> str:
         "",
     ]
     if rows:
-        header = ["service", "repository", *(str(n) for n in CHAPTERS), "score", "blockers"]
+        numbers = sorted({n for _, s in rows for n, _ in s.chapters} | set(CHAPTERS))
+        header = ["service", "repository", *(str(n) for n in numbers), "score", "blockers"]
         table = [
             [
                 s.name,
                 shown(rep.source),
-                *(s.chapter(n) for n in CHAPTERS),
+                *(dict(s.chapters).get(n, "-") for n in numbers),
                 str(s.score),
                 ", ".join(s.blockers) or "-",
             ]
@@ -93,7 +95,7 @@ def text(run: FleetRun, top: int = 10) -> str:
             ]
             lines.append("  ".join([*cells, r[-1]]).rstrip())
         lines.append("")
-        lines.append("chapters: " + "; ".join(f"{n} {CHAPTER_TITLES[n]}" for n in CHAPTERS))
+        lines.append("chapters: " + "; ".join(f"{n} {CHAPTER_TITLES[n]}" for n in numbers))
     tops = top_blockers(run)
     if tops:
         lines += ["", "top blocking rules:"]
@@ -120,7 +122,24 @@ def text(run: FleetRun, top: int = 10) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _service_dict(s: ServiceReadiness) -> dict[str, Any]:
+#: The stored findings of a service, by (source, service name): what an output reads
+#: back for a service whose findings the run did not keep (``ServiceReadiness.dropped``).
+FindingsOf = Callable[[str, str], Iterable[FleetFinding]]
+
+
+def _findings(
+    rep: RepoReport, s: ServiceReadiness, findings_of: FindingsOf | None
+) -> Iterable[FleetFinding]:
+    if s.dropped is None:
+        return s.findings
+    if findings_of is None:
+        raise ValueError(f"the findings of {s.name} were not kept: the output needs findings_of")
+    return findings_of(rep.source, s.name)
+
+
+def _service_dict(
+    s: ServiceReadiness, found: Iterable[FleetFinding] | None = None
+) -> dict[str, Any]:
     return {
         "name": s.name,
         "root": s.root,
@@ -139,12 +158,34 @@ def _service_dict(s: ServiceReadiness) -> dict[str, Any]:
                 "line": f.line,
                 "message": f.message,
             }
-            for f in s.findings
+            for f in (s.findings if found is None else found)
         ],
     }
 
 
-def json_doc(run: FleetRun) -> str:
+def _repository_dict(rep: RepoReport, findings_of: FindingsOf | None) -> dict[str, Any]:
+    return {
+        "source": rep.source,
+        "path": rep.path,
+        "status": rep.status,
+        "error": rep.error or None,
+        "seconds": round(rep.seconds, 3),
+        "files": rep.files,
+        "services": [_service_dict(s, _findings(rep, s, findings_of)) for s in rep.services],
+    }
+
+
+_REPOSITORIES = "\x00repositories"
+
+
+def json_doc(run: FleetRun, findings_of: FindingsOf | None = None) -> str:
+    return "".join(json_chunks(run, findings_of))
+
+
+def json_chunks(run: FleetRun, findings_of: FindingsOf | None = None) -> Iterator[str]:
+    """The JSON document in pieces, one repository at a time: the findings of one
+    repository are in memory at once (read back with ``findings_of`` when the run
+    did not keep them)."""
     from dockready.fleet import waves
 
     rows = services(run)
@@ -160,18 +201,7 @@ def json_doc(run: FleetRun) -> str:
             "seconds": round(run.seconds, 3),
             "sources": list(run.sources),
         },
-        "repositories": [
-            {
-                "source": r.source,
-                "path": r.path,
-                "status": r.status,
-                "error": r.error or None,
-                "seconds": round(r.seconds, 3),
-                "files": r.files,
-                "services": [_service_dict(s) for s in r.services],
-            }
-            for r in run.repos
-        ],
+        "repositories": _REPOSITORIES,
         "top_blockers": [{"id": i, "name": n, "services": c} for i, n, c in top_blockers(run)],
         "summary": {
             "repositories": len(run.repos),
@@ -182,23 +212,46 @@ def json_doc(run: FleetRun) -> str:
             "repositories_blocked_outside_services": sum(
                 1 for _, s in rows if not s.ready and s.is_repository
             ),
-            "findings": sum(len(s.findings) for _, s in rows),
+            "findings": sum(s.finding_count for _, s in rows),
         },
         "waves": waves.wave_dicts(plan),
         "edges": waves.edge_dicts(graph),
         "edge_notes": list(graph.notes),
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    marker = '"repositories": ' + json.dumps(_REPOSITORIES)
+    head, tail = json.dumps(doc, indent=2, ensure_ascii=False).split(marker, 1)
+    del doc
+    yield head + '"repositories": ['
+    for i, rep in enumerate(run.repos):
+        body = json.dumps(_repository_dict(rep, findings_of), indent=2, ensure_ascii=False)
+        yield ("\n" if i == 0 else ",\n") + textwrap.indent(body, "    ")
+    yield ("\n  ]" if run.repos else "]") + tail + "\n"
 
 
 RENDERERS: dict[str, Callable[[FleetRun], str]] = {"text": text, "json": json_doc}
+#: ``--output`` formats that need every finding of every service in the run itself
+#: (the run keeps its findings when one of them is asked for).
+NEEDS_FINDINGS = NEEDS_RESULTS | {"junit"}
 
 
 def render(fmt: str, run: FleetRun) -> str:
     return RENDERERS[fmt](run)
 
 
-def write(fmt: str, run: FleetRun, dest: Path, db_path: Path | None = None) -> None:
+def chunks(fmt: str, run: FleetRun, findings_of: FindingsOf | None = None) -> Iterator[str]:
+    """``render`` in pieces (the JSON one repository at a time)."""
+    if fmt == "json":
+        return json_chunks(run, findings_of)
+    return iter((RENDERERS[fmt](run),))
+
+
+def write(
+    fmt: str,
+    run: FleetRun,
+    dest: Path,
+    db_path: Path | None = None,
+    findings_of: FindingsOf | None = None,
+) -> None:
     """``--output fmt=dest``; the dashboard (``html``) reads the trend from ``db_path``."""
     if fmt == "html":
         from dockready.fleet import dashboard
@@ -221,7 +274,9 @@ def write(fmt: str, run: FleetRun, dest: Path, db_path: Path | None = None) -> N
         }[fmt]()
         dest.write_text(body, encoding="utf-8", newline="")
         return
-    dest.write_text(render(fmt, run), encoding="utf-8")
+    with dest.open("w", encoding="utf-8") as out:
+        for piece in chunks(fmt, run, findings_of):
+            out.write(piece)
 
 
 def runs_text(rows: list[RunRow]) -> str:
@@ -255,8 +310,16 @@ def diff_text(run_a: int, run_b: int, diffs: list[ServiceDiff]) -> str:
             out.append(f"{where}: not found in run {run_b}")
             continue
         note = " (new service)" if d.presence == "added" else ""
-        out.append(f"{where}{note}: {len(d.new)} new, {len(d.fixed)} fixed, {len(d.open)} open")
-        totals.update(new=len(d.new), fixed=len(d.fixed), open=len(d.open))
+        flipped = f", {len(d.flipped)} rule(s) flipped" if d.flipped else ""
+        out.append(
+            f"{where}{note}: {len(d.new)} new, {len(d.fixed)} fixed, {len(d.open)} open{flipped}"
+        )
+        totals.update(new=len(d.new), fixed=len(d.fixed), open=len(d.open), flipped=len(d.flipped))
+        for flip in d.flipped:
+            out.append(
+                f"  rule  {flip.rule_id} {flip.before} -> {flip.after}"
+                f" ({flip.findings_before} -> {flip.findings_after} findings)"
+            )
         for label, found in (("new", d.new), ("fixed", d.fixed), ("open", d.open)):
             for f in found:
                 out.append(
@@ -266,7 +329,10 @@ def diff_text(run_a: int, run_b: int, diffs: list[ServiceDiff]) -> str:
         out.append(
             f"{outside} service(s) of repositories checked in only one of the runs: not compared"
         )
-    out.append(f"{totals['new']} new, {totals['fixed']} fixed, {totals['open']} still open")
+    out.append(
+        f"{totals['new']} new, {totals['fixed']} fixed, {totals['open']} still open;"
+        f" {totals['flipped']} rule status(es) flipped"
+    )
     return "\n".join(out) + "\n"
 
 
@@ -298,6 +364,16 @@ def diff_json(run_a: int, run_b: int, diffs: list[ServiceDiff]) -> str:
                 "new": items(d.new),
                 "fixed": items(d.fixed),
                 "open": items(d.open),
+                "flipped": [
+                    {
+                        "id": x.rule_id,
+                        "from": x.before,
+                        "to": x.after,
+                        "findings_from": x.findings_before,
+                        "findings_to": x.findings_after,
+                    }
+                    for x in d.flipped
+                ],
             }
             for d in diffs
         ],

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,7 +106,7 @@ class PlainProgress(Progress):
         if report.failed:
             what = f"error: {report.error}"
         else:
-            n = sum(len(s.findings) for s in report.services)
+            n = sum(s.finding_count for s in report.services)
             services = sum(1 for s in report.services if not s.is_repository)
             what = f"{services} service{'s' * (services != 1)}, {n} finding{'s' * (n != 1)}"
         print(
@@ -162,12 +162,19 @@ def run_fleet(
     executor: Executor | None = None,
     isolated: bool = True,
     keep_results: bool = False,
+    on_report: Callable[[RepoReport], RepoReport] | None = None,
+    verify: bool = False,
 ) -> FleetRun:
     """Check every source; the reports come back in the order of ``srcs``.
-    ``keep_results``: each report carries its check ``Result`` (``RepoReport.result``)."""
+    ``keep_results``: each report carries its check ``Result`` (``RepoReport.result``).
+    ``on_report``: called with each report as it arrives (after the progress); what
+    it returns is kept in its place (the command stores the report and keeps it
+    without its findings). Done futures are let go at once: the parent holds only
+    what ``on_report`` returns. ``verify``: each repository's services are also
+    rehearsed in Docker (``fleet --verify``)."""
     progress = progress or Progress()
     started, clock = now(), time.monotonic()
-    tasks = [Task(s, timeout, str(cache_dir), isolated, keep_results) for s in srcs]
+    tasks = [Task(s, timeout, str(cache_dir), isolated, keep_results, verify) for s in srcs]
     reports: dict[int, RepoReport] = {}
     known_rules: dict[Any, Any] = {}  # one copy of each rule across kept results
     own = executor is None
@@ -178,20 +185,24 @@ def run_fleet(
         }
         progress.start(len(tasks))
         try:
-            for fut in as_completed(futures):
-                i = futures[fut]
-                try:
-                    rep = fut.result()
-                except Exception as e:  # a worker died under the pool
-                    s = tasks[i].source
-                    rep = RepoReport(
-                        s.key,
-                        s.location if s.kind != sources.GIT else "",
-                        ERROR,
-                        f"the worker failed: {one_line(e)}",
-                    )
-                reports[i] = share_rules(rep, known_rules)
-                progress.advance(rep)
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in sorted(done, key=futures.__getitem__):
+                    i = futures.pop(fut)
+                    try:
+                        rep = fut.result()
+                    except Exception as e:  # a worker died under the pool
+                        s = tasks[i].source
+                        rep = RepoReport(
+                            s.key,
+                            s.location if s.kind != sources.GIT else "",
+                            ERROR,
+                            f"the worker failed: {one_line(e)}",
+                        )
+                    rep = share_rules(rep, known_rules)
+                    progress.advance(rep)
+                    reports[i] = on_report(rep) if on_report is not None else rep
         finally:
             progress.stop()
     finally:

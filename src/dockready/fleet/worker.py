@@ -34,6 +34,9 @@ class Task:
     #: Send the whole check ``Result`` back (``RepoReport.result``): the dashboard's
     #: per-repository reports and the fleet SARIF need it; nothing else does.
     keep_result: bool = False
+    #: ``fleet --verify``: rehearse each service that has a Dockerfile in Docker
+    #: after the check (``rehearsal``), within the same time limit.
+    verify: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +82,14 @@ class RepoError(Exception):
     """A repository that cannot be checked, with the reason to show."""
 
 
-def check_repository(path: str, keep_result: bool = False) -> Checked:
+def check_repository(
+    path: str, keep_result: bool = False, verify_seconds: float | None = None
+) -> Checked:
     """``dockready check PATH`` as the fleet sees it: the repository's own
-    ``.dockready.toml`` (found as ``check`` finds it), one process."""
+    ``.dockready.toml`` (found as ``check`` finds it), one process. With
+    ``verify_seconds``, then ``dockready verify`` of each service with a Dockerfile,
+    all within that many seconds from the start."""
+    start = time.monotonic()
     try:
         config = resolve_config([path])
         outcome = check([path], config, jobs=1)
@@ -90,12 +98,23 @@ def check_repository(path: str, keep_result: bool = False) -> Checked:
     if outcome.internal_errors:
         raise RepoError(f"internal error in the rules: {outcome.internal_errors[0]}")
     result = outcome.result
+    if verify_seconds is not None and outcome.index is not None:
+        from dockready.fleet import rehearsal
+
+        left = verify_seconds - (time.monotonic() - start)
+        try:
+            result = rehearsal.verified(result, outcome.index, Path(result.root), config, left)
+        except rehearsal.RehearsalError as e:
+            raise RepoError(str(e)) from None
     try:
         links = links_of(outcome.index) if outcome.index is not None else ()
     except Exception:  # the graph is an extra: a bug there must not lose the check
         links = ()
     return Checked(
-        result.files_checked, services_of(result), result if keep_result else None, links
+        result.files_checked,
+        services_of(result, verified=verify_seconds is not None),
+        result if keep_result else None,
+        links,
     )
 
 
@@ -122,15 +141,17 @@ def audit_task(task: Task) -> RepoReport:
         left = task.timeout - (time.monotonic() - start)
         if left <= 0:
             return error(f"timed out after {task.timeout:g} s", path)
+        # the rehearsals stop a little before the limit, to clean up after themselves
+        budget = max(0.0, left - 5.0) if task.verify else None
         if task.isolated:
-            out = run_isolated(_check_or_reason, (path, task.keep_result), left)
+            out = run_isolated(_check_or_reason, (path, task.keep_result, budget), left)
             if out.timed_out:  # the repository's limit, clone included
                 return error(f"timed out after {task.timeout:g} s", path)
             if not out.ok:
                 return error(out.error, path)
             value = out.value
         else:
-            value = _check_or_reason(path, task.keep_result)
+            value = _check_or_reason(path, task.keep_result, budget)
         if isinstance(value, str):
             return error(value, path)
         return RepoReport(
@@ -148,9 +169,11 @@ def audit_task(task: Task) -> RepoReport:
         return error(one_line(e))
 
 
-def _check_or_reason(path: str, keep_result: bool = False) -> Checked | str:
+def _check_or_reason(
+    path: str, keep_result: bool = False, verify_seconds: float | None = None
+) -> Checked | str:
     try:
-        return check_repository(path, keep_result)
+        return check_repository(path, keep_result, verify_seconds)
     except RepoError as e:
         return str(e)
     except RecursionError:
