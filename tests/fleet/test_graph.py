@@ -293,3 +293,61 @@ def test_a_name_of_the_callers_own_repository_does_not_leave_it(tmp_path: Path) 
     assert [(e.caller[1], e.callee, e.kind) for e in g.edges] == [
         ("orders", (str(other), "cache"), "env")
     ]
+
+
+CONFIG_MAIN = """package main
+
+import (
+\t"net/http"
+\t"os"
+)
+
+func main() {
+\t_, _ = os.ReadFile("config.yaml")
+\thttp.ListenAndServe(":8080", nil)
+}
+"""
+
+
+def test_configmap_values_and_config_files_are_addresses(tmp_path: Path) -> None:
+    """``configMapKeyRef`` and ``envFrom`` values come from the ConfigMap of the tree
+    (evidence: its line); a config file the code reads states addresses too."""
+    repo = write(
+        tmp_path / "shop",
+        {
+            **go_service("web", CONFIG_MAIN),
+            "web/config.yaml": "stock_addr: stock:9000\nlog_level: info\n",
+            "k8s/web.yaml": (
+                "apiVersion: v1\n"
+                "kind: ConfigMap\n"
+                "metadata: {name: web-env, namespace: shop}\n"
+                "data:\n"
+                "  ORDERS_ADDR: orders:8080\n"
+                "  PAYMENTS_URL: http://payments.shop:8080\n"
+                "  LOG_LEVEL: info\n"
+                "---\n"
+                "apiVersion: apps/v1\n"
+                "kind: Deployment\n"
+                "metadata: {name: web, namespace: shop}\n"
+                "spec:\n"
+                "  selector: {matchLabels: {app: web}}\n"
+                "  template:\n"
+                "    metadata: {labels: {app: web}}\n"
+                "    spec:\n"
+                "      containers:\n"
+                "        - name: web\n"
+                "          image: registry.example.com/web:1.0\n"
+                "          env:\n"
+                "            - name: ORDERS_ADDR\n"
+                "              valueFrom:\n"
+                "                configMapKeyRef: {name: web-env, key: ORDERS_ADDR}\n"
+                "          envFrom:\n"
+                "            - configMapRef: {name: web-env}\n"
+            ),
+        },
+    )
+    calls = set(links(repo)["web"].calls)
+    assert Address("orders", None, "env", "k8s/web.yaml:5", caller_namespace="shop") in calls
+    assert Address("payments", "shop", "env", "k8s/web.yaml:6", caller_namespace="shop") in calls
+    assert Address("stock", None, "config", "web/config.yaml:1") in calls
+    assert not any(a.name == "info" for a in calls)

@@ -41,8 +41,8 @@ from dockready import linear
 from dockready.facts.index import ProjectIndex, Service
 from dockready.model import Span
 
-ENV, DEPENDS_ON, GRPC = "env", "depends_on", "grpc"
-KINDS = (ENV, DEPENDS_ON, GRPC)
+ENV, DEPENDS_ON, GRPC, CONFIG = "env", "depends_on", "grpc", "config"
+KINDS = (ENV, DEPENDS_ON, GRPC, CONFIG)
 
 _GRPC = "google.golang.org/grpc"
 #: gRPC dial functions and the index of their target argument.
@@ -206,11 +206,31 @@ def _stated(ix: ProjectIndex, svc: Service) -> Iterator[Address]:
             for name, ns in hosts_in(value):
                 yield Address(name, ns, ENV, _at(span))
     for dep in svc.deployments:
+        ns_here = dep.workload.namespace
         for e in dep.container.env:
+            if e.source == "configMapKeyRef":
+                # the value a ConfigMap of the tree gives it, at the ConfigMap's line
+                cm_name, _, key = e.ref.partition("/")
+                cm = ix.configmap(ns_here, cm_name)
+                for d in cm.data if cm is not None else ():
+                    if d.key == key:
+                        for name, ns in hosts_in(d.value):
+                            yield Address(name, ns, ENV, _at(d.span), ns_here)
+                continue
             if e.value is None or e.source is not None:
-                continue  # from a ConfigMap, a Secret or a field: not stated here
+                continue  # from a Secret or a field: not stated here
             for name, ns in hosts_in(e.value):
-                yield Address(name, ns, ENV, _at(e.span), dep.workload.namespace)
+                yield Address(name, ns, ENV, _at(e.span), ns_here)
+        for ef in dep.container.env_from:
+            cm = ix.configmap(ns_here, ef.name) if ef.kind == "configMapRef" else None
+            for d in cm.data if cm is not None else ():
+                for name, ns in hosts_in(d.value):
+                    yield Address(name, ns, ENV, _at(d.span), ns_here)
+    for cf in svc.configs:
+        # configuration files the code reads (facts/config.py): an address setting
+        for entry in cf.entries:
+            for name, ns in hosts_in(entry.value):
+                yield Address(name, ns, CONFIG, _at(entry.span))
     for c in svc.compose:
         for e in c.environment:
             if e.value is None or e.source is not None:
