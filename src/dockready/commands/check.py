@@ -9,30 +9,14 @@ import click
 
 from dockready import baseline, report
 from dockready.cache import DIRNAME
-from dockready.commands.options import REPORT_BUG, config_options, render_options
+from dockready.commands.options import REPORT_BUG, config_options, parse_outputs, render_options
 from dockready.config import ConfigError, resolve_config
 from dockready.engine import UsageError, check, resolve_root
 from dockready.model import Severity
 
 
 def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
-    formats = report.available()
-    out = []
-    for v in values:
-        fmt, sep, dest = v.partition("=")
-        if not sep or not dest:
-            raise click.BadParameter(f"{v!r}: expected FORMAT=FILE", param_hint="--output")
-        if fmt not in formats:
-            raise click.BadParameter(
-                f"{fmt!r} is not a format (one of {', '.join(formats)})", param_hint="--output"
-            )
-        path = Path(dest)
-        if not path.parent.is_dir():  # checked before the run; never created
-            raise click.BadParameter(
-                f"cannot write {dest}: no such directory {path.parent}", param_hint="--output"
-            )
-        out.append((fmt, path))
-    return out
+    return parse_outputs(values, report.available())
 
 
 def _cache_dir(targets: list[str], no_cache: bool, cache_dir: str | None) -> Path | None:

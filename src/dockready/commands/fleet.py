@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from dockready.commands.options import REPORT_BUG
+from dockready.commands.options import REPORT_BUG, parse_outputs
 
 DEFAULT_DB = Path(".dockready") / "fleet.db"
 DB_HELP = "The history database [default: .dockready/fleet.db]."
@@ -84,22 +84,7 @@ def _open(path: Path, create: bool) -> Any:
 def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     from dockready.fleet.output import FORMATS
 
-    out = []
-    for v in values:
-        fmt, sep, dest = v.partition("=")
-        if not sep or not dest:
-            raise click.BadParameter(f"{v!r}: expected FORMAT=FILE", param_hint="--output")
-        if fmt not in FORMATS:
-            raise click.BadParameter(
-                f"{fmt!r} is not a format (one of {', '.join(FORMATS)})", param_hint="--output"
-            )
-        path = Path(dest)
-        if not path.parent.is_dir():
-            raise click.BadParameter(
-                f"cannot write {dest}: no such directory {path.parent}", param_hint="--output"
-            )
-        out.append((fmt, path))
-    return out
+    return parse_outputs(values, FORMATS)
 
 
 @fleet_cmd.command("scan")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -41,3 +42,24 @@ def render_options(fn: F) -> F:
         help="Helm values file, over the chart's values.yaml (repeatable, in order); "
         "it applies to the chart whose folder holds it, or to the only chart.",
     )(fn)
+
+
+def parse_outputs(values: tuple[str, ...], formats: Sequence[str]) -> list[tuple[str, Path]]:
+    """``--output FORMAT=FILE`` values: a known format, and a file whose directory
+    exists (checked before the run; a directory is never created)."""
+    out = []
+    for v in values:
+        fmt, sep, dest = v.partition("=")
+        if not sep or not dest:
+            raise click.BadParameter(f"{v!r}: expected FORMAT=FILE", param_hint="--output")
+        if fmt not in formats:
+            raise click.BadParameter(
+                f"{fmt!r} is not a format (one of {', '.join(formats)})", param_hint="--output"
+            )
+        path = Path(dest)
+        if not path.parent.is_dir():
+            raise click.BadParameter(
+                f"cannot write {dest}: no such directory {path.parent}", param_hint="--output"
+            )
+        out.append((fmt, path))
+    return out
