@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Iterable, Iterator
 
@@ -109,12 +110,19 @@ def dockerignore_missing(ctx: Context[NoOptions]) -> Iterator[Hit]:
             )
 
 
+@functools.lru_cache(maxsize=4)
+def _sensitive(paths: frozenset[str]) -> tuple[str, ...]:
+    """The paths whose names say they hold secrets, sorted: found once per tree, not
+    once per .dockerignore (a monorepo has hundreds)."""
+    return tuple(sorted(p for p in paths if is_sensitive_name(posixpath.basename(p).lower())))
+
+
 def _shipped(paths: Iterable[str], context: str, di: DockerIgnore) -> list[str]:
     """What the context holds that must not ship and the .dockerignore lets in:
     ``.git`` (a repository-root context has it), ``.env`` files and keys."""
     out = [".git"] if context == "." and not di.excludes(".git/HEAD") else []
     prefix = "" if context == "." else context.rstrip("/") + "/"
-    for p in sorted(paths):
+    for p in _sensitive(frozenset(paths) if not isinstance(paths, frozenset) else paths):
         if not p.startswith(prefix):
             continue
         rel = p[len(prefix) :]

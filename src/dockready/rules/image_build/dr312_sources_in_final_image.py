@@ -217,10 +217,12 @@ def sources_in_final_image(ctx: Context[NoOptions]) -> Iterator[Hit]:
         df = b.dockerfile
         if is_devcontainer(df) or _builds_here(df, b.final):
             continue
-        files = _go_files(ix, b)
+        files: list[str] | None = None  # listed only for a COPY from the context
         for st in reversed(df.lineage(b.final)):
             for c in st.copies:
                 if c.from_stage is None:
+                    if files is None:
+                        files = _go_files(ix, b)
                     found = _context_sources(ix, b, c, files)
                     if found:
                         n = len(found)
@@ -238,6 +240,8 @@ def sources_in_final_image(ctx: Context[NoOptions]) -> Iterator[Hit]:
                     if "$" in src or any(ch in src for ch in "*?["):
                         continue
                     src = posixpath.normpath(posixpath.join("/", src))
+                    if files is None:
+                        files = _go_files(ix, b)
                     what = _from_builder(ix, b, builder, src, files)
                     if what is None:
                         continue
