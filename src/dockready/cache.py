@@ -107,7 +107,10 @@ def _secret() -> bytes | None:
     env = os.environ.get("DOCKREADY_CACHE_KEY")
     if env:
         return hashlib.sha256(env.encode()).digest()
-    path = _key_file()
+    try:
+        path = _key_file()
+    except (RuntimeError, KeyError):  # no home directory to keep a key in
+        return None
     try:
         data = path.read_bytes()
         if len(data) == 32:
