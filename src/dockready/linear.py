@@ -1,10 +1,14 @@
 """Regular expressions that run over repository content, in linear time.
 
 Python's ``re`` backtracks: a pattern such as ``key[a-z_]*(?:[a-z_.]*)?=`` is cubic on
-``"keykeykey…"`` and a glob like ``*a*a*a…c`` is exponential. Every pattern that
-runs over what a repository holds (source text, YAML values, paths, globs a user
-wrote) is compiled here instead, with RE2 (``google-re2``), whose matching time is
-linear in the input whatever the pattern.
+``"keykeykey…"`` and a glob like ``*a*a*a…c`` is exponential. A pattern that runs
+over what a repository holds (source text, YAML values, paths, globs a user wrote)
+and could backtrack is compiled here instead, with RE2 (``google-re2``), whose
+matching time is linear in the input whatever the pattern. (An unambiguous pattern
+such as ``"[^"\n]*"`` may stay on ``re``, whose ``findall`` runs in C; the hostile
+inputs of ``tests/hostile.py`` and ``tests/test_properties.py`` keep both honest.)
+Use ``finditer`` rather than ``sub`` with a replacement string: RE2's wrapper
+encodes a non-ASCII replacement wrongly.
 
 RE2 has no backreferences and no lookaround; :func:`compile` refuses such a pattern
 (``re2.error``), so a new one cannot slip back into backtracking. The match objects
