@@ -15,11 +15,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from browser import URL_ATTRS, browser, chromium
+from browser import dump_dom as browser_dump
 from click.testing import CliRunner
 
 from dockready.cli import cli
@@ -33,33 +34,6 @@ REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO / "docs" / "fleet-dashboard.png"
 SECRET = "s3cr3t-Passw0rd!"  # planted in examples/orderservice (DR207)
 HOSTILE = "<img src=x onerror=alert(1)>\u202eevil\x1b[31m"
-
-IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-CHROMIUM = next(
-    (
-        found
-        for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-        if (found := shutil.which(name))
-    ),
-    None,
-)
-browser = pytest.mark.skipif(
-    CHROMIUM is None and not IN_CI, reason="chromium not found (apt-get install chromium)"
-)
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--enable-logging=stderr",
-    "--v=0",
-)
-URL_ATTRS = frozenset({"src", "href", "action", "formaction", "srcset", "poster", "data"})
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -111,28 +85,9 @@ class Page(HTMLParser):
         return [a for _, a in self.elements if cls in a.get("class", "").split()]
 
 
-def chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    if CHROMIUM is None:
-        pytest.fail("chromium is required under CI but was not found (apt-get install chromium)")
-    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
-    return subprocess.run(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def dump_dom(tmp: Path, page: Path, fragment: str = "") -> tuple[Page, list[str]]:
-    proc = chromium(tmp, "--window-size=1280,1600", "--dump-dom", page.as_uri() + fragment)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    errors = [
-        line
-        for line in proc.stderr.splitlines()
-        if ("Uncaught" in line or ":CONSOLE" in line) and page.name in line
-    ]
-    return Page(proc.stdout), errors
+    text, errors = browser_dump(tmp, page, fragment, "--window-size=1280,1600")
+    return Page(text), errors
 
 
 def svc(source: str, name: str, chapters: str = "ppppp", blockers: tuple[str, ...] = ()) -> dict:

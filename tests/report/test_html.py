@@ -17,11 +17,11 @@ import dataclasses
 import os
 import re
 import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from browser import URL_ATTRS, browser, chromium, console_errors, dump_dom
 from conftest import run_check
 
 from dockready.model import Finding, Related, Result, ServiceSummary, Severity, Span
@@ -33,34 +33,6 @@ from dockready.rules.registry import section, static_rules
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "orderservice"
 SCREENSHOT = REPO / "docs" / "html-report.png"
-
-IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-CHROMIUM = next(
-    (
-        found
-        for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-        if (found := shutil.which(name))
-    ),
-    None,
-)
-browser = pytest.mark.skipif(
-    CHROMIUM is None and not IN_CI, reason="chromium not found (apt-get install chromium)"
-)
-URL_ATTRS = frozenset({"src", "href", "action", "formaction", "srcset", "poster", "data"})
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--enable-logging=stderr",
-    "--v=0",
-)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -158,36 +130,6 @@ def example() -> Result:
 @pytest.fixture(scope="module")
 def page_html(example: Result) -> str:
     return html_report.render(example)
-
-
-def chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    if CHROMIUM is None:
-        pytest.fail("chromium is required under CI but was not found (apt-get install chromium)")
-    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
-    return subprocess.run(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def console_errors(stderr: str, page: Path) -> list[str]:
-    """Console output of the page (Chromium logs every level as ``INFO:CONSOLE``;
-    the report logs nothing) and uncaught exceptions."""
-    url = page.as_uri()
-    return [
-        line
-        for line in stderr.splitlines()
-        if ("Uncaught" in line or ":CONSOLE" in line) and (url in line or page.name in line)
-    ]
-
-
-def dump_dom(tmp: Path, page: Path, fragment: str = "") -> tuple[str, list[str]]:
-    proc = chromium(tmp, "--dump-dom", page.as_uri() + fragment)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout, console_errors(proc.stderr, page)
 
 
 @pytest.fixture(scope="module")
