@@ -22,7 +22,7 @@ def test_dr304_unknown_base_is_info_and_known_root_base_a_warning() -> None:
 def test_dr401_limits_without_requests_is_not_scheduled_as_nothing() -> None:
     found = of_rule(run_check(FIXTURES / "DR401" / "bad"), "DR401")
     limits_only = [f for f in found if f.span.line == 39]
-    assert len(limits_only) == 1
+    assert [(f.rule_id, f.span.path) for f in limits_only] == [("DR401", "k8s/deploy.yaml")]
     assert "needed nothing" not in limits_only[0].message
     assert "the memory request defaults to its memory limit" in limits_only[0].message
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from dockready import baseline, render, suppress
 from dockready.cache import FactCache
 from dockready.config import Config
@@ -37,7 +39,12 @@ from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod, parse_vendor_modules
 from dockready.parse.gosrc import parse_go
 from dockready.parse.makefile import parse_makefile
-from dockready.parse.yamlfiles import looks_like_manifest, parse_json, read_yaml
+from dockready.parse.yamlfiles import (
+    compose_documents,
+    looks_like_manifest,
+    parse_json,
+    read_yaml,
+)
 from dockready.rules.registry import RULES, Hit, Rule, all_rules, call_names, static_rules
 
 PARALLEL_BYTES = 2 * 1024 * 1024
@@ -185,8 +192,11 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
         out.notices.append(notice)
     if text is None:
         return
+    ci_docs = None  # a CI file's node trees, composed once for both of its readers
     if src.kind is Kind.YAML and cifiles.ci_system(src.rel) is not None:
-        out.ci = cifiles.parse_ci(src.rel, text)  # besides what the file states below
+        with contextlib.suppress(yaml.YAMLError, RecursionError):
+            ci_docs = compose_documents(text)
+        out.ci = cifiles.parse_ci(src.rel, text, ci_docs)  # besides what it states below
     if src.kind is Kind.GOMOD:
         m = parse_gomod(src.rel, text)
         out.facts = m
@@ -221,7 +231,7 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
         _parse_json(out, src.rel, text)
     elif src.kind is Kind.YAML and buildrefs.is_build_yaml(src.rel, text):
         # a skaffold config or a CI workflow: read for the builds it states
-        out.facts, notice = buildrefs.parse_build_yaml(src.rel, text)
+        out.facts, notice = buildrefs.parse_build_yaml(src.rel, text, ci_docs)
         if notice is not None:
             out.notices.append(notice)
     elif src.kind is Kind.CONFIG:

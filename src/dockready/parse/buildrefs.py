@@ -400,11 +400,14 @@ def _workflow_base(rel: str) -> str | None:
     return head.lstrip("/") or "."
 
 
-def parse_build_yaml(path: str, text: str) -> tuple[BuildRefs, Notice | None]:
+def parse_build_yaml(
+    path: str, text: str, docs: list[Node] | None = None
+) -> tuple[BuildRefs, Notice | None]:
     """The builds a skaffold config or a GitHub workflow states; YAML that does not
-    parse gives none and a notice (it is another tool's file to judge)."""
+    parse gives none and a notice (it is another tool's file to judge). ``docs``:
+    the file's node trees when the caller has composed them already."""
     try:
-        docs = compose_documents(text)
+        docs = compose_documents(text) if docs is None else docs
     except (yaml.YAMLError, RecursionError) as e:
         mark = getattr(e, "problem_mark", None)
         span = Span(path, mark.line + 1) if mark is not None else Span(path)

@@ -51,15 +51,17 @@ def ci_system(rel: str) -> str | None:
     return None
 
 
-def parse_ci(path: str, text: str) -> CIFile | None:
-    """The jobs of a CI file; None when it is not one or not valid YAML."""
+def parse_ci(path: str, text: str, docs: list[Node] | None = None) -> CIFile | None:
+    """The jobs of a CI file; None when it is not one or not valid YAML. ``docs``:
+    the file's node trees when the caller has composed them already."""
     system = ci_system(path)
     if system is None:
         return None
-    try:
-        docs = compose_documents(text)
-    except (yaml.YAMLError, RecursionError):
-        return None
+    if docs is None:
+        try:
+            docs = compose_documents(text)
+        except (yaml.YAMLError, RecursionError):
+            return None
     root = next((d for d in docs if isinstance(d, MappingNode)), None)
     if root is None:
         return CIFile(path, system)
