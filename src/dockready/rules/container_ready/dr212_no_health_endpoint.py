@@ -12,11 +12,11 @@ from dockready.facts.derived.http import (
     ops_only,
     service_go_files,
 )
+from dockready.facts.derived.observability import main_func
 from dockready.facts.go import (
     Route,
 )
-from dockready.facts.index import Service
-from dockready.model import Related, Severity, Span
+from dockready.model import Related, Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
 _HEALTH_SEGMENTS = frozenset(
@@ -79,16 +79,6 @@ def _catch_all(r: Route) -> bool:
     return p.endswith("/*") or p.endswith("...}") or p.endswith("*path}")
 
 
-def _main_func(svc: Service) -> Span | None:
-    if svc.main is None:
-        return None
-    for g in svc.main.files:
-        for f in g.funcs:
-            if f.name == "main":
-                return f.span
-    return None
-
-
 @rule(
     id="DR212",
     name="no-health-endpoint",
@@ -146,7 +136,7 @@ def no_health_endpoint(ctx: Context[NoOptions]) -> Iterator[Hit]:
     """
     ix = ctx.index
     for svc in ix.services:
-        at = _main_func(svc)
+        at = main_func(svc)
         if at is None:
             continue
         files = service_go_files(svc)

@@ -14,6 +14,7 @@ from dockready.facts.derived.envreads import (
     runs_script,
     well_known,
 )
+from dockready.facts.derived.observability import main_func
 from dockready.facts.derived.runtime import Runtime, runtimes
 from dockready.facts.index import ProjectIndex, Service
 from dockready.model import Related, Severity, Span
@@ -182,10 +183,5 @@ def _similar(svc: Service, name: str) -> list[Read]:
 
 def _main_related(svc: Service) -> tuple[Related, ...]:
     """The service's ``main`` function, where its configuration is read."""
-    if svc.main is None:
-        return ()
-    for g in svc.main.files:
-        for f in g.funcs:
-            if f.name == "main":
-                return (Related(f.span, f"main of {svc.name}"),)
-    return ()
+    span = main_func(svc)
+    return (Related(span, f"main of {svc.name}"),) if span is not None else ()
