@@ -49,7 +49,7 @@ from dockready.fleet.worker import RepoReport
 from dockready.model import CHAPTERS as CHAPTER_TITLES
 from dockready.model import RuleInfo
 from dockready.report import sarif
-from dockready.report.junit import _clean
+from dockready.report.junit import clean
 
 FORMATS = ("sarif", "junit")
 _SCP = re.compile(r"^[\w.-]+@(?P<host>[\w.-]+):(?P<path>.*)$")
@@ -175,8 +175,8 @@ def _chapter_case(
     case = ET.SubElement(
         suite,
         "testcase",
-        classname=_clean(f"dockready.{display}.{service.name}"),
-        name=_clean(f"{service.name} · {chapter} {title}".rstrip()),
+        classname=clean(f"dockready.{display}.{service.name}"),
+        name=clean(f"{service.name} · {chapter} {title}".rstrip()),
     )
     if status == NOT_APPLICABLE:
         ET.SubElement(case, "skipped", message="not applicable: no rule of the chapter applies")
@@ -188,7 +188,7 @@ def _chapter_case(
             message=f"{len(found)} finding{'s' if len(found) != 1 else ''}",
             type="error" if status == FAIL else "warning",
         )
-        failure.text = _clean(
+        failure.text = clean(
             "\n".join(f"{f.severity} {f.rule_id} {f.path}:{f.line} {f.message}" for f in found)
         )
     return status
@@ -208,16 +208,16 @@ def render_junit(run: FleetRun) -> str:
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for rep in run.repos:
         display = shown(rep.source)
-        suite = ET.SubElement(root, "testsuite", name=_clean(display))
+        suite = ET.SubElement(root, "testsuite", name=clean(display))
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         if rep.failed:
             case = ET.SubElement(
-                suite, "testcase", classname=_clean(f"dockready.{display}"), name="check"
+                suite, "testcase", classname=clean(f"dockready.{display}"), name="check"
             )
             error = ET.SubElement(
-                case, "error", message=_clean(rep.error or "not checked"), type="error"
+                case, "error", message=clean(rep.error or "not checked"), type="error"
             )
-            error.text = _clean(rep.error or "not checked")
+            error.text = clean(rep.error or "not checked")
             counts["tests"] += 1
             counts["errors"] += 1
         for service in rep.services:

@@ -40,7 +40,6 @@ no directory. A line with a pattern and no owner makes the directory unowned.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import re
 import sqlite3
@@ -53,8 +52,7 @@ from dockready.fleet.output import json_doc, shown
 from dockready.fleet.readiness import CHAPTERS, REPOSITORY_SUITE
 from dockready.fleet.runner import FleetRun
 from dockready.model import CHAPTERS as CHAPTER_TITLES
-from dockready.report.escape import printable
-from dockready.report.html import asset
+from dockready.report.html import asset, esc
 from dockready.report.sarif import help_uri
 
 TREND_RUNS = 12
@@ -68,11 +66,6 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'
 
 Key = tuple[str, str]
 """``(source, service)``: a service's identity across runs."""
-
-
-def esc(text: object) -> str:
-    """HTML-escaped, with control, separator and bidi characters shown as escapes."""
-    return html.escape(printable(str(text)), quote=True)
 
 
 def _s(value: object) -> str:

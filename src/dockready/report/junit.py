@@ -21,7 +21,7 @@ from dockready.report.checklist import FAILED, NA, chapter_slug, checklist, tall
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
@@ -41,7 +41,7 @@ def render(result: Result) -> str:
         suite = ET.SubElement(
             root,
             "testsuite",
-            name=_clean(suite_name),
+            name=clean(suite_name),
             tests=str(len(items)),
             failures=str(n_failed),
             errors="0",
@@ -54,7 +54,7 @@ def render(result: Result) -> str:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=_clean(f"dockready.{suite_name}.{chapter_slug(it.chapter)}"),
+                classname=clean(f"dockready.{suite_name}.{chapter_slug(it.chapter)}"),
                 name=f"{it.rule_id} {it.name}",
             )
             severity = it.severity
@@ -70,7 +70,7 @@ def render(result: Result) -> str:
                     message=f"{n} finding{'s' if n != 1 else ''}",
                     type=severity.label,
                 )
-                failure.text = _clean(failure_text(it.findings))
+                failure.text = clean(failure_text(it.findings))
     root.set("tests", str(total))
     root.set("failures", str(failed))
     root.set("errors", "0")
