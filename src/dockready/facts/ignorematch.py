@@ -41,13 +41,11 @@ def matches(patterns: Sequence[IgnorePattern], relpath: str) -> bool:
     path = _normalize(relpath)
     if path in (".", ""):
         return False
-    parents = _parents(path)
     excluded = False
     for pattern in patterns:
         if pattern.negated != excluded:
             continue  # cannot change the outcome
-        match = _compile(pattern.pattern)
-        if match(path) or any(match(parent) for parent in parents):
+        if _compile(pattern.pattern)(path):
             excluded = not pattern.negated
     return excluded
 
@@ -62,20 +60,20 @@ def _normalize(relpath: str) -> str:
     return path
 
 
-def _parents(path: str) -> list[str]:
-    """``a/b/c`` → ``["a", "a/b"]``."""
-    parts = path.split("/")
-    return ["/".join(parts[: k + 1]) for k in range(len(parts) - 1)]
-
-
 @lru_cache(maxsize=4096)
 def _compile(pattern: str) -> _Matcher:
-    """A predicate for one cleaned pattern (cached)."""
+    """A predicate for one cleaned pattern (cached): does it match the path or one of
+    its parent directories? A plain name is a string test; any other pattern is one
+    RE2 match, ``(?:pattern)(?:/.*)?``, since a parent of ``a/b/c`` is a prefix of it
+    that ends before a ``/``."""
+    if not _has_special(pattern):
+        below = pattern + "/"
+        return lambda path: path == pattern or path.startswith(below)
     regex = translate(pattern)
     if regex is None:
         return _never
     try:
-        return linear.compile(regex).fullmatch
+        return linear.compile(f"(?:{regex})(?s:/.*)?").fullmatch
     except linear.error:  # a class range that runs backwards ("[z-a]"): Docker rejects it
         return _never
 

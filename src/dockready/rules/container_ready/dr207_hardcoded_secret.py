@@ -87,7 +87,7 @@ def _url_password(value: str) -> bool:
     """Does ``value`` hold a URL with a real password (``postgres://u:pw@db``,
     ``redis://:pw@cache``) to a host that is not a reserved example host?"""
     at = value.find("://")
-    if at < 0:
+    if at < 0 or "@" not in value:  # no URL, or one without user information
         return False
     start = at
     while start > 0 and (value[start - 1].isalnum() or value[start - 1] in "+.-"):
@@ -107,6 +107,8 @@ def _dsn_password(value: str) -> bool:
     """Does ``value`` hold a real password in a connection string: libpq or ODBC
     keywords (``host=db password=…``, ``Server=db;Password=…``) or a MySQL DSN
     (``user:pw@tcp(db:3306)/orders``)?"""
+    if "=" not in value and "@" not in value:
+        return False
     for token in value.replace(";", " ").split():
         key, eq, val = token.partition("=")
         if eq and key.strip().lower() in ("password", "pwd"):
@@ -170,19 +172,14 @@ def _same_last_word(name: str, value: str) -> bool:
     return len(b) > 1 and bool(a) and a[-1].lower() == b[-1].lower()
 
 
+_QUOTES = ('"', "`")
+_DEFAULTED = (EnvRef, FlagRef)
+_ONE_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`', re.S)
+
+
 def _single_literal(text: str) -> bool:
     """Is Go source ``text`` one string literal (not a concatenation)?"""
-    if len(text) < 2 or text[0] not in '"`':
-        return False
-    quote, i = text[0], 1
-    while i < len(text):
-        if quote == '"' and text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == quote:
-            return i == len(text) - 1
-        i += 1
-    return False
+    return _ONE_LITERAL.fullmatch(text) is not None
 
 
 def _masked_word(word: str) -> str:
@@ -290,7 +287,7 @@ def hardcoded_secret(ctx: Context[NoOptions]) -> Iterator[Hit]:
             for arg in c.args:
                 # Only a literal written at the call (not a constant or a concatenation,
                 # reported where it is written).
-                written = _single_literal(arg.text)
+                written = arg.text[:1] in _QUOTES and _single_literal(arg.text)
                 literal = arg.literal if written else None
                 kind = _shape_secret(literal) if literal else None
                 if literal and kind is not None and literal not in found:
@@ -302,7 +299,7 @@ def hardcoded_secret(ctx: Context[NoOptions]) -> Iterator[Hit]:
                         "backed by a Secret",
                     )
                 for part in arg.parts:
-                    if not isinstance(part, EnvRef | FlagRef) or part.default is None:
+                    if not isinstance(part, _DEFAULTED) or part.default is None:
                         continue
                     # a flag's name says what it configures, not that its default is
                     # secret: only a default shaped like one (a password in a DSN) counts
