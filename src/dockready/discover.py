@@ -169,22 +169,24 @@ def discover(
             _add(root, p, files, notices)
             continue
         for dirpath, dirnames, filenames in walk(p, unreadable_dir):
-            rel_dir = Path(dirpath)
+            base = relative(root, Path(dirpath))  # once per folder; its entries by name
+            under = "" if base == "." else base + "/"
             keep = []
             for d in dirnames:
-                full = rel_dir / d
-                if d in SKIP_DIRS or full.is_symlink() or excluded(relative(root, full)):
+                full = os.path.join(dirpath, d)
+                if d in SKIP_DIRS or os.path.islink(full) or excluded(under + d):
                     continue
                 if d == "vendor":
-                    vm = full / "modules.txt"
+                    vm = Path(full, "modules.txt")
                     if vm.is_file():
-                        _add(root, vm, files, notices)
+                        _add(root, vm, files, notices, rel=under + "vendor/modules.txt")
                     continue
                 keep.append(d)
             dirnames[:] = sorted(keep)
             for f in sorted(filenames):
-                if not excluded(relative(root, rel_dir / f)):
-                    _add(root, rel_dir / f, files, notices)
+                rel = under + f
+                if classify(rel) is not None and not excluded(rel):
+                    _add(root, Path(dirpath, f), files, notices, rel=rel)
     _skip_chart_templates(files, notices)
     return sorted(files.values(), key=lambda s: s.rel), notices
 
@@ -272,17 +274,21 @@ def _add(
     files: dict[str, SourceFile],
     notices: list[Notice],
     as_kind: Kind | None = None,
+    rel: str | None = None,
 ) -> None:
-    rel = relative(root, p)
+    rel = rel if rel is not None else relative(root, p)
     kind = as_kind or classify(rel)
     if kind is None or rel in files:
         return
     try:
-        st = p.stat()
+        st = os.lstat(p)
+        link = stat.S_ISLNK(st.st_mode)
+        if link:
+            st = os.stat(p)
     except OSError as e:  # dangling symlink, permission denied
         notices.append(Notice(f"skipped: cannot read ({e.strerror or e})", Span(rel)))
         return
-    if p.is_symlink() and not _inside(root, p):
+    if link and not _inside(root, p):
         # an untrusted tree must not make dockready read (and print) a host file
         notices.append(
             Notice("skipped: a symbolic link to a file outside the checked tree", Span(rel))
