@@ -86,6 +86,7 @@ def test_damaged_entries_are_ignored_and_rewritten(tree: Path, damage: str) -> N
     cdir = tree / DIRNAME
     cold = _run(tree, cdir)
     entries = _entries(cdir)
+    sizes = [_pack_size(p) for p in entries]
     for p in entries:
         data = p.read_bytes()
         if damage == "truncate":
@@ -98,10 +99,15 @@ def test_damaged_entries_are_ignored_and_rewritten(tree: Path, damage: str) -> N
             p.write_bytes(os.urandom(len(data)))
     assert _run(tree, cdir) == cold
     assert [p.read_bytes() for p in entries] != [b""] * len(entries)
-    # rewritten: every entry verifies again
-    fc = FactCache.open(cdir, call_table())
-    assert fc is not None
-    assert all(fc.get(p.name) is not None for p in entries)
+    # rewritten: the pack verifies again, with an entry for every file, as before
+    assert [_pack_size(p) for p in entries] == sizes and all(sizes)
+
+
+def _pack_size(pack: Path) -> int:
+    fc = FactCache.open(pack.parents[2], call_table())
+    assert fc is not None and fc.dir == pack.parents[1]
+    fc.scope = pack.name
+    return len(fc._load())
 
 
 def test_a_planted_entry_is_never_unpickled(tree: Path, tmp_path: Path) -> None:
@@ -187,3 +193,19 @@ def test_entries_of_other_salts_are_pruned_after_an_hour(tree: Path) -> None:
     os.utime(old, (two_hours_ago, two_hours_ago))
     _run(tree, cdir)
     assert not old.exists() and recent.exists()
+
+
+def test_a_warm_run_leaves_the_pack_alone_and_a_removed_file_leaves_it(tree: Path) -> None:
+    """One pack per checked tree, holding what its last run used: a warm run does not
+    write it; a file removed from the tree is removed from it."""
+    cdir = tree / DIRNAME
+    _run(tree, cdir)
+    [pack] = _entries(cdir)
+    before = pack.stat()
+    size = _pack_size(pack)
+    _run(tree, cdir)
+    after = pack.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    (tree / "Dockerfile").unlink()
+    _run(tree, cdir)
+    assert _entries(cdir) == [pack] and _pack_size(pack) == size - 1

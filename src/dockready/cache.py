@@ -9,16 +9,21 @@ parsing one file produced (``engine.Parsed``), keyed by
   Python version, and the Go call table the rules ask for.
 
 Entries live in ``.dockready_cache/`` at the checked root (``--cache-dir`` elsewhere,
-``--no-cache`` not at all), one file per entry under a directory per salt, so an
-upgrade never reads an older entry. The directory holds a ``.gitignore`` and a
-``CACHEDIR.TAG``, so neither git nor backup tools take it.
+``--no-cache`` not at all), under a directory per salt, so an upgrade never reads an
+older entry. The entries of one checked tree are kept together in one *pack* file
+(``<salt>/<xx>/<scope>``, the scope being the checked paths): a warm run reads one
+file, checks one MAC and unpickles each entry it uses, rather than opening thousands
+of files. A pack holds the entries its last run used, so it does not grow with edits.
+The directory holds a ``.gitignore`` and a ``CACHEDIR.TAG``, so neither git nor
+backup tools take it.
 
-Entries are pickles, and a pickle can run code when loaded: an entry is trusted only
+Entries are pickles, and a pickle can run code when loaded: a pack is trusted only
 when its HMAC-SHA256, under a key private to this machine's user
 (``~/.cache/dockready/cache.key``, mode 0600; or ``DOCKREADY_CACHE_KEY``, for a CI
 cache shared between jobs), matches. A cache directory planted in a pull request, a
-truncated or corrupted entry all fail that check and are ignored, then rewritten.
-Writes go to a temporary file renamed into place, so two runs may share the cache.
+truncated or corrupted pack all fail that check and are ignored, then rewritten.
+Writes go to a temporary file renamed into place, so two runs may share the cache
+(the last to finish leaves its pack).
 """
 
 from __future__ import annotations
@@ -26,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import importlib.metadata
 import os
 import pickle
 import secrets
@@ -40,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 #: Bumped when the layout of an entry changes.
-FORMAT = "1"
+FORMAT = "2"
 DIRNAME = ".dockready_cache"
 _TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# dockready's cache of parsed facts\n"
 _PARSERS = ("tree-sitter", "tree-sitter-go", "dockerfile", "PyYAML", "google-re2")
@@ -50,6 +54,8 @@ STALE_SECONDS = 3600
 
 
 def _versions() -> str:
+    import importlib.metadata  # here: only a run that caches pays for it
+
     out = []
     for name in _PARSERS:
         try:
@@ -137,23 +143,32 @@ def _secret() -> bytes | None:
 
 
 class FactCache:
-    """Parsed facts by content. ``get``/``put`` never raise: a cache that cannot be
-    read or written is a cache that misses."""
+    """Parsed facts by content, for one checked tree. ``get``/``put``/``save`` never
+    raise: a cache that cannot be read or written is a cache that misses.
 
-    def __init__(self, directory: Path, salt_: str, key: bytes) -> None:
+    ``get(key)`` gives the entry's value (and keeps the entry for the next run),
+    ``put(key, blob)`` adds a pickled value, ``save()`` writes the pack when this run
+    changed it (an entry added, or one no longer used)."""
+
+    def __init__(self, directory: Path, salt_: str, key: bytes, scope: str = "") -> None:
         self.top = directory
         self.dir = directory / salt_[:24]
         self._key = key
+        self.scope = hashlib.blake2b(
+            scope.encode("utf-8", "surrogateescape"), digest_size=16
+        ).hexdigest()
         self.hits = 0
         self.misses = 0
         self._ready = False
+        self._old: dict[str, bytes] | None = None
+        self._new: dict[str, bytes] = {}
 
     @classmethod
-    def open(cls, directory: Path, calls: Iterable[str]) -> FactCache | None:
+    def open(cls, directory: Path, calls: Iterable[str], scope: str = "") -> FactCache | None:
         key = _secret()
         if key is None:
             return None
-        return cls(directory, salt(calls), key)
+        return cls(directory, salt(calls), key, scope)
 
     def key(self, rel: str, kind: str, data: bytes) -> str:
         h = hashlib.blake2b(digest_size=20)
@@ -162,34 +177,59 @@ class FactCache:
         h.update(data)
         return h.hexdigest()
 
-    def _path(self, key: str) -> Path:
-        return self.dir / key[:2] / key
+    @property
+    def path(self) -> Path:
+        """The pack of this tree's entries."""
+        return self.dir / self.scope[:2] / self.scope
 
-    def get(self, key: str) -> Any | None:
+    def _load(self) -> dict[str, bytes]:
+        if self._old is not None:
+            return self._old
+        self._old = {}
         try:
-            blob = self._path(key).read_bytes()
+            blob = self.path.read_bytes()
         except OSError:
-            self.misses += 1
-            return None
+            return self._old
         mac, body = blob[:_MAC], blob[_MAC:]
         if len(mac) != _MAC or not hmac.compare_digest(
             mac, hmac.new(self._key, body, hashlib.sha256).digest()
         ):
-            self.misses += 1
-            return None  # corrupted, truncated or not ours: never unpickled
+            return self._old  # corrupted, truncated or not ours: never unpickled
         try:
-            value = pickle.loads(zlib.decompress(body))
+            entries = pickle.loads(zlib.decompress(body))
+        except Exception:
+            return self._old
+        if isinstance(entries, dict):
+            self._old = entries
+        return self._old
+
+    def get(self, key: str) -> Any | None:
+        blob = self._load().get(key)
+        if blob is None:
+            self.misses += 1
+            return None
+        try:
+            value = pickle.loads(blob)
         except Exception:
             self.misses += 1
             return None
+        self._new[key] = blob
         self.hits += 1
         return value
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: str, blob: bytes) -> None:
+        """Add an entry: ``blob`` is the value, pickled."""
+        self._new[key] = blob
+
+    def save(self) -> None:
+        """Write the pack (the entries this run used), unless it would not change."""
+        old = self._load()
+        if self._new.keys() == old.keys():
+            return
         try:
-            body = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+            body = zlib.compress(pickle.dumps(self._new, protocol=pickle.HIGHEST_PROTOCOL), 1)
             blob = hmac.new(self._key, body, hashlib.sha256).digest() + body
-            path = self._path(key)
+            path = self.path
             if not self._ready:
                 self._prepare()
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -198,6 +238,7 @@ class FactCache:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(blob)
                 os.replace(tmp, path)
+                os.utime(self.dir)  # in use: not stale for another dockready's pruning
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
@@ -215,7 +256,7 @@ class FactCache:
         self._ready = True
 
     def _prune(self) -> None:
-        """Entries of other salts (another dockready, other parsers) untouched for an
+        """Packs of other salts (another dockready, other parsers) not written for an
         hour are removed: nothing will read them again."""
         now = time.time()
         for d in self.top.iterdir():

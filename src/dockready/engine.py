@@ -9,6 +9,7 @@ import dataclasses
 import gc
 import multiprocessing
 import os
+import pickle
 import re
 import signal
 import sys
@@ -277,6 +278,24 @@ def _parse_batch(batch: Sequence[SourceFile], calls: frozenset[str] = FACT_CALLS
             gc.enable()
 
 
+def _batches(files: Sequence[SourceFile], jobs: int | None) -> tuple[list[list[SourceFile]], int]:
+    """How to parse ``files``: batches balanced by size for worker processes, and how
+    many workers (1: in this process, the tree is too small for workers to pay)."""
+    total = sum(f.size for f in files)
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
+    if workers <= 1 or total < PARALLEL_BYTES or len(files) < 8:
+        return [list(files)], 1
+    # Balance batches by size: biggest first, each to the lightest batch.
+    nb = workers * 4
+    batches: list[list[SourceFile]] = [[] for _ in range(nb)]
+    loads = [0] * nb
+    for f in sorted(files, key=lambda f: f.size, reverse=True):
+        i = loads.index(min(loads))
+        batches[i].append(f)
+        loads[i] += f.size + 2048
+    return [b for b in batches if b], workers
+
+
 def parse_all(
     files: Sequence[SourceFile],
     jobs: int | None = None,
@@ -289,21 +308,31 @@ def parse_all(
     calls = calls if calls is not None else FACT_CALLS
     if cache is not None:
         return _parse_cached(files, jobs, calls, cache)
-    total = sum(f.size for f in files)
-    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
-    if workers <= 1 or total < PARALLEL_BYTES or len(files) < 8:
+    batches, workers = _batches(files, jobs)
+    if workers <= 1:
         return _parse_batch(files, calls)
-    # Balance batches by size: biggest first, each to the lightest batch.
-    nb = workers * 4
-    batches: list[list[SourceFile]] = [[] for _ in range(nb)]
-    loads = [0] * nb
-    for f in sorted(files, key=lambda f: f.size, reverse=True):
-        i = loads.index(min(loads))
-        batches[i].append(f)
-        loads[i] += f.size + 2048
+    return [pickle.loads(b) for b in _in_workers(_pickled_batch, batches, workers, calls)]
+
+
+def _pickled_batch(batch: Sequence[SourceFile], calls: frozenset[str]) -> list[bytes]:
+    """A worker's batch, each file's ``Parsed`` pickled on its own (by the worker, in
+    parallel): the parent unpickles it, and the cache keeps the same bytes."""
+    return [pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL) for p in _parse_batch(batch, calls)]
+
+
+def _in_workers(
+    fn: Callable[[Sequence[SourceFile], frozenset[str]], list[bytes]],
+    batches: list[list[SourceFile]],
+    workers: int,
+    calls: frozenset[str],
+) -> list[bytes]:
     gc.freeze()  # children must not walk (and copy) the parent's heap in their GC
     try:
-        return _pool_parse(batches, workers, _fork_context(), calls)
+        out: list[bytes] = []
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_fork_context()) as pool:
+            for part in pool.map(fn, batches, [calls] * len(batches)):
+                out.extend(part)
+        return out
     finally:
         gc.unfreeze()
 
@@ -331,12 +360,20 @@ def _parse_cached(
         else:
             keys[f.rel] = key
             missing.append(f)
-    for p in parse_all(missing, jobs, calls):
+    batches, workers = _batches(missing, jobs)
+    blobs = (
+        _in_workers(_pickled_batch, batches, workers, calls)
+        if workers > 1
+        else _pickled_batch(missing, calls)
+    )
+    for blob in blobs:
+        p = pickle.loads(blob)
         found[p.rel] = p
         stored = keys.get(p.rel)
         # what depended on the moment (unreadable, over the time budget) is not kept
         if stored is not None and not any(n.message.startswith("skipped:") for n in p.notices):
-            cache.put(stored, p)
+            cache.put(stored, blob)
+    cache.save()
     return [found[f.rel] for f in files]
 
 
@@ -347,20 +384,6 @@ def _fork_context() -> multiprocessing.context.BaseContext:
     if "dockerfile" in sys.modules:
         return multiprocessing.get_context("forkserver")
     return multiprocessing.get_context("fork")
-
-
-def _pool_parse(
-    batches: list[list[SourceFile]],
-    workers: int,
-    ctx: multiprocessing.context.BaseContext,
-    calls: frozenset[str],
-) -> list[Parsed]:
-    out: list[Parsed] = []
-    todo = [b for b in batches if b]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        for part in pool.map(_parse_batch, todo, [calls] * len(todo)):
-            out.extend(part)
-    return out
 
 
 def index_from(
@@ -472,47 +495,66 @@ def run_rules(
     return findings, errors
 
 
-# The index and config a forked rule worker reads (inherited through fork, never pickled).
-_FORKED: tuple[ProjectIndex, Config] | None = None
+# What a forked rule worker reads (inherited through fork, never pickled): the index,
+# the config, the rules, and the two ends of the rules not yet taken.
+_FORKED: tuple[ProjectIndex, Config, list[Rule], Any] | None = None
 
 
-def _run_rule_ids(ids: list[str]) -> tuple[list[Finding], list[str]]:
+def _take(ends: Any, front: bool) -> int | None:
+    """The next rule to run: this process takes from the front, the other from the
+    back, until they meet (None: all taken)."""
+    with ends.get_lock():
+        lo, hi = ends[0], ends[1]
+        if lo >= hi:
+            return None
+        if front:
+            ends[0] = lo + 1
+            return int(lo)
+        ends[1] = hi - 1
+        return int(hi - 1)
+
+
+def _run_share(front: bool) -> tuple[list[Finding], list[str]]:
     assert _FORKED is not None
-    ix, config = _FORKED
-    by_id = {r.id: r for r in all_rules()}
+    ix, config, rules, ends = _FORKED
+    findings: list[Finding] = []
+    errors: list[str] = []
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return run_rules(ix, [by_id[i] for i in ids], config)
+        while (i := _take(ends, front)) is not None:
+            more, more_errors = run_rules(ix, [rules[i]], config)
+            findings.extend(more)
+            errors.extend(more_errors)
     finally:
         if enabled:
             gc.enable()
+    return findings, errors
 
 
 def run_rules_parallel(
     ix: ProjectIndex, rules: list[Rule], config: Config, jobs: int
 ) -> tuple[list[Finding], list[str]]:
-    """Half the rules in a forked child, half here, when the project is large enough
-    for that to pay (the child inherits the index; only findings travel back)."""
+    """The rules shared with a forked child when the project is large enough for that
+    to pay: each process takes the next rule not yet taken, so a slow rule does not
+    leave the other idle (the child inherits the index; only findings travel back)."""
     global _FORKED
     if jobs <= 1 or len(ix.go_files) < PARALLEL_RULE_FILES or len(rules) < 2:
         return run_rules(ix, rules, config)
     # The child shares the index through fork. Rules run no Go code, so the fork is
     # safe even when this process has started the Dockerfile parser's Go runtime.
-    _FORKED = (ix, config)
-    theirs = [r.id for r in rules[1::2]]
-    ours = rules[0::2]
+    ctx = multiprocessing.get_context("fork")
+    _FORKED = (ix, config, list(rules), ctx.Array("i", [0, len(rules)]))
     gc.freeze()
     try:
-        ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-            future = pool.submit(_run_rule_ids, theirs)
-            findings, errors = run_rules(ix, ours, config)
+            future = pool.submit(_run_share, False)
+            findings, errors = _run_share(True)
             more, more_errors = future.result()
     finally:
         _FORKED = None
         gc.unfreeze()
-    return findings + more, errors + more_errors
+    return findings + more, sorted(errors + more_errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -546,7 +588,11 @@ def load_project(
     if require_files:
         _something_to_check(paths or ["."], resolved, files, root)
     clock.lap("discover")
-    cache = FactCache.open(config.cache_dir, call_table()) if config.cache_dir is not None else None
+    cache = (
+        FactCache.open(config.cache_dir, call_table(), "\0".join(map(str, [root, *resolved])))
+        if config.cache_dir is not None
+        else None
+    )
     parsed = parse_all(files, jobs, calls=call_table(), cache=cache)
     refs = buildrefs.resolve(
         buildrefs.collect(p.facts for p in parsed), lambda rel: (root / rel).is_file()
