@@ -6,9 +6,6 @@ import json
 import sys
 
 import click
-from rich.console import Console
-from rich.markdown import Markdown
-from rich.table import Table
 
 from dockready.rules.registry import CHAPTERS, all_rules
 
@@ -46,6 +43,9 @@ def rules_cmd(fmt: str) -> None:
         ]
         sys.stdout.write("\n".join(out) + "\n")
         return
+    from rich.console import Console  # here: rich costs start-up time to every command
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False)
     # id, name and severity are looked up and grepped for: never wrap them (an 80-column
     # pipe would otherwise fold "http-client-no-timeout" over two lines).
@@ -74,6 +74,9 @@ def explain_cmd(rule_id: str) -> None:
     key = rule_id.strip()
     for r in all_rules():
         if key.upper() == r.id or key == r.name:
+            from rich.console import Console
+            from rich.markdown import Markdown
+
             Console().print(Markdown(f"# {r.id} {r.name} ({r.severity.label})\n\n{r.doc}"))
             return
     click.echo(f"dockready: error: no rule {rule_id!r} (see `dockready rules`)", err=True)
