@@ -85,12 +85,15 @@ def _code_digest() -> str:
     return h.hexdigest()
 
 
-def salt(calls: Iterable[str]) -> str:
+def salt(calls: Iterable[str], variant: str = "") -> str:
+    """The salt of entries: what, besides a file's bytes, decides what parsing it
+    gives (``variant`` names a parsing mode, such as the prefilter turned off)."""
     from dockready import __version__
 
     h = hashlib.blake2b(digest_size=16)
     for part in (
         FORMAT,
+        variant,
         __version__,
         _code_digest(),
         _versions(),
@@ -164,11 +167,13 @@ class FactCache:
         self._new: dict[str, bytes] = {}
 
     @classmethod
-    def open(cls, directory: Path, calls: Iterable[str], scope: str = "") -> FactCache | None:
+    def open(
+        cls, directory: Path, calls: Iterable[str], scope: str = "", variant: str = ""
+    ) -> FactCache | None:
         key = _secret()
         if key is None:
             return None
-        return cls(directory, salt(calls), key, scope)
+        return cls(directory, salt(calls, variant), key, scope)
 
     def key(self, rel: str, kind: str, data: bytes) -> str:
         h = hashlib.blake2b(digest_size=20)

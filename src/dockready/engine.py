@@ -31,14 +31,14 @@ from dockready.discover import Kind, SourceFile, cap_of, decode, discover, named
 from dockready.facts.config import ConfigFile
 from dockready.facts.delivery import CIFile
 from dockready.facts.docker import BuildRef, BuildRefs, Dockerfile, DockerIgnore, Makefile
-from dockready.facts.go import FACT_CALLS, GoFile, GoMod, VendorModules
+from dockready.facts.go import FACT_CALLS, FuncDecl, GoFile, GoMod, VendorModules
 from dockready.facts.index import Declared, ParseError, ProjectIndex, Service, build_index
 from dockready.facts.k8s import Manifests
 from dockready.model import Finding, Notice, Related, Result, RuleInfo, ServiceSummary, Span
 from dockready.parse import buildrefs, cifiles, configfile
 from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod, parse_vendor_modules
-from dockready.parse.gosrc import parse_go
+from dockready.parse.gosrc import parse_go, read_go
 from dockready.parse.makefile import parse_makefile
 from dockready.parse.yamlfiles import (
     compose_documents,
@@ -95,6 +95,10 @@ class Parsed:
              self.suppressions, self.problems, self.ci),
         )  # fmt: skip
 
+
+#: Go files no rule reads more of than their package, imports and words are skimmed,
+#: not parsed (``parse.gosrc.skim_go``); ``DOCKREADY_NO_PREFILTER=1`` parses them all.
+PREFILTER = os.environ.get("DOCKREADY_NO_PREFILTER", "") in ("", "0")
 
 #: Seconds one file may take to parse: a backstop against a super-linear case no
 #: bound caught. The file gets a notice naming it and the run goes on.
@@ -177,7 +181,7 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]
         if b"\x00" in data[:8192]:
             out.notices.append(Notice("skipped: binary file", Span(src.rel)))
             return
-        g = parse_go(src.rel, data, calls)
+        g = read_go(src.rel, data, calls, PREFILTER)
         out.facts = g
         if g.error is not None:
             out.notices.append(
@@ -395,9 +399,11 @@ def index_from(
     hidden: Collection[str] = frozenset(),
     excluded: Callable[[str], bool] | None = None,
     build_refs: Sequence[BuildRef] = (),
+    func_reader: Callable[[str], tuple[FuncDecl, ...]] | None = None,
 ) -> ProjectIndex:
     """The project index of the parsed files, plus ``rendered`` manifests (Helm,
-    Kustomize) and less the raw manifests in ``hidden`` (judged through a build)."""
+    Kustomize) and less the raw manifests in ``hidden`` (judged through a build);
+    ``func_reader`` reads a skimmed Go file's functions (``ProjectIndex.funcs``)."""
     go_files: list[GoFile] = []
     modules: list[GoMod] = []
     sums: list[str] = []
@@ -453,7 +459,34 @@ def index_from(
         build_refs,
         configs,
         ci_files=ci_files,
+        func_reader=func_reader,
     )
+
+
+def func_reader(
+    files: Sequence[SourceFile], calls: frozenset[str]
+) -> Callable[[str], tuple[FuncDecl, ...]]:
+    """Reads the functions of a skimmed Go file from disk, once per file (what the
+    file holds then; a file that cannot be read declares none)."""
+    where = {f.rel: f.abs for f in files if f.kind is Kind.GO}
+    memo: dict[str, tuple[FuncDecl, ...]] = {}
+    cap = cap_of(Kind.GO)
+
+    def read(rel: str) -> tuple[FuncDecl, ...]:
+        got = memo.get(rel)
+        if got is None:
+            got = ()
+            try:
+                with open(where[rel], "rb") as fh:
+                    data = fh.read(cap + 1)
+                if len(data) <= cap:
+                    got = parse_go(rel, data, calls).funcs
+            except (KeyError, OSError):
+                pass
+            memo[rel] = got
+        return got
+
+    return read
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,7 +622,12 @@ def load_project(
         _something_to_check(paths or ["."], resolved, files, root)
     clock.lap("discover")
     cache = (
-        FactCache.open(config.cache_dir, call_table(), "\0".join(map(str, [root, *resolved])))
+        FactCache.open(
+            config.cache_dir,
+            call_table(),
+            "\0".join(map(str, [root, *resolved])),
+            variant="" if PREFILTER else "no-prefilter",
+        )
         if config.cache_dir is not None
         else None
     )
@@ -628,6 +666,7 @@ def load_project(
         rendered.hidden,
         excluded,
         refs,
+        func_reader(files, call_table()),
     )
     clock.lap("index")
     return Project(root, ix, tuple(files), tuple(notices), tuple(parsed), rendered)

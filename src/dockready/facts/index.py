@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from dockready.facts.config import ConfigFile, configs_read
 from dockready.facts.delivery import CIFile
 from dockready.facts.docker import BuildRef, Dockerfile, DockerIgnore, GoBuild, Makefile, Stage
-from dockready.facts.go import GoFile, GoMod, VendorModules
+from dockready.facts.go import FuncDecl, GoFile, GoMod, VendorModules
 from dockready.facts.images import ImageInfo, lookup
 from dockready.facts.k8s import (
     ComposeService,
@@ -39,6 +39,7 @@ class GoPackage:
 
     @property
     def is_main(self) -> bool:
+        # ``g.funcs`` is whole here: a file of package main is never skimmed.
         return self.name == "main" and any(f.name == "main" for g in self.files for f in g.funcs)
 
     def imports(self, path: str) -> bool:
@@ -166,6 +167,16 @@ class ProjectIndex:
     )
     #: Paths discovery was told not to read (``exclude``): what is there is unknown.
     excluded: Callable[[str], bool] = field(default=lambda _p: False, repr=False, compare=False)
+    #: The functions of a skimmed Go file (``GoFile.skimmed``), read from it on demand
+    #: (given by the engine, which knows where the file is).
+    func_reader: Callable[[str], tuple[FuncDecl, ...]] = field(
+        default=lambda _p: (), repr=False, compare=False
+    )
+
+    def funcs(self, g: GoFile) -> tuple[FuncDecl, ...]:
+        """The functions and methods ``g`` declares. A skimmed file (the prefilter
+        found nothing else in it a rule reads) is parsed for them now, once."""
+        return self.func_reader(g.path) if g.skimmed else g.funcs
 
     # -- manifests -----------------------------------------------------------
     @property
@@ -324,6 +335,7 @@ def build_index(
     build_refs: Sequence[BuildRef] = (),
     configs: Sequence[ConfigFile] = (),
     ci_files: Sequence[CIFile] = (),
+    func_reader: Callable[[str], tuple[FuncDecl, ...]] | None = None,
 ) -> ProjectIndex:
     """The index of these facts: packages, then the joins (builds, services), then
     the lookup tables, each stage on the frozen index of the one before."""
@@ -351,6 +363,7 @@ def build_index(
         ci_files=tuple(ci_files),
         parse_errors=tuple(parse_errors),
         excluded=excluded or (lambda _p: False),
+        func_reader=func_reader or (lambda _p: ()),
         all_paths=frozenset(all_paths),
         packages=packages,
         mod_by_dir={m.dir: m for m in modules},

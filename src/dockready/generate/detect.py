@@ -168,7 +168,7 @@ def _facts(ix: ProjectIndex, svc: Service, base: Path | None, several: bool) -> 
     known, disagree = _known_settings(svc, files)
     listen = _choose(files, routes, known)
     health, ready = _health_routes(files, routes, listen)
-    if health is not None and liveness_dependency(svc, health) is not None:
+    if health is not None and liveness_dependency(ix, svc, health) is not None:
         # The route checks a database or broker: it tells whether the pod can serve
         # (readiness), but a restart does not bring a dependency back (DR418), so
         # liveness asks only that the process accepts connections.

@@ -710,6 +710,23 @@ def build_constraint(source: bytes) -> str:
 
 def parse_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> GoFile:
     """Parse one Go file into facts; never raises on bad Go."""
+    return _parse(path, source, calls, _byte_sites(source, calls))
+
+
+def read_go(
+    path: str, source: bytes, calls: frozenset[str] = FACT_CALLS, prefilter: bool = True
+) -> GoFile:
+    """One Go file's facts: skimmed when the prefilter allows it (``skim_go``), else
+    parsed (``parse_go``); the byte tests are made once for both."""
+    sites = _byte_sites(source, calls)
+    if prefilter and not sites:
+        skimmed = _skim(path, source)
+        if skimmed is not None:
+            return skimmed
+    return _parse(path, source, calls, sites)
+
+
+def _parse(path: str, source: bytes, calls: frozenset[str], sites: _Sites) -> GoFile:
     tree = _parser().parse(source)
     root = tree.root_node
     top = _top_level(root, path, source)
@@ -723,10 +740,10 @@ def parse_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> Go
     consts = _consts(top.consts)
     _package_vars(top.vars, ctx)
     _struct_types(top.types, ctx)
-    call_nodes = _call_sites(root, source, calls)
+    call_nodes = _call_sites(root, sites)
     _flag_vars(call_nodes, ctx)
     res = _Resolver(ctx, consts)
-    lits = _literals(_literal_sites(root, source), ctx, res)
+    lits = _literals(_literal_sites(root, sites), ctx, res)
     for lit in lits:
         if lit.var:
             ctx.lits.setdefault(lit.var, lit)
@@ -734,7 +751,7 @@ def parse_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> Go
     for node in call_nodes:
         _call(node, ctx, res, out)
     _derive(ctx, res, out)
-    strings = _strings(_string_sites(root, source), ctx)
+    strings = _strings(_string_sites(root, sites), ctx)
     cgo = next((i.span for i in top.imports if i.path == "C"), None)
     error = _first_error(root, path, source) if root.has_error else None
     return GoFile(
@@ -754,14 +771,142 @@ def parse_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> Go
         grpc_health=tuple(out.grpc_health),
         cgo=cgo,
         error=error,
-        directives=_directives(root, path, source),
-        timeouts=_timeouts_set(root, source),
+        directives=_directives(root, path, source) if sites.directives else (),
+        timeouts=_timeouts_set(root, source) if sites.timeouts else (),
         env_words=frozenset(w.decode("ascii").upper() for w in _WORDS.findall(source)),
         guard_lines=_guard_lines(source),
     )
 
 
 _WORDS = re.compile(rb'["`]([A-Za-z_][A-Za-z0-9_]{1,63})["`]')
+
+# -- the prefilter ----------------------------------------------------------------
+# Most Go files hold nothing a rule reads but their package, imports and words:
+# no call the call table names, no composite literal of interest, no string worth a
+# look, no directive. Such a file is *skimmed*: its header is read by the scanner
+# below and no syntax tree is built (tree-sitter's parse is most of a file's cost).
+# The decision uses the very byte tests that pick candidate sites in ``parse_go``, so
+# a skimmed file's facts are what ``parse_go`` would give, less its functions (read
+# on demand, ``ProjectIndex.funcs``) and its syntax errors. Package ``main`` is always
+# parsed: rules read its ``func main``. Anything the scanner does not recognise
+# exactly (a ``;``, an escape in an import path, a non-ASCII name) is parsed too.
+
+_GAP = re.compile(rb"(?:[ \t\r\n]+|//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)*")
+_IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_IMPORT_PATH = re.compile(rb'"[^"\\\n]*"|`[^`\n]*`')
+_LATE_IMPORT = re.compile(rb"^[ \t]*import\b", re.M)
+_DECLS = frozenset({b"func", b"type", b"var", b"const"})
+
+
+def _gap(source: bytes, i: int) -> int:
+    m = _GAP.match(source, i)
+    return m.end() if m else i
+
+
+def _skim_imports(path: str, source: bytes, i: int) -> tuple[list[Import], int] | None:
+    """The import declarations from ``i`` (after the package clause), and where the
+    first other declaration starts; None for anything not read exactly."""
+    out: list[Import] = []
+    while True:
+        i = _gap(source, i)
+        m = _IDENT.match(source, i)
+        if m is None or m.group() != b"import":
+            return out, i
+        i = _gap(source, m.end())
+        if source.startswith(b"(", i):
+            i += 1
+            while True:
+                j = _gap(source, i)
+                if source.startswith(b")", j):
+                    i = j + 1
+                    break
+                if out and i < len(source) and b"\n" not in source[i:j]:
+                    return None  # two specs on one line
+                spec = _skim_spec(path, source, j)
+                if spec is None:
+                    return None
+                imp, i = spec
+                out.append(imp)
+        else:
+            spec = _skim_spec(path, source, i)
+            if spec is None:
+                return None
+            imp, i = spec
+            out.append(imp)
+
+
+def _skim_spec(path: str, source: bytes, i: int) -> tuple[Import, int] | None:
+    start = i
+    alias: str | None = None
+    if source.startswith((b".", b"_"), i) and not _IDENT.match(source, i + 1):
+        alias = chr(source[i])
+        i += 1
+    else:
+        m = _IDENT.match(source, i)
+        if m is not None:
+            alias = m.group().decode()
+            i = m.end()
+    if alias is not None:
+        j = _gap(source, i)
+        if (j == i and source[i : i + 1] not in (b'"', b"`")) or b"\n" in source[i:j]:
+            return None
+        i = j
+    m = _IMPORT_PATH.match(source, i)
+    if m is None or not m.group().isascii():
+        return None
+    end = m.end()
+    line = source.count(b"\n", 0, start) + 1
+    end_line = line + source.count(b"\n", start, end)
+    col = start - (source.rfind(b"\n", 0, start) + 1)
+    end_col = end - (source.rfind(b"\n", 0, end) + 1)
+    span = Span(
+        path, line, _chars(source, start, col) + 1, end_line, _chars(source, end, end_col) + 1
+    )
+    return Import(path=m.group()[1:-1].decode(), alias=alias, span=span), end
+
+
+def skim_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> GoFile | None:
+    """A file's facts without a syntax tree, when no rule can need more of it (the
+    prefilter); None when it must be parsed (``parse_go``)."""
+    return None if _byte_sites(source, calls) else _skim(path, source)
+
+
+def _skim(path: str, source: bytes) -> GoFile | None:
+    i = _gap(source, 0)
+    m = _IDENT.match(source, i)
+    if m is None or m.group() != b"package":
+        return None
+    i = _gap(source, m.end())
+    if i == m.end():
+        return None
+    name = _IDENT.match(source, i)
+    if name is None or name.group() == b"main":
+        return None
+    end = name.end()
+    if end < len(source) and (source[end : end + 1].isalnum() or source[end] >= 0x80):
+        return None
+    got = _skim_imports(path, source, end)
+    if got is None:
+        return None
+    imports, rest = got
+    decl = _IDENT.match(source, rest)
+    if rest < len(source) and (decl is None or decl.group() not in _DECLS):
+        return None  # not a declaration after the imports: left to the parser
+    if _LATE_IMPORT.search(source, rest) is not None:
+        return None
+    return GoFile(
+        generated=is_generated(source),
+        build=build_constraint(source),
+        path=path,
+        package=name.group().decode(),
+        imports=tuple(imports),
+        cgo=next((i.span for i in imports if i.path == "C"), None),
+        env_words=frozenset(w.decode("ascii").upper() for w in _WORDS.findall(source)),
+        guard_lines=_guard_lines(source),
+        skimmed=True,
+    )
+
+
 _GUARD = linear.compile(  # RE2: 50 times faster than re on this alternation
     rb"(?i)dedup|idempot|processed|duplicate|already|inbox|seen|msg_?id|message_?id|"
     rb"event_?id|nats-msg-id|setnx|on\s+conflict|on\s+duplicate|insert\s+ignore|upsert|"
@@ -1701,11 +1846,34 @@ _GUARDED = {
 }
 
 
-def _call_sites(root: Node, source: bytes, calls: frozenset[str]) -> list[Node]:
-    """``x.Name(...)`` calls whose ``Name`` is in ``calls``, and calls whose first
-    argument is ``context.Background()``/``context.TODO()`` (DR104: an RPC stub's
-    method names are the service's own, so they cannot be asked for by name)."""
-    out = []
+@dataclass(slots=True)
+class _Sites:
+    """Where the byte tests found a candidate: what ``parse_go`` confirms on the tree,
+    and what the prefilter asks about (none at all: nothing to confirm)."""
+
+    #: ``.Name(`` calls: the name's byte range.
+    methods: list[tuple[int, int]]
+    #: ``pkg.Type{`` composite literals: the type name's byte range.
+    literals: list[tuple[int, int]]
+    #: Offsets of string pieces worth a look, and of secret-like names bound to one.
+    strings: list[int]
+    secrets: list[int]
+    directives: bool
+    timeouts: bool
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.methods
+            or self.literals
+            or self.strings
+            or self.secrets
+            or self.directives
+            or self.timeouts
+        )
+
+
+def _byte_sites(source: bytes, calls: frozenset[str]) -> _Sites:
+    methods = []
     for m in _METHOD.finditer(source):
         name = m.group(1).decode()
         if name not in calls and not source.startswith(_BG_CTX, m.end()):
@@ -1718,7 +1886,29 @@ def _call_sites(root: Node, source: bytes, calls: frozenset[str]) -> list[Node]:
                 k -= 1
             if source[k:start].decode() not in guard:
                 continue
-        node = root.descendant_for_byte_range(m.start(1), m.end(1))
+        methods.append((m.start(1), m.end(1)))
+    blob = b"\x00".join(_QUOTED.findall(source))
+    tokens = tuple(t for t in _STR_TOKENS if t in blob)
+    strings = _find_all(source, tokens) if tokens else []
+    if _IP.search(blob):
+        strings.extend(m.start() for m in _IP.finditer(source))
+    return _Sites(
+        methods=methods,
+        literals=[(m.start(1), m.end(1)) for m in _LITERAL.finditer(source)],
+        strings=strings,
+        secrets=[m.start() for m in _SECRET_SITE.finditer(source.lower())],
+        directives=b"dockready:" in source,
+        timeouts=any(t in source for t in _READ_TIMEOUTS),
+    )
+
+
+def _call_sites(root: Node, sites: _Sites) -> list[Node]:
+    """``x.Name(...)`` calls whose ``Name`` is in the call table, and calls whose first
+    argument is ``context.Background()``/``context.TODO()`` (DR104: an RPC stub's
+    method names are the service's own, so they cannot be asked for by name)."""
+    out = []
+    for start, end in sites.methods:
+        node = root.descendant_for_byte_range(start, end)
         if node is None or node.type != "field_identifier":
             continue
         sel = node.parent
@@ -1734,10 +1924,10 @@ def _call_sites(root: Node, source: bytes, calls: frozenset[str]) -> list[Node]:
     return out
 
 
-def _literal_sites(root: Node, source: bytes) -> list[Node]:
+def _literal_sites(root: Node, sites: _Sites) -> list[Node]:
     out = []
-    for m in _LITERAL.finditer(source):
-        node = root.descendant_for_byte_range(m.start(1), m.end(1))
+    for start, end in sites.literals:
+        node = root.descendant_for_byte_range(start, end)
         q = node.parent if node is not None else None
         lit = q.parent if q is not None else None
         if (
@@ -1761,21 +1951,15 @@ def _string_at(root: Node, pos: int) -> Node | None:
     return None
 
 
-def _string_sites(root: Node, source: bytes) -> list[Node]:
+def _string_sites(root: Node, sites: _Sites) -> list[Node]:
     """String literals that look like URLs, addresses, paths or keys, and string
     literals bound to a secret-sounding name (a const, variable, field or map key)."""
     found: dict[int, Node] = {}
-    blob = b"\x00".join(_QUOTED.findall(source))
-    tokens = tuple(t for t in _STR_TOKENS if t in blob)
-    positions = _find_all(source, tokens) if tokens else []
-    if _IP.search(blob):
-        positions.extend(m.start() for m in _IP.finditer(source))
-    for pos in positions:
+    for pos in sites.strings:
         n = _string_at(root, pos)
         if n is not None:
             found.setdefault(n.start_byte, n)
-    for m in _SECRET_SITE.finditer(source.lower()):
-        pos = m.start()
+    for pos in sites.secrets:
         n = _secret_binding(root.descendant_for_byte_range(pos, pos + 1))
         if n is not None:
             found.setdefault(n.start_byte, n)

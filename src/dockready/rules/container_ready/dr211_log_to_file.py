@@ -144,7 +144,7 @@ def _file_func(ix: ProjectIndex, g: GoFile, origin: str) -> tuple[FuncDecl, Call
     if pkg is None:
         return None
     decl = next(
-        (f for p in pkg.files for f in p.funcs if f.name == name and "*os.File" in f.results),
+        (f for p in pkg.files for f in ix.funcs(p) if f.name == name and "*os.File" in f.results),
         None,
     )
     if decl is None:

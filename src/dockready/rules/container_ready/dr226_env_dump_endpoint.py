@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from dockready.facts.go import Call, FuncDecl, GoFile, Opaque
+from dockready.facts.index import ProjectIndex
 from dockready.model import Related, Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, Tag, rule
 
@@ -95,8 +96,8 @@ def _closure_writer(g: GoFile, c: Call) -> str | None:
     return best[1] if best else None
 
 
-def _funcs(g: GoFile) -> dict[str, FuncDecl]:
-    return {f.name: f for f in g.funcs}
+def _funcs(ix: ProjectIndex, g: GoFile) -> dict[str, FuncDecl]:
+    return {f.name: f for f in ix.funcs(g)}
 
 
 @rule(
@@ -169,7 +170,7 @@ def env_dump_endpoint(ctx: Context[NoOptions]) -> Iterator[Hit]:
         environ = list(g.calls_to("os.Environ"))
         if not environ:
             continue
-        funcs = _funcs(g)
+        funcs = _funcs(ctx.index, g)
         for c in g.calls:
             rw = _closure_writer(g, c) if c.in_closure else _writer(funcs.get(c.func))
             if not _writes_response(c, rw):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from dockready.facts.derived.http import (
@@ -22,7 +22,7 @@ from dockready.facts.go import (
     handler_routers,
     server_handler,
 )
-from dockready.facts.index import Deployment, Service
+from dockready.facts.index import Deployment, ProjectIndex, Service
 from dockready.facts.k8s import Handler, Probe
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
@@ -143,7 +143,7 @@ class _Served:
         return frozenset(out)
 
 
-def _served(svc: Service) -> _Served:
+def _served(ix: ProjectIndex, svc: Service) -> _Served:
     explicit = tuple(routes(svc))
     routers = frozenset(r.router for r, _ in explicit)
     servers = tuple(
@@ -179,7 +179,17 @@ def _served(svc: Service) -> _Served:
         for imp in g.imports
     )
     mounts: list[str | None] = []
-    methods = frozenset(f.name.rsplit(".", 1)[-1] for g in svc.files for f in g.funcs)
+    known: list[frozenset[str]] = []
+
+    def methods() -> frozenset[str]:
+        """The names of the service's functions and methods (read when first asked:
+        a skimmed file is parsed for them)."""
+        if not known:
+            known.append(
+                frozenset(f.name.rsplit(".", 1)[-1] for g in svc.files for f in ix.funcs(g))
+            )
+        return known[0]
+
     for g in svc.files:
         for c in g.calls:
             on_router = c.callee.startswith(".") and c.receiver in names
@@ -214,7 +224,7 @@ def _hands_router_away(
     g: GoFile,
     c: Call,
     scopes: dict[str, set[tuple[str, str]]],
-    methods: frozenset[str],
+    methods: Callable[[], frozenset[str]],
 ) -> bool:
     """A router passed to code we do not see, which may register routes on it."""
     handed = False
@@ -225,7 +235,7 @@ def _hands_router_away(
     if not handed or c.callee in _SERVE_CALLS:
         return False
     if c.callee.startswith("."):
-        return c.name not in _ROUTE_CALLS and c.name not in methods
+        return c.name not in _ROUTE_CALLS and c.name not in methods()
     pkg = c.package
     return bool(pkg) and not _in_module(svc, pkg) and not _wrapper(pkg)
 
@@ -488,5 +498,5 @@ def probe_not_served(ctx: Context[NoOptions]) -> Iterator[Hit]:
             bls = bound_listeners(svc, workload_runtime(ix, svc, dep))
             if not bls:
                 continue
-            code = code or _served(svc)
+            code = code or _served(ix, svc)
             yield from _probe_hits(svc, dep, bls, code)

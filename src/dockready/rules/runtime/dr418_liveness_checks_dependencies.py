@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from dockready import linear
 from dockready.facts.go import ROUTE_VERBS, Call, FuncDecl, GoFile, Route
-from dockready.facts.index import Deployment, Service
+from dockready.facts.index import Deployment, ProjectIndex, Service
 from dockready.facts.k8s import Probe
 from dockready.model import Related, Severity, Span
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
@@ -106,27 +106,29 @@ def _registration(g: GoFile, route: Route) -> Call | None:
     return found[0] if len(found) == 1 else None
 
 
-def _funcs_named(svc: Service, name: str) -> list[tuple[FuncDecl, GoFile]]:
+def _funcs_named(ix: ProjectIndex, svc: Service, name: str) -> list[tuple[FuncDecl, GoFile]]:
     """Functions and methods called ``name`` in the service's code."""
     return [
         (f, g)
         for g in svc.files
-        for f in g.funcs
+        for f in ix.funcs(g)
         if f.name == name or f.name.endswith((f").{name}", f".{name}"))
     ]
 
 
-def _one_func(svc: Service, g: GoFile, expr: str) -> tuple[FuncDecl, GoFile] | None:
+def _one_func(
+    ix: ProjectIndex, svc: Service, g: GoFile, expr: str
+) -> tuple[FuncDecl, GoFile] | None:
     """The one function ``expr`` (``healthz``, ``s.livez``, ``handlers.Live``) names;
     None when none or several could be meant."""
     name = expr.rsplit(".", 1)[-1]
-    cands = _funcs_named(svc, name)
+    cands = _funcs_named(ix, svc, name)
     if _IDENT.match(expr):  # a plain name: a function of the same package
         cands = [(f, h) for f, h in cands if h.dir == g.dir and f.name == name]
     return cands[0] if len(cands) == 1 else None
 
 
-def _handler_body(svc: Service, g: GoFile, reg: Call) -> _Body | None:
+def _handler_body(ix: ProjectIndex, svc: Service, g: GoFile, reg: Call) -> _Body | None:
     expr = reg.args[-1].text.strip()
     wrapped = _WRAPPED.match(expr)
     if wrapped:
@@ -136,14 +138,14 @@ def _handler_body(svc: Service, g: GoFile, reg: Call) -> _Body | None:
         label = "the function literal registered for it"
         return _Body(g, reg.func, label, reg.span, lines=(reg.span.line, end))
     if _IDENT.match(expr) or _SELECTOR.match(expr):
-        hit = _one_func(svc, g, expr)
+        hit = _one_func(ix, svc, g, expr)
         if hit is None:
             return None
         f, h = hit
         return _Body(h, f.name, f.name, f.span)
     factory = _FACTORY.match(expr)
     if factory:  # handler(db): the handler is the closure it returns
-        hit = _one_func(svc, g, factory.group(1))
+        hit = _one_func(ix, svc, g, factory.group(1))
         if hit is None:
             return None
         f, h = hit
@@ -162,7 +164,7 @@ def _liveness_route(svc: Service, path: str) -> tuple[Route, GoFile] | None:
     return found[0] if len(found) == 1 else None
 
 
-def dependency_checked(svc: Service, path: str) -> str | None:
+def dependency_checked(ix: ProjectIndex, svc: Service, path: str) -> str | None:
     """What dependency the handler of the service's route ``path`` checks (``"the
     database"``), or None: what DR418 reports of a liveness probe on that path.
     ``dockready init`` asks it before making ``path`` the liveness probe."""
@@ -171,13 +173,13 @@ def dependency_checked(svc: Service, path: str) -> str | None:
         return None
     route, g = joined
     reg = _registration(g, route)
-    body = _handler_body(svc, g, reg) if reg is not None else None
+    body = _handler_body(ix, svc, g, reg) if reg is not None else None
     if body is None:
         return None
     return next((w for c in body.calls() if (w := _dependency(c)) is not None), None)
 
 
-def _hits(svc: Service, dep: Deployment, probe: Probe) -> Iterator[Hit]:
+def _hits(ix: ProjectIndex, svc: Service, dep: Deployment, probe: Probe) -> Iterator[Hit]:
     h = probe.handler
     if h.kind != "httpGet" or not h.path:
         return
@@ -189,7 +191,7 @@ def _hits(svc: Service, dep: Deployment, probe: Probe) -> Iterator[Hit]:
     reg = _registration(g, route)
     if reg is None:
         return
-    body = _handler_body(svc, g, reg)
+    body = _handler_body(ix, svc, g, reg)
     if body is None:
         return
     for c in body.calls():
@@ -277,7 +279,7 @@ def liveness_checks_dependencies(ctx: Context[NoOptions]) -> Iterator[Hit]:
             probe = dep.container.probe("liveness")
             if probe is None:
                 continue
-            for hit in _hits(svc, dep, probe):
+            for hit in _hits(ctx.index, svc, dep, probe):
                 key = (hit.span, probe.handler.path or "")
                 if key not in seen:
                     seen.add(key)

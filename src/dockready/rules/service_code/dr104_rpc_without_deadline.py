@@ -52,7 +52,7 @@ def _package(ix: ProjectIndex, import_path: str) -> GoPackage | None:
     return None
 
 
-def _unary_stubs(pkg: GoPackage) -> frozenset[str]:
+def _unary_stubs(ix: ProjectIndex, pkg: GoPackage) -> frozenset[str]:
     """The unary methods of the gRPC client stubs a package declares
     (``func (c *inventoryClient) Reserve(...) (*ReserveResponse, error)`` in a file
     that imports grpc)."""
@@ -60,7 +60,7 @@ def _unary_stubs(pkg: GoPackage) -> frozenset[str]:
     for g in pkg.files:
         if not _imports_grpc(g):
             continue
-        for f in g.funcs:
+        for f in ix.funcs(g):
             m = _STUB_METHOD.match(f.name)
             if m and _UNARY.match(f.results.strip()):
                 out.add(m.group(1))
@@ -140,7 +140,7 @@ def rpc_without_deadline(ctx: Context[NoOptions]) -> Iterator[Hit]:
                     continue
                 if c.receiver_pkg not in stubs:
                     pkg = _package(ix, c.receiver_pkg)
-                    stubs[c.receiver_pkg] = _unary_stubs(pkg) if pkg else frozenset()
+                    stubs[c.receiver_pkg] = _unary_stubs(ix, pkg) if pkg else frozenset()
                 key = (c.span.path, c.span.line, c.span.col)
                 if c.name not in stubs[c.receiver_pkg] or key in reported:
                     continue

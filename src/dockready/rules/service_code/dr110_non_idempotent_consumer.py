@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from dockready.facts.go import DB_WRITE_CALLS, Call, GoFile, Value
-from dockready.facts.index import Service
+from dockready.facts.index import ProjectIndex, Service
 from dockready.model import Related, Severity
 from dockready.rules.registry import Context, Hit, Input, NoOptions, rule
 
@@ -50,7 +50,9 @@ def _relative(v: Value) -> bool:
     return any(p.search(text) for p in _RELATIVE)
 
 
-def _handler_range(c: Call, g: GoFile, svc: Service) -> tuple[GoFile, int, int] | None:
+def _handler_range(
+    ix: ProjectIndex, c: Call, g: GoFile, svc: Service
+) -> tuple[GoFile, int, int] | None:
     """The file and lines of the handler: a function literal passed to the call, or
     the one function or method of that name in the file's package."""
     for a in reversed(c.args):
@@ -67,7 +69,7 @@ def _handler_range(c: Call, g: GoFile, svc: Service) -> tuple[GoFile, int, int] 
             for pkg in svc.packages
             if pkg.dir == g.dir
             for f2 in pkg.files
-            for fn in f2.funcs
+            for fn in ix.funcs(f2)
             if fn.name == short or fn.name.endswith(")." + short)
         ]
         if len(found) == 1:
@@ -149,7 +151,7 @@ def non_idempotent_consumer(ctx: Context[NoOptions]) -> Iterator[Hit]:
             for sub in g.calls:
                 if not _redelivers(sub):
                     continue
-                where = _handler_range(sub, g, svc)
+                where = _handler_range(ctx.index, sub, g, svc)
                 if where is None:
                     continue
                 hf, first, last = where

@@ -1,0 +1,141 @@
+"""The prefilter (issue 13): a Go file in which no rule can read more than its
+package, imports and words is skimmed, not parsed. Skimmed facts are the parsed
+ones less the functions (read on demand) and the syntax errors; the findings and
+notices of a check are the same with and without it."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dockready import engine, report
+from dockready.engine import call_table, check, load_project
+from dockready.parse.gosrc import parse_go, skim_go
+
+REPO = Path(__file__).resolve().parents[1]
+CALLS = call_table()
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fleet")
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "gen_fleet.py"), str(out), "--services", "12"],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def _go_files(*roots: Path) -> list[Path]:
+    return sorted(p for r in roots for p in r.rglob("*.go") if p.is_file())
+
+
+def _as_skimmed(path: str, source: bytes) -> object:
+    full = parse_go(path, source, CALLS)
+    return dataclasses.replace(full, funcs=(), error=None, skimmed=True)
+
+
+def test_skimmed_facts_are_the_parsed_ones_less_functions(fleet: Path) -> None:
+    skimmed = parsed = 0
+    for p in _go_files(REPO / "tests" / "fixtures", REPO / "examples", fleet):
+        source = p.read_bytes()
+        got = skim_go(str(p), source, CALLS)
+        if got is None:
+            parsed += 1
+            continue
+        skimmed += 1
+        assert got == _as_skimmed(str(p), source), p
+    assert skimmed > 20 and parsed > 20, (skimmed, parsed)
+
+
+HEADERS = {
+    "plain": 'package store\n\nimport "fmt"\n\nfunc F() { fmt.Sprint(1) }\n',
+    "group": (
+        "// Package store keeps orders.\npackage store\n\nimport (\n"
+        '\t"context"\n\t// a comment in the group\n\tstdjson "encoding/json"\n'
+        '\t_ "embed"\n\t. "strings"\n)\n\ntype T struct{ A int }\n'
+    ),
+    "block comment and two groups": (
+        '/* Copyright é 2026\n   all rights */\npackage store // trailing\nimport "a/b"\n'
+        'import (\n\t"c/d"; \n)\nvar x = 1\n'
+    ),
+    "raw import path": "package store\n\nimport `a/b`\n",
+    "non-ascii before an import": 'package store\n\n/* é */ import "a/b"\n',
+    "package clause over two lines": "package\nstore\n",
+    "cgo": 'package store\n\n// #include <stdlib.h>\nimport "C"\n\nfunc f() {}\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HEADERS))
+def test_headers_are_read_as_the_parser_reads_them(name: str) -> None:
+    source = HEADERS[name].encode()
+    got = skim_go("store/x.go", source, CALLS)
+    if got is None:  # not read exactly: parsed instead, which is always right
+        assert name == "block comment and two groups"  # the ';' in a group
+        return
+    assert got == _as_skimmed("store/x.go", source)
+    assert got.skimmed and got.package == "store"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'package main\n\nimport "fmt"\n',  # rules read func main
+        'package store\n\nimport "os"\n\nvar p = os.Getenv("PORT")\n',  # a call rules ask for
+        'package store\n\nvar s = http.Server{Addr: ":8080"}\n',  # a literal of interest
+        'package store\n\nconst url = "http://orders:8080"\n',  # a string worth a look
+        'package store\n\nconst dbPassword = "x"\n',  # a secret-like binding
+        "package store\n\n// dockready: ignore DR207\nvar x = 1\n",  # a directive
+        "package store\n\nfunc f() { srv.ReadTimeout = 1 }\n",
+        "package store\n\nfunc f() { c.Call(context.Background()) }\n",
+        'package store; import "fmt"\n',  # a ';' the scanner does not follow
+        'package store\n\nimport "a" "b"\n',
+        'package store\n\nimport "a\\x62"\n',  # an escape in the path
+        'package store\n\nfunc f() {}\n\nimport "late"\n',  # an import after a declaration
+        'package store\n\nimport "a"\n\nx := 1\n',  # not a declaration
+        "",
+    ],
+)
+def test_files_a_rule_may_read_are_parsed(source: str) -> None:
+    assert skim_go("store/x.go", source.encode(), CALLS) is None
+
+
+def test_common_calls_outside_the_guarded_packages_do_not_need_a_tree() -> None:
+    source = b'package store\n\nimport "errors"\n\nvar ErrGone = errors.New("gone")\n'
+    assert skim_go("store/x.go", source, CALLS) is not None
+
+
+def test_a_skimmed_files_functions_are_read_on_demand(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text("module example.com/app\n\ngo 1.22\n")
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "store.go").write_text(
+        "package store\n\ntype S struct{}\n\nfunc (s *S) Live() error {\n\treturn nil\n}\n"
+    )
+    ix = load_project([str(tmp_path)]).index
+    [g] = [g for g in ix.go_files if g.path == "store/store.go"]
+    assert g.skimmed and g.funcs == ()
+    [f] = ix.funcs(g)
+    assert (f.name, f.span.line, f.end_line) == ("(*S).Live", 5, 7)
+
+
+def _report(root: Path, prefilter: bool, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(engine, "PREFILTER", prefilter)
+    outcome = check([str(root)], jobs=1)
+    assert not outcome.internal_errors, outcome.internal_errors
+    return report.render("json", outcome.result)
+
+
+@pytest.mark.parametrize("where", ["fixtures", "examples", "fleet"])
+def test_findings_are_the_same_with_and_without_the_prefilter(
+    where: str, fleet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = {"fixtures": REPO / "tests" / "fixtures", "examples": REPO / "examples"}.get(
+        where, fleet
+    )
+    with_it = _report(root, True, monkeypatch)
+    assert with_it == _report(root, False, monkeypatch)
