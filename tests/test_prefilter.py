@@ -6,6 +6,7 @@ notices of a check are the same with and without it."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,30 @@ def test_findings_are_the_same_with_and_without_the_prefilter(
     )
     with_it = _report(root, True, monkeypatch)
     assert with_it == _report(root, False, monkeypatch)
+
+
+#: Where ``GoFile.funcs`` may be read directly (elsewhere, ``ProjectIndex.funcs``):
+#: files that are never skimmed (package main; a file with routes).
+_DIRECT_FUNCS = {
+    "facts/index.py": "GoPackage.is_main reads package main; ProjectIndex.funcs itself",
+    "facts/derived/observability.py": "main_func reads the main package",
+    "rules/container_ready/dr208_config_not_injectable.py": "the main package",
+    "rules/container_ready/dr214_no_graceful_shutdown.py": "the main package",
+    "rules/runtime/dr404_probe_not_served.py": "_func_at: a file with routes",
+    "engine.py": "func_reader: what a parse gives",
+}
+
+
+def test_a_skimmed_files_functions_are_read_through_the_index() -> None:
+    """A new rule reading ``g.funcs`` would see none in a skimmed file."""
+    src = REPO / "src" / "dockready"
+    found = set()
+    for p in src.rglob("*.py"):
+        rel = p.relative_to(src).as_posix()
+        if rel.startswith("parse/"):
+            continue
+        for line in p.read_text().splitlines():
+            code = line.split("#", 1)[0]
+            if re.search(r"(?<!ix)(?<!index)\.funcs\b(?!\()", code):
+                found.add(rel)
+    assert found <= set(_DIRECT_FUNCS), sorted(found - set(_DIRECT_FUNCS))
