@@ -209,3 +209,40 @@ def test_a_warm_run_leaves_the_pack_alone_and_a_removed_file_leaves_it(tree: Pat
     (tree / "Dockerfile").unlink()
     _run(tree, cdir)
     assert _entries(cdir) == [pack] and _pack_size(pack) == size - 1
+
+
+def test_a_cache_directory_planted_as_a_link_is_neither_read_nor_written(
+    tree: Path, tmp_path: Path
+) -> None:
+    """A pull request may commit ``.dockready_cache`` as a link to the reviewer's
+    folders: nothing there is pruned, written or read."""
+    elsewhere = tmp_path / "home"
+    old = elsewhere / ("a" * 24)  # looks like a salt directory, and is old
+    old.mkdir(parents=True)
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    (tree / DIRNAME).symlink_to(elsewhere, target_is_directory=True)
+    cold = _run(tree, None)
+    assert _run(tree, tree / DIRNAME) == cold
+    assert old.is_dir() and sorted(p.name for p in elsewhere.iterdir()) == [old.name]
+
+
+def test_a_pack_planted_as_a_link_or_a_fifo_is_not_read(tree: Path, tmp_path: Path) -> None:
+    cdir = tree / DIRNAME
+    cold = _run(tree, cdir)
+    [pack] = _entries(cdir)
+    pack.unlink()
+    pack.symlink_to("/dev/zero")
+    assert _run(tree, cdir) == cold  # and it returns: /dev/zero is never read
+    pack.unlink()
+    os.mkfifo(pack)
+    assert _run(tree, cdir) == cold
+
+
+def test_a_link_planted_for_the_gitignore_is_not_followed(tree: Path, tmp_path: Path) -> None:
+    cdir = tree / DIRNAME
+    cdir.mkdir()
+    target = tmp_path / "created-by-dockready"
+    (cdir / ".gitignore").symlink_to(target)
+    _run(tree, cdir)
+    assert not target.exists()

@@ -33,8 +33,10 @@ import hashlib
 import hmac
 import os
 import pickle
+import re
 import secrets
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -49,6 +51,9 @@ DIRNAME = ".dockready_cache"
 _TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# dockready's cache of parsed facts\n"
 _PARSERS = ("tree-sitter", "tree-sitter-go", "dockerfile", "PyYAML", "google-re2")
 _MAC = 32
+_SALT_DIR = re.compile(r"[0-9a-f]{24}")
+#: The largest pack read or written (a 21,000-file tree's is about 11 MB).
+MAX_PACK = 256 << 20
 #: Seconds after which another salt's entries are removed.
 STALE_SECONDS = 3600
 
@@ -191,9 +196,8 @@ class FactCache:
         if self._old is not None:
             return self._old
         self._old = {}
-        try:
-            blob = self.path.read_bytes()
-        except OSError:
+        blob = self._read_pack()
+        if blob is None:
             return self._old
         mac, body = blob[:_MAC], blob[_MAC:]
         if len(mac) != _MAC or not hmac.compare_digest(
@@ -207,6 +211,36 @@ class FactCache:
         if isinstance(entries, dict):
             self._old = entries
         return self._old
+
+    def _planted(self) -> bool:
+        """Is a folder on the way to the pack a symbolic link? (A cache directory is
+        in the checked tree, which may be a pull request's: what it links to is not
+        ours to read or write.)"""
+        links = [self.dir, self.path.parent]
+        if self.top.name == DIRNAME:  # the in-tree default; a --cache-dir may be a link
+            links.append(self.top)
+        return any(os.path.islink(d) for d in links)
+
+    def _read_pack(self) -> bytes | None:
+        """The pack's bytes: a regular file, not a link, and not over ``MAX_PACK``."""
+        if self._planted():
+            return None
+        try:
+            # no link followed; a FIFO must not block the open
+            flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+            fd = os.open(self.path, flags)
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_PACK:
+                return None
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                return fh.read(MAX_PACK + 1)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
 
     def get(self, key: str) -> Any | None:
         blob = self._load().get(key)
@@ -235,9 +269,13 @@ class FactCache:
             body = zlib.compress(pickle.dumps(self._new, protocol=pickle.HIGHEST_PROTOCOL), 1)
             blob = hmac.new(self._key, body, hashlib.sha256).digest() + body
             path = self.path
+            if self._planted() or len(blob) > MAX_PACK:
+                return
             if not self._ready:
                 self._prepare()
             path.parent.mkdir(parents=True, exist_ok=True)
+            if self._planted():
+                return
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
@@ -254,9 +292,12 @@ class FactCache:
     def _prepare(self) -> None:
         self.top.mkdir(parents=True, exist_ok=True)
         for name, data in ((".gitignore", b"# made by dockready\n*\n"), ("CACHEDIR.TAG", _TAG)):
-            p = self.top / name
-            if not p.exists():
-                p.write_bytes(data)
+            try:  # O_EXCL: never through a link planted in its place
+                fd = os.open(self.top / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except OSError:
+                continue  # there already (or not writable: the cache works without it)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
         self._prune()
         self._ready = True
 
@@ -266,7 +307,13 @@ class FactCache:
         now = time.time()
         for d in self.top.iterdir():
             try:
-                if d != self.dir and d.is_dir() and now - d.stat().st_mtime > STALE_SECONDS:
+                if (
+                    d != self.dir
+                    and _SALT_DIR.fullmatch(d.name)  # only what dockready made here
+                    and not d.is_symlink()
+                    and d.is_dir()
+                    and now - d.stat().st_mtime > STALE_SECONDS
+                ):
                     shutil.rmtree(d, ignore_errors=True)
             except OSError:
                 continue
