@@ -329,14 +329,14 @@ def _in_workers(
     batches: list[list[SourceFile]],
     workers: int,
     calls: frozenset[str],
-) -> list[bytes]:
+) -> Iterator[bytes]:
+    """``fn`` over the batches in worker processes, each batch's results in order as
+    soon as it is done: the caller unpickles them while the workers go on."""
     gc.freeze()  # children must not walk (and copy) the parent's heap in their GC
     try:
-        out: list[bytes] = []
         with ProcessPoolExecutor(max_workers=workers, mp_context=_fork_context()) as pool:
             for part in pool.map(fn, batches, [calls] * len(batches)):
-                out.extend(part)
-        return out
+                yield from part
     finally:
         gc.unfreeze()
 
