@@ -71,9 +71,11 @@ def test_an_edit_is_a_miss_for_that_file_only(tree: Path, monkeypatch: pytest.Mo
     parsed: list[str] = []
     real = engine.parse_one
 
-    def counting(src: engine.SourceFile, calls: frozenset[str] = engine.FACT_CALLS) -> object:
+    def counting(
+        src: engine.SourceFile, calls: frozenset[str] = engine.FACT_CALLS, *rest: object
+    ) -> object:
         parsed.append(src.rel)
-        return real(src, calls)
+        return real(src, calls, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(engine, "parse_one", counting)
     warm = _run(tree, cdir)

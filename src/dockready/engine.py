@@ -132,8 +132,11 @@ def _time_budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def parse_one(src: SourceFile, calls: frozenset[str] = FACT_CALLS) -> Parsed:
-    """Parse one file; never raises (a parser bug becomes a notice)."""
+def parse_one(
+    src: SourceFile, calls: frozenset[str] = FACT_CALLS, prefilter: bool | None = None
+) -> Parsed:
+    """Parse one file; never raises (a parser bug becomes a notice). ``prefilter``:
+    skim the Go files no rule reads (``PREFILTER`` when not given)."""
     out = Parsed(src.rel, src.kind)
     if src.kind in (Kind.GOSUM, Kind.SENSITIVE):
         return out  # listed, not read
@@ -149,7 +152,7 @@ def parse_one(src: SourceFile, calls: frozenset[str] = FACT_CALLS) -> Parsed:
         return out
     try:
         with _time_budget(FILE_SECONDS):
-            _parse_into(out, src, data, calls)
+            _parse_into(out, src, data, calls, PREFILTER if prefilter is None else prefilter)
             if src.kind.value in suppress.KINDS and (
                 out.facts is not None or src.kind is Kind.YAML
             ):
@@ -176,12 +179,14 @@ def parse_one(src: SourceFile, calls: frozenset[str] = FACT_CALLS) -> Parsed:
     return out
 
 
-def _parse_into(out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str]) -> None:
+def _parse_into(
+    out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str], prefilter: bool
+) -> None:
     if src.kind is Kind.GO:
         if b"\x00" in data[:8192]:
             out.notices.append(Notice("skipped: binary file", Span(src.rel)))
             return
-        g = read_go(src.rel, data, calls, PREFILTER)
+        g = read_go(src.rel, data, calls, prefilter)
         out.facts = g
         if g.error is not None:
             out.notices.append(
@@ -270,13 +275,15 @@ def _parse_json(out: Parsed, rel: str, text: str) -> None:
         out.error = ParseError(y.error, y.error_message or "invalid JSON", "JSON")
 
 
-def _parse_batch(batch: Sequence[SourceFile], calls: frozenset[str] = FACT_CALLS) -> list[Parsed]:
+def _parse_batch(
+    batch: Sequence[SourceFile], calls: frozenset[str] = FACT_CALLS, prefilter: bool | None = None
+) -> list[Parsed]:
     # Parsing allocates millions of short-lived, acyclic objects: the cyclic GC only
     # costs time here (and in a forked worker it would walk the parent's heap too).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [parse_one(s, calls) for s in batch]
+        return [parse_one(s, calls, prefilter) for s in batch]
     finally:
         if enabled:
             gc.enable()
@@ -315,27 +322,38 @@ def parse_all(
     batches, workers = _batches(files, jobs)
     if workers <= 1:
         return _parse_batch(files, calls)
-    return [pickle.loads(b) for b in _in_workers(_pickled_batch, batches, workers, calls)]
+    return [
+        pickle.loads(b) for b in _in_workers(_pickled_batch, batches, workers, calls, PREFILTER)
+    ]
 
 
-def _pickled_batch(batch: Sequence[SourceFile], calls: frozenset[str]) -> list[bytes]:
+def _pickled_batch(
+    batch: Sequence[SourceFile], calls: frozenset[str], prefilter: bool
+) -> list[bytes]:
     """A worker's batch, each file's ``Parsed`` pickled on its own (by the worker, in
     parallel): the parent unpickles it, and the cache keeps the same bytes."""
-    return [pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL) for p in _parse_batch(batch, calls)]
+    return [
+        pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL)
+        for p in _parse_batch(batch, calls, prefilter)
+    ]
 
 
 def _in_workers(
-    fn: Callable[[Sequence[SourceFile], frozenset[str]], list[bytes]],
+    fn: Callable[[Sequence[SourceFile], frozenset[str], bool], list[bytes]],
     batches: list[list[SourceFile]],
     workers: int,
     calls: frozenset[str],
+    prefilter: bool,
 ) -> Iterator[bytes]:
     """``fn`` over the batches in worker processes, each batch's results in order as
     soon as it is done: the caller unpickles them while the workers go on."""
     gc.freeze()  # children must not walk (and copy) the parent's heap in their GC
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=_fork_context()) as pool:
-            for part in pool.map(fn, batches, [calls] * len(batches)):
+            # How to parse goes along with each batch: a forkserver child has its own
+            # module state, not this process's.
+            n = len(batches)
+            for part in pool.map(fn, batches, [calls] * n, [prefilter] * n):
                 yield from part
     finally:
         gc.unfreeze()
@@ -366,9 +384,9 @@ def _parse_cached(
             missing.append(f)
     batches, workers = _batches(missing, jobs)
     blobs = (
-        _in_workers(_pickled_batch, batches, workers, calls)
+        _in_workers(_pickled_batch, batches, workers, calls, PREFILTER)
         if workers > 1
-        else _pickled_batch(missing, calls)
+        else _pickled_batch(missing, calls, PREFILTER)
     )
     for blob in blobs:
         p = pickle.loads(blob)
