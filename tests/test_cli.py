@@ -773,3 +773,24 @@ def test_module_version_and_explain() -> None:
     assert proc.returncode == 0
     assert "What it does" in proc.stdout and "Why is this bad?" in proc.stdout
     assert run_module(["explain", "DR999"]).returncode == 2
+
+
+def test_timings_say_what_was_parsed_skimmed_and_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
+    tree = tmp_path / "svc"
+    tree.mkdir()
+    (tree / "go.mod").write_text("module example.com/svc\n\ngo 1.22\n")
+    (tree / "main.go").write_text(
+        'package main\n\nimport "net/http"\n\nfunc main() { http.ListenAndServe(":8080", nil) }\n'
+    )
+    (tree / "store").mkdir()
+    (tree / "store" / "store.go").write_text("package store\n\ntype S struct{ N int }\n")
+    args = ["check", str(tree), "--format", "json", "--timings", "--cache-dir", str(tmp_path / "c")]
+    cold = invoke(args, env={"DOCKREADY_NO_CACHE": None})
+    assert "Go files: 1 read in full, 1 skimmed" in cold.stderr
+    assert "cache: 0 of 3 files taken from it" in cold.stderr
+    warm = invoke(args, env={"DOCKREADY_NO_CACHE": None})
+    assert "cache: 3 of 3 files taken from it" in warm.stderr
+    assert warm.stdout == cold.stdout

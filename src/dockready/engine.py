@@ -514,6 +514,8 @@ class RunOutcome:
     timings: tuple[tuple[str, float], ...] = ()
     #: The index the rules read (the fleet joins services across repositories with it).
     index: ProjectIndex | None = field(default=None, compare=False, repr=False)
+    #: What the run did (``go_parsed``, ``go_skimmed``, ``cache_hits``, ``cache_misses``).
+    counts: tuple[tuple[str, int], ...] = ()
 
 
 def resolve_root(paths: Sequence[str]) -> tuple[Path, list[Path]]:
@@ -660,6 +662,8 @@ def load_project(
         parsed = [*parsed, *parse_all(more, jobs, calls=call_table(), cache=cache)]
     notices.extend(more_notices)
     clock.lap("parse")
+    if cache is not None:
+        clock.counts.update(cache_hits=cache.hits, cache_misses=cache.misses)
     for p in parsed:
         notices.extend(p.notices)
     listed = [f.rel for f in files]
@@ -803,7 +807,9 @@ def _check(paths: Sequence[str], jobs: int | None, config: Config) -> RunOutcome
         rules=infos,
     )
     clock.lap("result")
-    return RunOutcome(result, tuple(errors), tuple(clock.laps), ix)
+    skimmed = sum(g.skimmed for g in ix.go_files)
+    clock.counts.update(go_parsed=len(ix.go_files) - skimmed, go_skimmed=skimmed)
+    return RunOutcome(result, tuple(errors), tuple(clock.laps), ix, tuple(clock.counts.items()))
 
 
 def finding_order(f: Finding) -> tuple[object, ...]:
@@ -983,6 +989,8 @@ class _Clock:
     def __init__(self) -> None:
         self.last = time.perf_counter()
         self.laps: list[tuple[str, float]] = []
+        #: What the run did, for ``--timings`` (files read from the cache...).
+        self.counts: dict[str, int] = {}
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()

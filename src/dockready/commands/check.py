@@ -205,6 +205,15 @@ def check_cmd(
         total = sum(t for _, t in outcome.timings)
         parts = ", ".join(f"{name} {t:.2f}s" for name, t in outcome.timings)
         click.echo(f"dockready: timings: {parts} (total {total:.2f}s)", err=True)
+        n = dict(outcome.counts)
+        read = (
+            f"Go files: {n.get('go_parsed', 0):,} read in full, {n.get('go_skimmed', 0):,} skimmed "
+            "(nothing in them a rule reads)"
+        )
+        if "cache_hits" in n:
+            hits, misses = n["cache_hits"], n.get("cache_misses", 0)
+            read += f"; cache: {hits:,} of {hits + misses:,} files taken from it"
+        click.echo(f"dockready: {read}", err=True)
     for err in outcome.internal_errors:
         click.echo(f"dockready: internal error: {err}; {REPORT_BUG}", err=True)
     if outcome.internal_errors:
