@@ -7,6 +7,7 @@ import posixpath
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from dockready.facts.docker import SHELLS, Copy, Dockerfile, Instruction, Stage
 from dockready.facts.images import BaseImage, lookup, parse_ref
@@ -227,6 +228,15 @@ def shell_words(script: str) -> list[str]:
     """``script`` split into shell words, operators (``&&``, ``|``, ``;``) as their
     own words (a newline becomes ``;``); unbalanced quotes fall back to a whitespace
     split."""
+    return list(_shell_words(script)) if len(script) <= 16384 else _split(script)
+
+
+@lru_cache(maxsize=4096)  # several rules split the same instruction; shlex is slow
+def _shell_words(script: str) -> tuple[str, ...]:
+    return tuple(_split(script))
+
+
+def _split(script: str) -> list[str]:
     lexer = shlex.shlex(
         script.replace("\\\n", " ").replace("\n", " ; "), posix=True, punctuation_chars=True
     )
