@@ -199,8 +199,16 @@ def libc_text(final: ImageInfo) -> str:
 def ctx_rel(build: Build, path: str) -> str | None:
     """``path`` (relative to the checked root) relative to the build context, or None
     when it is outside the context."""
-    rel = posixpath.relpath(path, build.context) if build.context != "." else path
-    rel = posixpath.normpath(rel)
+    # Strings only: posixpath.relpath asks the OS for the working directory each time.
+    rel = posixpath.normpath(path)
+    if build.context != ".":
+        ctx = posixpath.normpath(build.context)
+        if rel == ctx:
+            rel = "."
+        elif ctx != ".":
+            if not rel.startswith(ctx + "/"):
+                return None
+            rel = rel[len(ctx) + 1 :]
     return None if rel == ".." or rel.startswith("../") else rel
 
 
