@@ -124,6 +124,18 @@ def test_a_skimmed_files_functions_are_read_on_demand(tmp_path: Path) -> None:
     assert (f.name, f.span.line, f.end_line) == ("(*S).Live", 5, 7)
 
 
+def test_a_skimmed_file_gone_before_its_functions_are_asked_for_declares_none(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "go.mod").write_text("module example.com/app\n\ngo 1.22\n")
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "store.go").write_text("package store\n\nfunc Live() {}\n")
+    ix = load_project([str(tmp_path)]).index
+    [g] = ix.go_files
+    (tmp_path / "store" / "store.go").unlink()
+    assert g.skimmed and ix.funcs(g) == ()
+
+
 def _report(root: Path, prefilter: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[str, int]:
     """The JSON report, and how many Go files were skimmed."""
     monkeypatch.setattr(engine, "PREFILTER", prefilter)
