@@ -248,3 +248,60 @@ def test_a_link_planted_for_the_gitignore_is_not_followed(tree: Path, tmp_path: 
     (cdir / ".gitignore").symlink_to(target)
     _run(tree, cdir)
     assert not target.exists()
+
+
+def _keys_computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose content a run hashes (reads) to look them up."""
+    seen: list[str] = []
+    real = FactCache.key
+
+    def counting(self: FactCache, rel: str, kind: str, data: bytes) -> str:
+        seen.append(rel)
+        return real(self, rel, kind, data)
+
+    monkeypatch.setattr(FactCache, "key", counting)
+    return seen
+
+
+def test_a_file_whose_stamp_still_holds_is_not_read_again(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cdir = tree / DIRNAME
+    monkeypatch.setattr(cache_mod, "RACY_NS", 0)  # the files are seconds old here
+    cold = _run(tree, cdir)
+    seen = _keys_computed(monkeypatch)
+    assert _run(tree, cdir) == cold
+    assert seen == []
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tool that sets the modification time back (``cp -p``, ``rsync -a``, an
+    archive) cannot set the change time back."""
+    cdir = tree / DIRNAME
+    monkeypatch.setattr(cache_mod, "RACY_NS", 0)
+    _run(tree, cdir)
+    dockerfile = tree / "Dockerfile"
+    before = dockerfile.stat()
+    text = dockerfile.read_text()
+    edited = text.replace("FROM ", "from ", 1)
+    assert edited != text and len(edited) == len(text)
+    dockerfile.write_text(edited)
+    os.utime(dockerfile, ns=(before.st_atime_ns, before.st_mtime_ns))
+    seen = _keys_computed(monkeypatch)
+    assert _run(tree, cdir) == _run(tree, None)
+    assert "Dockerfile" in seen
+
+
+def test_files_changed_just_before_the_pack_was_written_are_read_again(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Git's "racily clean" files: written within RACY_NS of the pack, a second edit
+    in the same clock tick would not show in the stamp."""
+    cdir = tree / DIRNAME
+    monkeypatch.setattr(cache_mod, "RACY_NS", 3600 * 10**9)
+    _run(tree, cdir)
+    seen = _keys_computed(monkeypatch)
+    _run(tree, cdir)
+    assert "Dockerfile" in seen and "main.go" in " ".join(seen)

@@ -46,12 +46,15 @@ from pathlib import Path
 from typing import Any
 
 #: Bumped when the layout of an entry changes.
-FORMAT = "2"
+FORMAT = "4"
 DIRNAME = ".dockready_cache"
 _TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# dockready's cache of parsed facts\n"
 _PARSERS = ("tree-sitter", "tree-sitter-go", "dockerfile", "PyYAML", "google-re2")
 _MAC = 32
 _SALT_DIR = re.compile(r"[0-9a-f]{24}")
+#: A file changed less than this before the pack was written is read again (2 s: a
+#: file system's clock tick, and the time between hashing a file and writing the pack).
+RACY_NS = 2_000_000_000
 #: The largest pack read or written (a 21,000-file tree's is about 11 MB).
 MAX_PACK = 256 << 20
 #: Seconds after which another salt's entries are removed.
@@ -156,7 +159,15 @@ class FactCache:
 
     ``get(key)`` gives the entry's value (and keeps the entry for the next run),
     ``put(key, blob)`` adds a pickled value, ``save()`` writes the pack when this run
-    changed it (an entry added, or one no longer used)."""
+    changed it (an entry added, or one no longer used).
+
+    A file's key is its content's hash, so a warm run would read and hash every file.
+    The pack also records each file's size, inode and modification and change times
+    with its key (``note``): a file whose record still holds is not read again
+    (``known``), as git and ruff do. The change time cannot be set back by a program,
+    so an edit always shows; a file changed within ``RACY_NS`` of the pack's writing
+    is read anyway (git's "racily clean" files: a second edit in the same clock tick
+    would look the same)."""
 
     def __init__(self, directory: Path, salt_: str, key: bytes, scope: str = "") -> None:
         self.top = directory
@@ -170,6 +181,9 @@ class FactCache:
         self._ready = False
         self._old: dict[str, bytes] | None = None
         self._new: dict[str, bytes] = {}
+        self._stamps: dict[str, tuple[int, tuple[int, ...], str]] = {}
+        self._written = 0
+        self._noted: dict[str, tuple[int, tuple[int, ...], str]] = {}
 
     @classmethod
     def open(
@@ -205,12 +219,38 @@ class FactCache:
         ):
             return self._old  # corrupted, truncated or not ours: never unpickled
         try:
-            entries = pickle.loads(zlib.decompress(body))
+            pack = pickle.loads(body)
         except Exception:
             return self._old
-        if isinstance(entries, dict):
-            self._old = entries
+        if (
+            isinstance(pack, dict)
+            and isinstance(pack.get("entries"), dict)
+            and isinstance(pack.get("stamps"), dict)
+            and isinstance(pack.get("written"), int)
+        ):
+            self._old = pack["entries"]
+            self._stamps = pack["stamps"]
+            self._written = pack["written"]
         return self._old
+
+    def known(self, rel: str, size: int, stamp: tuple[int, ...]) -> str | None:
+        """The key of a file the pack has a record of, when the record still holds
+        (same size, inode, modification and change times) and the file was not
+        changed around the time the pack was written; else None: read it."""
+        if not stamp:
+            return None
+        self._load()
+        rec = self._stamps.get(rel)
+        if rec is None or rec[0] != size or rec[1] != stamp:
+            return None
+        if max(stamp[1:], default=self._written) >= self._written - RACY_NS:
+            return None
+        return rec[2]
+
+    def note(self, rel: str, size: int, stamp: tuple[int, ...], key: str) -> None:
+        """Record what a file's key was, for ``known`` in the next run."""
+        if stamp:
+            self._noted[rel] = (size, stamp, key)
 
     def _planted(self) -> bool:
         """Is a folder on the way to the pack a symbolic link? (A cache directory is
@@ -248,7 +288,7 @@ class FactCache:
             self.misses += 1
             return None
         try:
-            value = pickle.loads(blob)
+            value = pickle.loads(zlib.decompress(blob))
         except Exception:
             self.misses += 1
             return None
@@ -257,16 +297,18 @@ class FactCache:
         return value
 
     def put(self, key: str, blob: bytes) -> None:
-        """Add an entry: ``blob`` is the value, pickled."""
-        self._new[key] = blob
+        """Add an entry: ``blob`` is the value, pickled. Entries are compressed one
+        by one, so that a run that changed one file does not compress them all again."""
+        self._new[key] = zlib.compress(blob, 1)
 
     def save(self) -> None:
         """Write the pack (the entries this run used), unless it would not change."""
         old = self._load()
-        if self._new.keys() == old.keys():
+        if self._new.keys() == old.keys() and self._noted == self._stamps:
             return
+        pack = {"entries": self._new, "stamps": self._noted, "written": time.time_ns()}
         try:
-            body = zlib.compress(pickle.dumps(self._new, protocol=pickle.HIGHEST_PROTOCOL), 1)
+            body = pickle.dumps(pack, protocol=pickle.HIGHEST_PROTOCOL)
             blob = hmac.new(self._key, body, hashlib.sha256).digest() + body
             path = self.path
             if self._planted() or len(blob) > MAX_PACK:

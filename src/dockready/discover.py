@@ -80,6 +80,9 @@ class SourceFile:
     abs: str
     kind: Kind
     size: int
+    #: What the fact cache may trust instead of reading the file again: the inode,
+    #: and the modification and change times in ns (``()``: unknown, read it).
+    stamp: tuple[int, ...] = ()
 
 
 #: Extensions that make a ``Dockerfile.*``/``Dockerfile-*`` name something else.
@@ -307,7 +310,9 @@ def _add(
             )
         )
         return
-    files[rel] = SourceFile(shown_path(rel), str(p), kind, st.st_size)
+    files[rel] = SourceFile(
+        shown_path(rel), str(p), kind, st.st_size, (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+    )
 
 
 def shown_path(rel: str) -> str:

@@ -369,13 +369,17 @@ def _parse_cached(
         if f.kind in (Kind.GOSUM, Kind.SENSITIVE):
             missing.append(f)  # listed, never read: nothing to cache
             continue
-        try:
-            with open(f.abs, "rb") as fh:
-                data = fh.read(cap_of(f.kind) + 1)
-        except OSError:
-            missing.append(f)
-            continue
-        key = cache.key(f.rel, f.kind.value, data)
+        named = f"{f.kind.value}:{f.rel}"  # a file read as another kind is another entry
+        key = cache.known(named, f.size, f.stamp)
+        if key is None:
+            try:
+                with open(f.abs, "rb") as fh:
+                    data = fh.read(cap_of(f.kind) + 1)
+            except OSError:
+                missing.append(f)
+                continue
+            key = cache.key(f.rel, f.kind.value, data)
+        cache.note(named, f.size, f.stamp, key)
         got = cache.get(key)
         if isinstance(got, Parsed) and got.rel == f.rel:
             found[f.rel] = got
