@@ -8,6 +8,7 @@ crosses it, not a slow machine.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from datetime import timedelta
 
@@ -23,7 +24,7 @@ from dockready.model import Span
 from dockready.parse.dockerfile import MAX_EXPANDED, expand, parse_dockerfile
 from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod
-from dockready.parse.gosrc import parse_go
+from dockready.parse.gosrc import parse_go, skim_go
 from dockready.parse.yamlfiles import read_yaml
 from dockready.secrets import scrub, secret_line
 
@@ -92,6 +93,29 @@ def test_dockerignore_reader_and_matcher_never_raise(text: str) -> None:
 @given(_text(_GO_WORDS))
 def test_go_reader_and_value_resolver_never_raise(text: str) -> None:
     parse_go("main.go", text.encode("utf-8", "surrogateescape"))
+
+
+# The pieces of a Go file's header, and what may follow it, for the skimmer.
+_HEADER_WORDS = st.sampled_from(
+    ["package store", "package main", "package", " store", "import", " ", "\n", "\t",
+     "(", ")", ";", '"fmt"', '"a/b"', "`raw/p`", '"é"', "_", ".", "alias", "// c\n",
+     "/* c */", "/* é\n */", "/*", "func f() {}", "type T struct{}", "var v = 1",
+     "const c = 2", "x := 1", '"a\\x62"', "\ufeff", "import (", '\t"os"\n']
+)  # fmt: skip
+
+
+@settings(BOUNDED, max_examples=1500)
+@given(_text(_HEADER_WORDS))
+def test_a_skimmed_header_is_read_as_the_parser_reads_it(text: str) -> None:
+    """The prefilter's scanner reads what tree-sitter reads, or gives up: exactly, for
+    a file tree-sitter parses without an error (what it makes of a broken file is
+    its error recovery's guess)."""
+    source = text.encode("utf-8", "surrogateescape")
+    got = skim_go("x/y.go", source)
+    if got is not None:
+        full = parse_go("x/y.go", source)
+        if full.error is None:
+            assert got == dataclasses.replace(full, funcs=(), skimmed=True)
 
 
 @BOUNDED

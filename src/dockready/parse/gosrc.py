@@ -794,13 +794,42 @@ _WORDS = re.compile(rb'["`]([A-Za-z_][A-Za-z0-9_]{1,63})["`]')
 _GAP = re.compile(rb"(?:[ \t\r\n]+|//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)*")
 _IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _IMPORT_PATH = re.compile(rb'"[^"\\\n]*"|`[^`\n]*`')
-_LATE_IMPORT = re.compile(rb"^[ \t]*import\b", re.M)
+
 _DECLS = frozenset({b"func", b"type", b"var", b"const"})
+#: Go's keywords: never a package name or an import's alias.
+_KEYWORDS = frozenset(
+    b"break case chan const continue default defer else fallthrough for func go goto if "
+    b"import interface map package range return select struct switch type var".split()
+)
 
 
 def _gap(source: bytes, i: int) -> int:
     m = _GAP.match(source, i)
     return m.end() if m else i
+
+
+def _late_keyword(source: bytes, start: int, word: bytes) -> bool:
+    """Is ``word`` at the start of a line, or after ``;``, ``}``, ``)`` or ``]``,
+    somewhere from ``start`` on (a clause the parser may take as one, wherever it
+    is: in a comment or a string too, to be safe)?"""
+    i = source.find(word, start)
+    while i >= 0:
+        j = i + len(word)
+        after = source[j : j + 1]
+        if not (after.isalnum() or after == b"_"):
+            k = i
+            while k > 0 and source[k - 1] in b" \t":
+                k -= 1
+            if k == 0 or source[k - 1 : k] in (b"\n", b"\r", b";", b"}", b")", b"]"):
+                return True
+        i = source.find(word, j)
+    return False
+
+
+def _ends_line(source: bytes, i: int) -> bool:
+    """Does the clause that ended at ``i`` end its line (Go's implicit semicolon)?"""
+    j = _gap(source, i)
+    return j == len(source) or b"\n" in source[i:j]
 
 
 def _skim_imports(path: str, source: bytes, i: int) -> tuple[list[Import], int] | None:
@@ -819,6 +848,8 @@ def _skim_imports(path: str, source: bytes, i: int) -> tuple[list[Import], int] 
                 j = _gap(source, i)
                 if source.startswith(b")", j):
                     i = j + 1
+                    if not _ends_line(source, i):
+                        return None
                     break
                 if out and i < len(source) and b"\n" not in source[i:j]:
                     return None  # two specs on one line
@@ -829,7 +860,7 @@ def _skim_imports(path: str, source: bytes, i: int) -> tuple[list[Import], int] 
                 out.append(imp)
         else:
             spec = _skim_spec(path, source, i)
-            if spec is None:
+            if spec is None or not _ends_line(source, spec[1]):
                 return None
             imp, i = spec
             out.append(imp)
@@ -844,6 +875,8 @@ def _skim_spec(path: str, source: bytes, i: int) -> tuple[Import, int] | None:
     else:
         m = _IDENT.match(source, i)
         if m is not None:
+            if m.group() in _KEYWORDS:
+                return None
             alias = m.group().decode()
             i = m.end()
     if alias is not None:
@@ -877,13 +910,15 @@ def _skim(path: str, source: bytes) -> GoFile | None:
     if m is None or m.group() != b"package":
         return None
     i = _gap(source, m.end())
-    if i == m.end():
-        return None
+    if i == m.end() or b"/" in source[m.end() : i]:
+        return None  # a comment before the name: the parser takes it for the name
     name = _IDENT.match(source, i)
-    if name is None or name.group() == b"main":
+    if name is None or name.group() in (b"main", b"_") or name.group() in _KEYWORDS:
         return None
     end = name.end()
     if end < len(source) and (source[end : end + 1].isalnum() or source[end] >= 0x80):
+        return None
+    if not _ends_line(source, end) or _late_keyword(source, end, b"package"):
         return None
     got = _skim_imports(path, source, end)
     if got is None:
@@ -892,7 +927,7 @@ def _skim(path: str, source: bytes) -> GoFile | None:
     decl = _IDENT.match(source, rest)
     if rest < len(source) and (decl is None or decl.group() not in _DECLS):
         return None  # not a declaration after the imports: left to the parser
-    if _LATE_IMPORT.search(source, rest) is not None:
+    if _late_keyword(source, rest, b"import"):
         return None
     return GoFile(
         generated=is_generated(source),
