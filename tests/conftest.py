@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,15 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # it on the fixtures and examples of this repository, which must stay as they are.
 # tests/test_cache.py turns the cache on where it tests it.
 os.environ.setdefault("DOCKREADY_NO_CACHE", "1")
+
+
+def write_tree(root: Path, files: Mapping[str, str]) -> Path:
+    """Write ``files`` (relative path -> text) under ``root``; return ``root``."""
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    return root
 
 
 def run_check(path: Path | str) -> Result:

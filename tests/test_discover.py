@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import write_tree
 
 from dockready.config import Config, load_config
 from dockready.discover import Kind, classify, discover
@@ -17,13 +18,6 @@ DOCKERFILE = (
     "RUN CGO_ENABLED=0 go build -o /out/api .\n"
     "FROM gcr.io/distroless/static-debian12\nCOPY --from=build /out/api /api\n"
 )
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
 
 
 @pytest.mark.parametrize(
@@ -66,7 +60,7 @@ def test_names_that_are_not_dockerfiles(name: str, kind: Kind | None) -> None:
 
 
 def test_default_excludes_are_not_read_at_all(tmp_path: Path) -> None:
-    write(tmp_path, {"go.mod": GO_MOD, "main.go": MAIN})
+    write_tree(tmp_path, {"go.mod": GO_MOD, "main.go": MAIN})
     for d in ("node_modules/x", ".venv", "venv", "__pycache__", ".idea", ".terraform", ".cache"):
         (tmp_path / d).mkdir(parents=True)
         (tmp_path / d / "Dockerfile").write_bytes(b"FROM x\n\xff\xfe\x00 not text")
@@ -76,7 +70,7 @@ def test_default_excludes_are_not_read_at_all(tmp_path: Path) -> None:
 
 
 def test_a_file_named_on_the_command_line_is_read_even_when_excluded(tmp_path: Path) -> None:
-    write(tmp_path, {"gen/Dockerfile": "FROM alpine:3.19\n", "go.mod": GO_MOD})
+    write_tree(tmp_path, {"gen/Dockerfile": "FROM alpine:3.19\n", "go.mod": GO_MOD})
     excluded = Config(extend_exclude=("gen",)).excluder(tmp_path)
     assert [f.rel for f in discover(tmp_path, [tmp_path], excluded)[0]] == ["go.mod"]
     named = tmp_path / "gen" / "Dockerfile"
@@ -84,7 +78,7 @@ def test_a_file_named_on_the_command_line_is_read_even_when_excluded(tmp_path: P
 
 
 def test_test_files_and_testdata_are_not_read(tmp_path: Path) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             "go.mod": GO_MOD,
@@ -98,7 +92,7 @@ def test_test_files_and_testdata_are_not_read(tmp_path: Path) -> None:
 
 
 def test_a_tree_of_shell_scripts_only_has_nothing_to_check(tmp_path: Path) -> None:
-    write(tmp_path, {"build.sh": "docker build .\n"})
+    write_tree(tmp_path, {"build.sh": "docker build .\n"})
     with pytest.raises(UsageError, match="nothing to check under"):
         load_project([str(tmp_path)])
 
@@ -115,7 +109,7 @@ def context_of(root: Path, dockerfile: str) -> str:
 
 
 def test_compose_names_a_dockerfile_of_any_name(tmp_path: Path) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             **APP,
@@ -130,7 +124,7 @@ def test_compose_names_a_dockerfile_of_any_name(tmp_path: Path) -> None:
 def test_a_script_docker_build_sets_the_context(tmp_path: Path) -> None:
     # the script may run from the top or from scripts/: only deploy/Dockerfile-api
     # exists, so it runs from the top and the context is the repository
-    write(
+    write_tree(
         tmp_path,
         {
             **APP,
@@ -142,7 +136,7 @@ def test_a_script_docker_build_sets_the_context(tmp_path: Path) -> None:
 
 
 def test_a_script_that_moves_to_its_own_folder(tmp_path: Path) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             "api/go.mod": GO_MOD,
@@ -156,7 +150,7 @@ def test_a_script_that_moves_to_its_own_folder(tmp_path: Path) -> None:
 
 
 def test_an_included_makefile_fragment(tmp_path: Path) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             **APP,
@@ -169,7 +163,7 @@ def test_an_included_makefile_fragment(tmp_path: Path) -> None:
 
 
 def test_a_github_workflow_step(tmp_path: Path) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             "svc/go.mod": GO_MOD,
@@ -183,7 +177,7 @@ def test_a_github_workflow_step(tmp_path: Path) -> None:
 
 
 def test_build_push_action(tmp_path: Path) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             "svc/go.mod": GO_MOD,
@@ -198,7 +192,7 @@ def test_build_push_action(tmp_path: Path) -> None:
 
 
 def test_skaffold_artifact(tmp_path: Path) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             **APP,
@@ -211,7 +205,7 @@ def test_skaffold_artifact(tmp_path: Path) -> None:
 
 
 def test_a_named_file_is_not_read_when_excluded_or_of_another_kind(tmp_path: Path) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             **APP,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import write_tree
 
 from dockready.cli import cli
 
@@ -20,13 +21,6 @@ UNPINNED = (
 )
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
-
-
 def found(*args: str) -> set[tuple[str, str]]:
     result = CliRunner().invoke(cli, ["check", "--format", "json", *args])
     assert result.exit_code in (0, 1), result.output
@@ -34,7 +28,7 @@ def found(*args: str) -> set[tuple[str, str]]:
 
 
 def test_a_dockerfile_only_a_script_names_is_checked(tmp_path: Path) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             "go.mod": GO_MOD,
@@ -51,7 +45,7 @@ def test_a_dockerfile_only_a_script_names_is_checked(tmp_path: Path) -> None:
 
 
 def test_a_shell_script_alone_is_not_something_to_check(tmp_path: Path) -> None:
-    script = write(tmp_path, {"build.sh": "docker build .\n"}) / "build.sh"
+    script = write_tree(tmp_path, {"build.sh": "docker build .\n"}) / "build.sh"
     result = CliRunner().invoke(cli, ["check", str(script)])
     assert result.exit_code == 2
     assert f"{script}: not a file dockready reads" in result.stderr
@@ -61,7 +55,7 @@ def test_a_shell_script_alone_is_not_something_to_check(tmp_path: Path) -> None:
 
 
 def test_dr307_is_dropped_by_per_path_ignores(tmp_path: Path) -> None:
-    write(
+    write_tree(
         tmp_path,
         {
             "go.mod": GO_MOD,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import write_tree
+
 from dockready.engine import check, load_project
 
 GO_MOD = "module example.com/shop\n\ngo 1.22\n"
@@ -57,18 +59,12 @@ def test_monorepo_dockerfile_is_built_from_the_top(tmp_path: Path) -> None:
     assert not [f for f in outcome.result.findings if f.rule_id == "DR206"]
 
 
-def _write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-
-
 def test_a_file_two_services_share_names_no_service(tmp_path: Path) -> None:
     # api and worker share a module root: a manifest whose image is neither of them,
     # and a package both import, belong to no service; none is guessed.
     lib = 'package store\n\nimport "os"\n\nfunc Dir() (string, error) { return os.MkdirTemp("", "x") }\n'
     main = 'package main\n\nimport "example.com/shop/internal/store"\n\nfunc main() { _, _ = store.Dir() }\n'
-    _write(
+    write_tree(
         tmp_path,
         {
             "go.mod": GO_MOD,
@@ -91,7 +87,7 @@ def test_a_file_two_services_share_names_no_service(tmp_path: Path) -> None:
 def test_a_service_s_code_is_what_its_main_imports(tmp_path: Path) -> None:
     # cmd/api imports internal/api, not internal/batch: the batch package is not
     # api's code, and a package only worker imports is worker's.
-    _write(
+    write_tree(
         tmp_path,
         {
             "go.mod": GO_MOD,
@@ -119,7 +115,7 @@ def test_one_defect_two_services_found_is_one_finding_of_neither(tmp_path: Path)
         'func Run() error {\n\treturn http.ListenAndServe(":8080", nil)\n}\n'
     )
     main = 'package main\n\nimport "example.com/shop/internal/server"\n\nfunc main() { _ = server.Run() }\n'
-    _write(
+    write_tree(
         tmp_path,
         {
             "go.mod": GO_MOD,
@@ -137,7 +133,7 @@ def test_gopath_build_target_and_compose_blocks(tmp_path: Path) -> None:
     # GOPATH mode: the context is copied to /go/src/<import path> and the build names
     # the command by import path. The compose block that builds this Dockerfile is
     # the service's; the database block beside it is nobody's.
-    _write(
+    write_tree(
         tmp_path,
         {
             "cmd/shopsvc/main.go": 'package main\n\nimport "net/http"\n\nfunc main() { _ = http.ListenAndServe(":8080", nil) }\n',
@@ -173,7 +169,7 @@ def test_gopath_build_target_and_compose_blocks(tmp_path: Path) -> None:
 
 def test_service_names_skip_folders_that_only_say_where_main_is(tmp_path: Path) -> None:
     main = "package main\n\nfunc main() {}\n"
-    _write(
+    write_tree(
         tmp_path,
         {
             "bookinfo/go.mod": "module example.com/bookinfo\n\ngo 1.22\n",
@@ -194,7 +190,7 @@ def test_a_server_started_outside_main_names_main_and_the_other_servers(tmp_path
         '\treturn http.ListenAndServe(":8080", nil)\n}\n'
     )
     main = 'package main\n\nimport "example.com/shop/internal/server"\n\nfunc main() { _ = server.Run() }\n'
-    _write(
+    write_tree(
         tmp_path,
         {"go.mod": GO_MOD, "cmd/api/main.go": main, "internal/server/server.go": server},
     )
@@ -210,7 +206,7 @@ def test_a_server_started_outside_main_names_main_and_the_other_servers(tmp_path
 def test_a_makefile_docker_build_sets_the_build_context(tmp_path: Path) -> None:
     # the Dockerfile lives in docker/, the module in api/: only the Makefile's
     # `docker build -f docker/api.Dockerfile api` says the context is api/
-    _write(
+    write_tree(
         tmp_path,
         {
             "api/go.mod": "module example.com/api\n\ngo 1.22\n",
@@ -236,7 +232,7 @@ def test_a_makefile_docker_build_sets_the_build_context(tmp_path: Path) -> None:
 def test_a_dockerfile_that_builds_two_commands_is_the_one_it_runs(tmp_path: Path) -> None:
     # both binaries ship; CMD runs ./shop: the image (and its workloads) are shop's
     main = "package main\n\nfunc main() {}\n"
-    _write(
+    write_tree(
         tmp_path,
         {
             "go.mod": GO_MOD,

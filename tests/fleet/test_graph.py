@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import write_tree
 
 from dockready.fleet import graph
 from dockready.fleet.graph import Address, Edge, Links
@@ -43,14 +44,6 @@ func main() {
 """
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return root
-
-
 DOCKERFILE = """FROM golang:1.22 AS build
 WORKDIR /src
 COPY . .
@@ -74,7 +67,7 @@ def links(path: Path) -> dict[str, Links]:
 
 
 def test_compose_env_url_and_depends_on_are_addresses(tmp_path: Path) -> None:
-    repo = write(
+    repo = write_tree(
         tmp_path / "shop",
         {
             **go_service("orders"),
@@ -114,7 +107,7 @@ def test_compose_env_url_and_depends_on_are_addresses(tmp_path: Path) -> None:
 
 
 def test_k8s_env_and_grpc_targets_join_across_repositories(tmp_path: Path) -> None:
-    orders = write(
+    orders = write_tree(
         tmp_path / "orders",
         {
             **go_service("orders"),
@@ -143,7 +136,7 @@ def test_k8s_env_and_grpc_targets_join_across_repositories(tmp_path: Path) -> No
             ),
         },
     )
-    stock = write(
+    stock = write_tree(
         tmp_path / "stock",
         {
             **go_service("stock"),
@@ -169,7 +162,7 @@ def test_k8s_env_and_grpc_targets_join_across_repositories(tmp_path: Path) -> No
             ),
         },
     )
-    web = write(
+    web = write_tree(
         tmp_path / "web",
         go_service("web", GRPC_MAIN.replace("{target}", '"dns:///orders-api.shop:50051"')),
     )
@@ -268,7 +261,7 @@ def test_a_service_calling_itself_and_a_failed_repository_are_no_edge() -> None:
 
 
 def test_a_name_of_the_callers_own_repository_does_not_leave_it(tmp_path: Path) -> None:
-    shop = write(
+    shop = write_tree(
         tmp_path / "shop",
         {
             **go_service("orders"),
@@ -286,7 +279,7 @@ def test_a_name_of_the_callers_own_repository_does_not_leave_it(tmp_path: Path) 
         },
     )
     # another repository has Go services named db and cache
-    other = write(tmp_path / "other", {**go_service("db"), **go_service("cache")})
+    other = write_tree(tmp_path / "other", {**go_service("db"), **go_service("cache")})
     by = {p: links(p) for p in (shop, other)}
     g = graph.build((str(p), list(lk), lk.values()) for p, lk in by.items())
     # db is the compose file's postgres: no edge; cache is nothing local: the fleet's
@@ -312,7 +305,7 @@ func main() {
 def test_configmap_values_and_config_files_are_addresses(tmp_path: Path) -> None:
     """``configMapKeyRef`` and ``envFrom`` values come from the ConfigMap of the tree
     (evidence: its line); a config file the code reads states addresses too."""
-    repo = write(
+    repo = write_tree(
         tmp_path / "shop",
         {
             **go_service("web", CONFIG_MAIN),

@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import write_tree
 
 from dockready.cli import cli
 from dockready.fleet import db, output, waves
@@ -19,7 +20,7 @@ from dockready.fleet.runner import FleetRun
 from dockready.fleet.waves import WaveService, plan, strongly_connected
 from dockready.fleet.worker import RepoReport
 
-from .test_graph import go_service, write
+from .test_graph import go_service
 
 A = "/src/a"
 
@@ -226,7 +227,7 @@ def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
 
 
 def test_the_cli_writes_the_wave_exports(tmp_path: Path) -> None:
-    repo = write(
+    repo = write_tree(
         tmp_path / "shop",
         {
             **go_service("orders"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import write_tree
 
 from dockready.commands.init import load_index
 from dockready.facts.go import GoMod, Require
@@ -29,14 +30,6 @@ def facts_of(path: Path) -> list[InitFacts]:
 def only(path: Path) -> InitFacts:
     (f,) = facts_of(path)
     return f
-
-
-def tree(tmp_path: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        p = tmp_path / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return tmp_path
 
 
 def main_go(body: str, imports: str = '"net/http"') -> str:
@@ -143,7 +136,7 @@ def test_pprof_on_the_service_listener_is_a_warning() -> None:
 def test_whole_address_from_env(tmp_path: Path) -> None:
     body = '\taddr := os.Getenv("ADDR")\n\tif addr == "" {\n\t\taddr = ":9000"\n\t}\n'
     body += "\t_ = http.ListenAndServe(addr, nil)"
-    root = tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body, '"net/http"\n"os"')})
+    root = write_tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body, '"net/http"\n"os"')})
     f = only(root)
     assert (f.port, f.addr_env, f.port_env) == (9000, "ADDR", None)
     assert f.listen_env == (("ADDR", ":9000"),)
@@ -151,7 +144,7 @@ def test_whole_address_from_env(tmp_path: Path) -> None:
 
 def test_port_env_without_default_gets_the_default_port(tmp_path: Path) -> None:
     body = '\t_ = http.ListenAndServe(":"+os.Getenv("PORT"), nil)'
-    root = tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body, '"net/http"\n"os"')})
+    root = write_tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body, '"net/http"\n"os"')})
     f = only(root)
     assert (f.port, f.port_env, f.listen_env) == (8080, "PORT", (("PORT", "8080"),))
 
@@ -168,7 +161,7 @@ def test_go122_patterns_and_health_words(tmp_path: Path) -> None:
             '\t_ = http.ListenAndServe(":8000", mux)',
         ]
     )
-    root = tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body)})
+    root = write_tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body)})
     f = only(root)
     assert f.port == 8000
     assert (f.health_path, f.ready_path) == ("/health/", "/ready")
@@ -192,7 +185,7 @@ def test_grpc_service(tmp_path: Path) -> None:
             "\t_ = s.Serve(lis)",
         ]
     )
-    root = tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body, imports)})
+    root = write_tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body, imports)})
     f = only(root)
     assert f.grpc and f.grpc_health
     assert f.port == 50051
@@ -204,14 +197,14 @@ def test_grpc_service(tmp_path: Path) -> None:
 def test_unreadable_address_without_a_port_variable(tmp_path: Path) -> None:
     body = "\tsrv := &http.Server{Addr: cfg(), ReadHeaderTimeout: 5}\n\t_ = srv.ListenAndServe()"
     body += '\n\t_ = os.Getenv("DB_PORT")'
-    root = tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body, '"net/http"\n"os"')})
+    root = write_tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body, '"net/http"\n"os"')})
     f = only(root)
     assert (f.port, f.port_env, f.listen_env) == (8080, None, ())
     assert any("cannot be read" in w and "assumed :8080" in w for w in f.warnings)
 
 
 def test_worker_does_not_listen(tmp_path: Path) -> None:
-    root = tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go("\tfmt.Println(1)", '"fmt"')})
+    root = write_tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go("\tfmt.Println(1)", '"fmt"')})
     f = only(root)
     assert not f.listens
 
@@ -265,7 +258,7 @@ def test_config_files_shipped_and_missing(tmp_path: Path) -> None:
             '\t_, _ = os.Open("/etc/svc/settings.json")',
         ]
     )
-    root = tree(
+    root = write_tree(
         tmp_path,
         {"go.mod": GO_MOD, "main.go": main_go(body, '"os"'), "config/app.yaml": "a: 1\n"},
     )
@@ -286,7 +279,7 @@ def test_vendor_out_of_sync_is_a_warning() -> None:
 
 def test_module_with_two_services(tmp_path: Path) -> None:
     listen = '\t_ = http.ListenAndServe(":8080", nil)'
-    root = tree(
+    root = write_tree(
         tmp_path,
         {
             "go.mod": GO_MOD,
@@ -302,7 +295,7 @@ def test_module_with_two_services(tmp_path: Path) -> None:
 
 
 def test_nested_module_root(tmp_path: Path) -> None:
-    root = tree(
+    root = write_tree(
         tmp_path,
         {
             "services/billing/go.mod": "module example.com/billing\n\ngo 1.23.1\n",
@@ -314,7 +307,7 @@ def test_nested_module_root(tmp_path: Path) -> None:
 
 
 def test_no_go_mod_is_no_service(tmp_path: Path) -> None:
-    root = tree(tmp_path, {"main.go": main_go('\t_ = http.ListenAndServe(":8080", nil)')})
+    root = write_tree(tmp_path, {"main.go": main_go('\t_ = http.ListenAndServe(":8080", nil)')})
     assert facts_of(root) == []
 
 
@@ -335,14 +328,16 @@ def test_slow_start(tmp_path: Path, imports: str, call: str, why: str) -> None:
     body = f'\tvar db *gorm.DB\n\t_ = db\n\t{call}\n\t_ = http.ListenAndServe(":8080", nil)'
     if "gorm" not in imports:
         body = f'\t{call}\n\t_ = http.ListenAndServe(":8080", nil)'
-    root = tree(tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body, f'"net/http"\n{imports}')})
+    root = write_tree(
+        tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body, f'"net/http"\n{imports}')}
+    )
     f = only(root)
     assert f.slow_start and f.slow_start_why is not None and why in f.slow_start_why
 
 
 def test_fast_start_has_no_startup_probe(tmp_path: Path) -> None:
     body = '\t_, _ = sql.Open("pgx", "")\n\t_ = http.ListenAndServe(":8080", nil)'
-    root = tree(
+    root = write_tree(
         tmp_path, {"go.mod": GO_MOD, "main.go": main_go(body, '"net/http"\n"database/sql"')}
     )
     f = only(root)
@@ -368,7 +363,7 @@ def _mono(tmp_path: Path, replace: str, extra: dict[str, str] | None = None) -> 
         "lib/lib.go": "package lib\n",
         **(extra or {}),
     }
-    return tree(tmp_path, files)
+    return write_tree(tmp_path, files)
 
 
 def test_replacements_are_followed_transitively(tmp_path: Path) -> None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import write_tree
 
 from dockready import render
 from dockready.cli import cli
@@ -63,14 +63,6 @@ resources:
 """
 
 
-def write(root: Path, files: Mapping[str, str]) -> Path:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-    return root
-
-
 def run(*args: str) -> tuple[int, dict[str, Any], str]:
     r = CliRunner().invoke(cli, ["check", "--format", "json", *args])
     if r.exception is not None and not isinstance(r.exception, SystemExit):
@@ -112,7 +104,7 @@ def test_key_paths_name_list_items_by_name() -> None:
 
 @needs_helm
 def test_chart_findings_point_at_templates_and_values(tmp_path: Path) -> None:
-    repo = write(
+    repo = write_tree(
         tmp_path,
         {
             "chart/Chart.yaml": CHART,
@@ -134,7 +126,7 @@ def test_chart_findings_point_at_templates_and_values(tmp_path: Path) -> None:
 
 @needs_helm
 def test_helm_values_files_apply_in_order(tmp_path: Path) -> None:
-    repo = write(
+    repo = write_tree(
         tmp_path,
         {
             "chart/Chart.yaml": CHART,
@@ -155,7 +147,7 @@ def test_helm_values_files_apply_in_order(tmp_path: Path) -> None:
 
 
 def test_helm_values_that_fit_no_chart_are_a_usage_error(tmp_path: Path) -> None:
-    repo = write(tmp_path, {"Dockerfile": "FROM scratch\n", "v.yaml": "a: 1\n"})
+    repo = write_tree(tmp_path, {"Dockerfile": "FROM scratch\n", "v.yaml": "a: 1\n"})
     code, _, err = run(str(repo), "--helm-values", str(repo / "v.yaml"))
     assert code == 2
     assert "cannot tell which chart" in err
@@ -166,7 +158,7 @@ def test_a_chart_that_cannot_render_is_a_notice(tmp_path: Path) -> None:
     bad = DEPLOYMENT.replace(
         "{{ .Values.replicaCount }}", '{{ required "replicaCount is required" .Values.nope }}'
     )
-    repo = write(
+    repo = write_tree(
         tmp_path,
         {"chart/Chart.yaml": CHART, "chart/values.yaml": VALUES, "chart/templates/d.yaml": bad},
     )
@@ -183,7 +175,7 @@ def test_subcharts_render_with_their_parent_and_test_hooks_are_skipped(tmp_path:
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n  annotations:\n"
         '    "helm.sh/hook": test\nspec:\n  containers:\n    - name: t\n      image: busybox\n'
     )
-    repo = write(
+    repo = write_tree(
         tmp_path,
         {
             "chart/Chart.yaml": CHART,
@@ -207,7 +199,7 @@ def test_without_an_engine_templates_are_skipped_with_a_notice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(helm, "engine", lambda: None)
-    repo = write(
+    repo = write_tree(
         tmp_path,
         {
             "chart/Chart.yaml": CHART,
@@ -222,7 +214,7 @@ def test_without_an_engine_templates_are_skipped_with_a_notice(
 
 
 def test_no_render_skips_charts_and_overlays(tmp_path: Path) -> None:
-    repo = write(
+    repo = write_tree(
         tmp_path,
         {
             "chart/Chart.yaml": CHART,
@@ -277,7 +269,7 @@ def test_overlays_are_judged_on_their_build_and_traced_to_base_and_patch(tmp_pat
         "  template:\n    spec:\n      containers:\n        - name: api\n"
         "          securityContext:\n            allowPrivilegeEscalation: true\n"
     )
-    repo = write(
+    repo = write_tree(
         tmp_path,
         {
             "k8s/base/deploy.yaml": BASE,
@@ -305,7 +297,7 @@ def test_overlays_are_judged_on_their_build_and_traced_to_base_and_patch(tmp_pat
 
 @needs_kustomize
 def test_an_overlay_that_cannot_build_leaves_its_files_to_be_checked_alone(tmp_path: Path) -> None:
-    repo = write(
+    repo = write_tree(
         tmp_path,
         {
             "k8s/base/deploy.yaml": BASE,
@@ -319,7 +311,7 @@ def test_an_overlay_that_cannot_build_leaves_its_files_to_be_checked_alone(tmp_p
 
 
 def test_tops_are_the_kustomizations_nothing_includes(tmp_path: Path) -> None:
-    repo = write(
+    repo = write_tree(
         tmp_path,
         {
             "k8s/base/deploy.yaml": BASE,
@@ -352,7 +344,9 @@ def test_kustomize_tool_prefers_kustomize(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_render_config_keys_are_validated(tmp_path: Path) -> None:
-    repo = write(tmp_path, {"Dockerfile": "FROM scratch\n", ".dockready.toml": 'render = "no"\n'})
+    repo = write_tree(
+        tmp_path, {"Dockerfile": "FROM scratch\n", ".dockready.toml": 'render = "no"\n'}
+    )
     code, _, err = run(str(repo))
     assert code == 2
     assert "render: expected true or false" in err
@@ -372,7 +366,7 @@ def test_copies_of_a_workload_are_reported_once(tmp_path: Path) -> None:
     raw = raw.replace('"{{ .Values.image.repository }}:{{ .Values.image.tag }}"', "x:1.0")
     raw = raw.split("          {{- with")[0]
     other = raw.replace("name: shop", "name: billing")
-    repo = write(
+    repo = write_tree(
         tmp_path,
         {
             "chart/Chart.yaml": CHART,
@@ -395,7 +389,7 @@ def test_copies_of_a_workload_are_reported_once(tmp_path: Path) -> None:
 
 
 def test_components_are_never_built_alone(tmp_path: Path) -> None:
-    repo = write(
+    repo = write_tree(
         tmp_path,
         {
             "k/base/kustomization.yaml": "resources: []\n",
@@ -428,7 +422,7 @@ def test_a_chart_that_needs_values_renders_with_its_ci_values(tmp_path: Path) ->
     bad = DEPLOYMENT.replace(
         "{{ .Values.replicaCount }}", '{{ required "set replicaCount" .Values.replicaCount }}'
     )
-    repo = write(
+    repo = write_tree(
         tmp_path,
         {
             "chart/Chart.yaml": CHART,
