@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textwrap import dedent
 
+import pytest
+
 from dockready.model import Span
 from dockready.parse.buildrefs import (
     from_makefile,
@@ -262,3 +264,12 @@ def test_values_of_the_wrong_shape_are_unknown_not_defaults() -> None:
     )
     refs, _ = parse_build_yaml("skaffold.yaml", skaffold)
     assert [(r.dockerfile, r.context) for (r,) in refs.commands] == [(None, "x"), (None, None)]
+
+
+@pytest.mark.parametrize("builtin", ["export", "local", "readonly", "declare"])
+def test_a_bare_assignment_builtin_is_not_a_command(builtin: str) -> None:
+    """``export`` alone lists the variables (a script found in jaeger has one): the
+    script is still read, and its build found."""
+    script = parse_script("build.sh", f"{builtin}\ndocker build -f Dockerfile .\n")
+    (readings,) = script.commands
+    assert {r.dockerfile for r in readings} == {"Dockerfile"}

@@ -290,6 +290,8 @@ def _command_words(cmd: list[str]) -> list[str]:
 
 def _build_at(words: list[str]) -> int | None:
     """Where a build command's arguments start in ``words``, or None."""
+    if not words:  # a bare `export`/`local`/`readonly` (it lists variables)
+        return None
     tool = posixpath.basename(words[0])
     rest = words[1:3]
     if tool in ("docker", "podman", "nerdctl") and rest[:1] == ["build"]:
