@@ -38,7 +38,7 @@ from dockready.model import Finding, Notice, Related, Result, RuleInfo, ServiceS
 from dockready.parse import buildrefs, cifiles, configfile
 from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod, parse_vendor_modules
-from dockready.parse.gosrc import parse_go, read_go
+from dockready.parse.gosrc import read_go
 from dockready.parse.makefile import parse_makefile
 from dockready.parse.yamlfiles import (
     compose_documents,
@@ -97,7 +97,7 @@ class Parsed:
 
 
 #: Go files no rule reads more of than their package, imports and words are skimmed,
-#: not parsed (``parse.gosrc.skim_go``); ``DOCKREADY_NO_PREFILTER=1`` parses them all.
+#: not parsed (``parse.gosrc.read_go``); ``DOCKREADY_NO_PREFILTER=1`` parses them all.
 PREFILTER = os.environ.get("DOCKREADY_NO_PREFILTER", "") in ("", "0")
 
 #: Seconds one file may take to parse: a backstop against a super-linear case no
@@ -387,18 +387,24 @@ def _parse_cached(
             keys[f.rel] = key
             missing.append(f)
     batches, workers = _batches(missing, jobs)
-    blobs = (
-        _in_workers(_pickled_batch, batches, workers, calls, PREFILTER)
+    # Workers send each file's facts pickled: the cache keeps those bytes. Parsed in
+    # this process, a file is pickled only if it is cached.
+    pairs: Iterable[tuple[Parsed, bytes | None]] = (
+        (
+            (pickle.loads(b), b)
+            for b in _in_workers(_pickled_batch, batches, workers, calls, PREFILTER)
+        )
         if workers > 1
-        else _pickled_batch(missing, calls, PREFILTER)
+        else ((p, None) for p in _parse_batch(missing, calls, PREFILTER))
     )
-    for blob in blobs:
-        p = pickle.loads(blob)
+    for p, blob in pairs:
         found[p.rel] = p
         stored = keys.get(p.rel)
         # what depended on the moment (unreadable, over the time budget) is not kept
         if stored is not None and not any(n.message.startswith("skipped:") for n in p.notices):
-            cache.put(stored, blob)
+            cache.put(
+                stored, blob if blob is not None else pickle.dumps(p, pickle.HIGHEST_PROTOCOL)
+            )
     cache.save()
     return [found[f.rel] for f in files]
 
@@ -488,24 +494,18 @@ def index_from(
 def func_reader(
     files: Sequence[SourceFile], calls: frozenset[str]
 ) -> Callable[[str], tuple[FuncDecl, ...]]:
-    """Reads the functions of a skimmed Go file from disk, once per file (what the
-    file holds then; a file that cannot be read declares none)."""
-    where = {f.rel: f.abs for f in files if f.kind is Kind.GO}
+    """Reads the functions of a skimmed Go file, once per file, the way any file is
+    read (``parse_one``: size cap, time budget; a file that cannot be read now
+    declares none)."""
+    where = {f.rel: f for f in files if f.kind is Kind.GO}
     memo: dict[str, tuple[FuncDecl, ...]] = {}
-    cap = cap_of(Kind.GO)
 
     def read(rel: str) -> tuple[FuncDecl, ...]:
         got = memo.get(rel)
         if got is None:
-            got = ()
-            try:
-                with open(where[rel], "rb") as fh:
-                    data = fh.read(cap + 1)
-                if len(data) <= cap:
-                    got = parse_go(rel, data, calls).funcs
-            except (KeyError, OSError):
-                pass
-            memo[rel] = got
+            src = where.get(rel)
+            facts = parse_one(src, calls, prefilter=False).facts if src is not None else None
+            got = memo[rel] = facts.funcs if isinstance(facts, GoFile) else ()
         return got
 
     return read
