@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from dockready.facts.derived.http import (
     HTTP_KINDS,
@@ -179,16 +180,12 @@ def _served(ix: ProjectIndex, svc: Service) -> _Served:
         for imp in g.imports
     )
     mounts: list[str | None] = []
-    known: list[frozenset[str]] = []
 
+    @cache
     def methods() -> frozenset[str]:
         """The names of the service's functions and methods (read when first asked:
         a skimmed file is parsed for them)."""
-        if not known:
-            known.append(
-                frozenset(f.name.rsplit(".", 1)[-1] for g in svc.files for f in ix.funcs(g))
-            )
-        return known[0]
+        return frozenset(f.name.rsplit(".", 1)[-1] for g in svc.files for f in ix.funcs(g))
 
     for g in svc.files:
         for c in g.calls:
