@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from dockready.engine import check
+from dockready.facts.go import FACT_CALLS, GoFile
 from dockready.model import Finding, Result
+from dockready.parse.gosrc import read_go
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -24,6 +26,12 @@ def write_tree(root: Path, files: Mapping[str, str]) -> Path:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
     return root
+
+
+def skimmed(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> GoFile | None:
+    """What the prefilter made of a Go file when it skimmed it; None when it parsed it."""
+    g = read_go(path, source, calls)
+    return g if g.skimmed else None
 
 
 def run_check(path: Path | str) -> Result:

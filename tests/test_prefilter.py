@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import skimmed
 
 from dockready import engine, report
 from dockready.engine import call_table, check, load_project
-from dockready.parse.gosrc import parse_go, skim_go
+from dockready.parse.gosrc import parse_go
 
 REPO = Path(__file__).resolve().parents[1]
 CALLS = call_table()
@@ -42,16 +43,16 @@ def _as_skimmed(path: str, source: bytes) -> object:
 
 
 def test_skimmed_facts_are_the_parsed_ones_less_functions(fleet: Path) -> None:
-    skimmed = parsed = 0
+    n_skimmed = n_parsed = 0
     for p in _go_files(REPO / "tests" / "fixtures", REPO / "examples", fleet):
         source = p.read_bytes()
-        got = skim_go(str(p), source, CALLS)
+        got = skimmed(str(p), source, CALLS)
         if got is None:
-            parsed += 1
+            n_parsed += 1
             continue
-        skimmed += 1
+        n_skimmed += 1
         assert got == _as_skimmed(str(p), source), p
-    assert skimmed > 20 and parsed > 20, (skimmed, parsed)
+    assert n_skimmed > 20 and n_parsed > 20, (n_skimmed, n_parsed)
 
 
 HEADERS = {
@@ -75,7 +76,7 @@ HEADERS = {
 @pytest.mark.parametrize("name", sorted(HEADERS))
 def test_headers_are_read_as_the_parser_reads_them(name: str) -> None:
     source = HEADERS[name].encode()
-    got = skim_go("store/x.go", source, CALLS)
+    got = skimmed("store/x.go", source, CALLS)
     if got is None:  # not read exactly: parsed instead, which is always right
         assert name == "block comment and two groups"  # the ';' in a group
         return
@@ -103,12 +104,12 @@ def test_headers_are_read_as_the_parser_reads_them(name: str) -> None:
     ],
 )
 def test_files_a_rule_may_read_are_parsed(source: str) -> None:
-    assert skim_go("store/x.go", source.encode(), CALLS) is None
+    assert skimmed("store/x.go", source.encode(), CALLS) is None
 
 
 def test_common_calls_outside_the_guarded_packages_do_not_need_a_tree() -> None:
     source = b'package store\n\nimport "errors"\n\nvar ErrGone = errors.New("gone")\n'
-    assert skim_go("store/x.go", source, CALLS) is not None
+    assert skimmed("store/x.go", source, CALLS) is not None
 
 
 def test_a_skimmed_files_functions_are_read_on_demand(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import fnmatch
 from datetime import timedelta
 
 import pytest
+from conftest import skimmed
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,7 @@ from dockready.model import Span
 from dockready.parse.dockerfile import MAX_EXPANDED, expand, parse_dockerfile
 from dockready.parse.dockerignore import parse_dockerignore
 from dockready.parse.gomod import parse_gomod
-from dockready.parse.gosrc import parse_go, skim_go
+from dockready.parse.gosrc import parse_go
 from dockready.parse.yamlfiles import read_yaml
 from dockready.secrets import scrub, secret_line
 
@@ -111,7 +112,7 @@ def test_a_skimmed_header_is_read_as_the_parser_reads_it(text: str) -> None:
     a file tree-sitter parses without an error (what it makes of a broken file is
     its error recovery's guess)."""
     source = text.encode("utf-8", "surrogateescape")
-    got = skim_go("x/y.go", source)
+    got = skimmed("x/y.go", source)
     if got is not None:
         full = parse_go("x/y.go", source)
         if full.error is None:

@@ -413,7 +413,7 @@ class GoFile(Compact):
     #: ``env:"DB_HOST"`` too), upper-cased: the environment variable names the code
     #: may read through helpers the parser does not follow (DR227).
     env_words: frozenset[str] = frozenset()
-    #: Read without a syntax tree (``parse.gosrc.skim_go``): the prefilter found
+    #: Read without a syntax tree (``parse.gosrc.read_go``): the prefilter found
     #: nothing in it that a rule reads but its package, imports and words, so no
     #: tree was built. Its functions are read on demand (``ProjectIndex.funcs``), and
     #: a syntax error in it is not looked for (``go build`` reports it).

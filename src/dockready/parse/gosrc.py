@@ -716,8 +716,9 @@ def parse_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> Go
 def read_go(
     path: str, source: bytes, calls: frozenset[str] = FACT_CALLS, prefilter: bool = True
 ) -> GoFile:
-    """One Go file's facts: skimmed when the prefilter allows it (``skim_go``), else
-    parsed (``parse_go``); the byte tests are made once for both."""
+    """One Go file's facts: *skimmed* when the prefilter allows it (no byte test
+    fires, and the header scanner reads it exactly: ``GoFile.skimmed``), else parsed
+    (``parse_go``); the byte tests are made once for both."""
     sites = _byte_sites(source, calls)
     if prefilter and not sites:
         skimmed = _skim(path, source)
@@ -896,12 +897,6 @@ def _skim_spec(path: str, source: bytes, i: int) -> tuple[Import, int] | None:
         path, line, _chars(source, start, col) + 1, end_line, _chars(source, end, end_col) + 1
     )
     return Import(path=m.group()[1:-1].decode(), alias=alias, span=span), end
-
-
-def skim_go(path: str, source: bytes, calls: frozenset[str] = FACT_CALLS) -> GoFile | None:
-    """A file's facts without a syntax tree, when no rule can need more of it (the
-    prefilter); None when it must be parsed (``parse_go``)."""
-    return None if _byte_sites(source, calls) else _skim(path, source)
 
 
 def _skim(path: str, source: bytes) -> GoFile | None:
