@@ -20,7 +20,7 @@ from dockready import cache as cache_mod
 from dockready import engine
 from dockready.cache import DIRNAME, FactCache
 from dockready.config import Config
-from dockready.engine import call_table, check
+from dockready.engine import ParseOptions, call_table, check, schema_version
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "orderservice"
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -106,7 +106,8 @@ def test_damaged_entries_are_ignored_and_rewritten(tree: Path, damage: str) -> N
 
 
 def _pack_size(pack: Path) -> int:
-    fc = FactCache.open(pack.parents[2], call_table())
+    options = ParseOptions(call_table(), kube_version=schema_version(Config()))
+    fc = FactCache.open(pack.parents[2], options.calls, variant=options.variant)
     assert fc is not None and fc.dir == pack.parents[1]
     fc.scope = pack.name
     return len(fc._load())

@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from dockready import kubeschema
+from dockready import engine, kubeschema
 from dockready.cli import cli
 from dockready.config import Config, load_config
-from dockready.engine import check
+from dockready.discover import Kind, SourceFile
+from dockready.engine import ParseOptions, check, parse_one
+from dockready.facts.k8s import Manifests, ObjectDoc
 
 HPA_V2BETA2 = """\
 apiVersion: autoscaling/v2beta2
@@ -172,3 +176,77 @@ spec:
     found = _dr425(repo)
     assert len(found) == 1 and found[0].startswith("9:")
     assert "`spec.ports[1].port` must be an integer" in found[0]
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "DR425"
+
+
+def _parsed_docs(path: Path, version: str) -> list[ObjectDoc]:
+    src = SourceFile("k8s/app.yaml", str(path), Kind.YAML, path.stat().st_size)
+    facts = parse_one(src, ParseOptions(kube_version=version)).facts
+    assert isinstance(facts, Manifests)
+    return list(facts.documents)
+
+
+def test_objects_are_validated_while_parsing(tmp_path: Path) -> None:
+    """The parse keeps each object's schema problems for DR425's version (so the
+    cache keeps them); a parse for no version validates nothing."""
+    path = FIXTURES / "bad" / "k8s" / "deploy.yaml"
+    version = kubeschema.latest()
+    [doc] = _parsed_docs(path, version)
+    assert doc.checked_for == version
+    assert [(p.span.line, p.required) for p in doc.problems] == [(6, False), (19, False)]
+    assert "`spec.replicas` must be an integer, not a string" in doc.problems[0].message
+    [plain] = _parsed_docs(path, "")
+    assert plain.checked_for == "" and plain.problems == ()
+    # what the rule reads: the parsed result for its version, a fresh one for another
+    assert kubeschema.problems(doc, version) == doc.problems
+    stale = dataclasses.replace(doc, checked_for="1.25", problems=())
+    assert kubeschema.problems(stale, version) == doc.problems
+
+
+def test_a_required_field_is_marked_for_kustomize_patches(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: orders}\nspec:\n"
+        "  ports:\n    - targetPort: 8080\n"
+    )
+    [doc] = _parsed_docs(tmp_path / "app.yaml", kubeschema.latest())
+    assert [(p.span.line, p.required) for p in doc.problems] == [(6, True)]
+    assert "required field `port` is missing" in doc.problems[0].message
+
+
+@pytest.mark.parametrize("case", ["bad", "bad-helm", "bad-removed-api", "good-kustomize-patch"])
+def test_findings_are_the_same_validated_while_parsing_or_by_the_rule(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validated while parsing (plain manifests) or by the rule (rendered charts, or
+    a parse that did not validate), DR425 says the same."""
+    parsed = _dr425(FIXTURES / case)
+    monkeypatch.setattr(engine, "schema_version", lambda _config: "")
+    assert _dr425(FIXTURES / case) == parsed
+    assert parsed or case == "good-kustomize-patch"
+
+
+def test_a_warm_run_does_not_validate_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))  # the HMAC key
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "bad", repo)
+    config = Config().with_cache(tmp_path / "cache")
+    cold = _dr425(repo, config)
+    assert len(cold) == 2
+
+    asked: list[str] = []
+    real = kubeschema.validator
+
+    def counting(version: str, api_version: str, kind: str) -> object:
+        asked.append(version)
+        return real(version, api_version, kind)
+
+    monkeypatch.setattr(kubeschema, "validator", counting)
+    assert _dr425(repo, config) == cold
+    assert asked == []
+    # another version is another variant of the cache: parsed (and validated) again
+    _dr425(repo, config.with_kube_version("1.30"))
+    assert asked == ["1.30"]

@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -55,6 +55,9 @@ PARALLEL_RULE_FILES = 500
 _HELM_REF = re.compile(r"\{\{-?[^}]*\$?\.(?:Values|Release|Chart|Capabilities)\b")
 #: YAML refused as hostile (alias bombs, absurd nesting): a finding wherever it is.
 _REFUSALS = ("YAML alias", "nested too deeply", "maximum nesting depth")
+
+
+_F = TypeVar("_F")
 
 
 class UsageError(Exception):
@@ -100,6 +103,30 @@ class Parsed:
 #: not parsed (``parse.gosrc.read_go``); ``DOCKREADY_NO_PREFILTER=1`` parses them all.
 PREFILTER = os.environ.get("DOCKREADY_NO_PREFILTER", "") in ("", "0")
 
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """How files are parsed. It travels with each worker batch (a forkserver child
+    does not share this process's module state), and what it changes in the facts
+    is part of the cache's salt (``variant``).
+
+    - ``calls``: the Go call names recorded (``call_table()``);
+    - ``prefilter``: skim the Go files no rule reads (``PREFILTER``);
+    - ``kube_version``: validate each Kubernetes object against that version's
+      schemas while parsing (``ObjectDoc.problems``, for DR425), so a warm run
+      takes the result from the cache; "" not."""
+
+    calls: frozenset[str] = FACT_CALLS
+    prefilter: bool = field(default_factory=lambda: PREFILTER)
+    kube_version: str = ""
+
+    @property
+    def variant(self) -> str:
+        return ("" if self.prefilter else "no-prefilter") + (
+            f";kube={self.kube_version}" if self.kube_version else ""
+        )
+
+
 #: Seconds one file may take to parse: a backstop against a super-linear case no
 #: bound caught. The file gets a notice naming it and the run goes on.
 FILE_SECONDS = 20.0
@@ -132,11 +159,9 @@ def _time_budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def parse_one(
-    src: SourceFile, calls: frozenset[str] = FACT_CALLS, prefilter: bool | None = None
-) -> Parsed:
-    """Parse one file; never raises (a parser bug becomes a notice). ``prefilter``:
-    skim the Go files no rule reads (``PREFILTER`` when not given)."""
+def parse_one(src: SourceFile, options: ParseOptions | None = None) -> Parsed:
+    """Parse one file; never raises (a parser bug becomes a notice)."""
+    options = options if options is not None else ParseOptions()
     out = Parsed(src.rel, src.kind)
     if src.kind in (Kind.GOSUM, Kind.SENSITIVE):
         return out  # listed, not read
@@ -152,7 +177,7 @@ def parse_one(
         return out
     try:
         with _time_budget(FILE_SECONDS):
-            _parse_into(out, src, data, calls, PREFILTER if prefilter is None else prefilter)
+            _parse_into(out, src, data, options)
             if src.kind.value in suppress.KINDS and (
                 out.facts is not None or src.kind is Kind.YAML
             ):
@@ -179,14 +204,12 @@ def parse_one(
     return out
 
 
-def _parse_into(
-    out: Parsed, src: SourceFile, data: bytes, calls: frozenset[str], prefilter: bool
-) -> None:
+def _parse_into(out: Parsed, src: SourceFile, data: bytes, options: ParseOptions) -> None:
     if src.kind is Kind.GO:
         if b"\x00" in data[:8192]:
             out.notices.append(Notice("skipped: binary file", Span(src.rel)))
             return
-        g = read_go(src.rel, data, calls, prefilter)
+        g = read_go(src.rel, data, options.calls, options.prefilter)
         out.facts = g
         if g.error is not None:
             out.notices.append(
@@ -239,6 +262,7 @@ def _parse_into(
         out.facts = buildrefs.parse_script(src.rel, text)
     elif src.kind is Kind.JSON:
         _parse_json(out, src.rel, text)
+        out.facts = _validated(out.facts, options.kube_version)
     elif src.kind is Kind.YAML and buildrefs.is_build_yaml(src.rel, text):
         # a skaffold config or a CI workflow: read for the builds it states
         out.facts, notice = buildrefs.parse_build_yaml(src.rel, text, ci_docs)
@@ -247,7 +271,9 @@ def _parse_into(
     elif src.kind is Kind.CONFIG:
         out.facts = configfile.parse_config(src.rel, text)
     elif src.kind is Kind.YAML:
-        y = read_yaml(src.rel, text, configfile.config_format(src.rel))
+        y = _validated(
+            read_yaml(src.rel, text, configfile.config_format(src.rel)), options.kube_version
+        )
         out.facts = y
         if isinstance(y, Manifests) and y.error is not None:
             # An alias bomb is refused loudly wherever it is; other unparseable YAML
@@ -264,6 +290,20 @@ def _parse_into(
                 out.notices.append(Notice(f"skipped: not valid YAML ({y.error_message})", y.error))
 
 
+def _validated(facts: _F, version: str) -> _F:
+    """``facts`` with each Kubernetes object's schema problems in ``version`` (none
+    when ``version`` is "" or the facts are not manifests)."""
+    if not version or not isinstance(facts, Manifests) or not facts.documents:
+        return facts
+    from dockready import kubeschema  # here: jsonschema is only for files with objects
+
+    docs = tuple(
+        dataclasses.replace(d, checked_for=version, problems=kubeschema.problems(d, version))
+        for d in facts.documents
+    )
+    return dataclasses.replace(facts, documents=docs)
+
+
 def _parse_json(out: Parsed, rel: str, text: str) -> None:
     """A JSON Kubernetes manifest (or List); any other JSON (package.json,
     tsconfig.json...) is not dockready's and is left alone (``parse_json``)."""
@@ -275,15 +315,13 @@ def _parse_json(out: Parsed, rel: str, text: str) -> None:
         out.error = ParseError(y.error, y.error_message or "invalid JSON", "JSON")
 
 
-def _parse_batch(
-    batch: Sequence[SourceFile], calls: frozenset[str] = FACT_CALLS, prefilter: bool | None = None
-) -> list[Parsed]:
+def _parse_batch(batch: Sequence[SourceFile], options: ParseOptions) -> list[Parsed]:
     # Parsing allocates millions of short-lived, acyclic objects: the cyclic GC only
     # costs time here (and in a forked worker it would walk the parent's heap too).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [parse_one(s, calls, prefilter) for s in batch]
+        return [parse_one(s, options) for s in batch]
     finally:
         if enabled:
             gc.enable()
@@ -310,40 +348,31 @@ def _batches(files: Sequence[SourceFile], jobs: int | None) -> tuple[list[list[S
 def parse_all(
     files: Sequence[SourceFile],
     jobs: int | None = None,
-    calls: frozenset[str] | None = None,
+    options: ParseOptions | None = None,
     cache: FactCache | None = None,
 ) -> list[Parsed]:
-    """Parse every file, in worker processes when the tree is large; ``calls`` is the
-    Go parser's call table (``call_table()``; ``FACT_CALLS`` when not given). With a
+    """Parse every file, in worker processes when the tree is large. With a
     ``cache``, a file whose bytes were parsed before is not parsed again."""
-    calls = calls if calls is not None else FACT_CALLS
+    options = options if options is not None else ParseOptions()
     if cache is not None:
-        return _parse_cached(files, jobs, calls, cache)
+        return _parse_cached(files, jobs, options, cache)
     batches, workers = _batches(files, jobs)
     if workers <= 1:
-        return _parse_batch(files, calls)
-    return [
-        pickle.loads(b) for b in _in_workers(_pickled_batch, batches, workers, calls, PREFILTER)
-    ]
+        return _parse_batch(files, options)
+    return [pickle.loads(b) for b in _in_workers(_pickled_batch, batches, workers, options)]
 
 
-def _pickled_batch(
-    batch: Sequence[SourceFile], calls: frozenset[str], prefilter: bool
-) -> list[bytes]:
+def _pickled_batch(batch: Sequence[SourceFile], options: ParseOptions) -> list[bytes]:
     """A worker's batch, each file's ``Parsed`` pickled on its own (by the worker, in
     parallel): the parent unpickles it, and the cache keeps the same bytes."""
-    return [
-        pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL)
-        for p in _parse_batch(batch, calls, prefilter)
-    ]
+    return [pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL) for p in _parse_batch(batch, options)]
 
 
 def _in_workers(
-    fn: Callable[[Sequence[SourceFile], frozenset[str], bool], list[bytes]],
+    fn: Callable[[Sequence[SourceFile], ParseOptions], list[bytes]],
     batches: list[list[SourceFile]],
     workers: int,
-    calls: frozenset[str],
-    prefilter: bool,
+    options: ParseOptions,
 ) -> Iterator[bytes]:
     """``fn`` over the batches in worker processes, each batch's results in order as
     soon as it is done: the caller unpickles them while the workers go on."""
@@ -352,15 +381,14 @@ def _in_workers(
         with ProcessPoolExecutor(max_workers=workers, mp_context=_fork_context()) as pool:
             # How to parse goes along with each batch: a forkserver child has its own
             # module state, not this process's.
-            n = len(batches)
-            for part in pool.map(fn, batches, [calls] * n, [prefilter] * n):
+            for part in pool.map(fn, batches, [options] * len(batches)):
                 yield from part
     finally:
         gc.unfreeze()
 
 
 def _parse_cached(
-    files: Sequence[SourceFile], jobs: int | None, calls: frozenset[str], cache: FactCache
+    files: Sequence[SourceFile], jobs: int | None, options: ParseOptions, cache: FactCache
 ) -> list[Parsed]:
     found: dict[str, Parsed] = {}
     keys: dict[str, str] = {}
@@ -390,12 +418,9 @@ def _parse_cached(
     # Workers send each file's facts pickled: the cache keeps those bytes. Parsed in
     # this process, a file is pickled only if it is cached.
     pairs: Iterable[tuple[Parsed, bytes | None]] = (
-        (
-            (pickle.loads(b), b)
-            for b in _in_workers(_pickled_batch, batches, workers, calls, PREFILTER)
-        )
+        ((pickle.loads(b), b) for b in _in_workers(_pickled_batch, batches, workers, options))
         if workers > 1
-        else ((p, None) for p in _parse_batch(missing, calls, PREFILTER))
+        else ((p, None) for p in _parse_batch(missing, options))
     )
     for p, blob in pairs:
         found[p.rel] = p
@@ -498,13 +523,14 @@ def func_reader(
     read (``parse_one``: size cap, time budget; a file that cannot be read now
     declares none)."""
     where = {f.rel: f for f in files if f.kind is Kind.GO}
+    whole = ParseOptions(calls, prefilter=False)
     memo: dict[str, tuple[FuncDecl, ...]] = {}
 
     def read(rel: str) -> tuple[FuncDecl, ...]:
         got = memo.get(rel)
         if got is None:
             src = where.get(rel)
-            facts = parse_one(src, calls, prefilter=False).facts if src is not None else None
+            facts = parse_one(src, whole).facts if src is not None else None
             got = memo[rel] = facts.funcs if isinstance(facts, GoFile) else ()
         return got
 
@@ -645,17 +671,18 @@ def load_project(
     if require_files:
         _something_to_check(paths or ["."], resolved, files, root)
     clock.lap("discover")
+    options = ParseOptions(call_table(), PREFILTER, schema_version(config))
     cache = (
         FactCache.open(
             config.cache_dir,
-            call_table(),
+            options.calls,
             "\0".join(map(str, [root, *resolved])),
-            variant="" if PREFILTER else "no-prefilter",
+            variant=options.variant,
         )
         if config.cache_dir is not None
         else None
     )
-    parsed = parse_all(files, jobs, calls=call_table(), cache=cache)
+    parsed = parse_all(files, jobs, options, cache=cache)
     refs = buildrefs.resolve(
         buildrefs.collect(p.facts for p in parsed), lambda rel: (root / rel).is_file()
     )
@@ -663,7 +690,7 @@ def load_project(
     more, more_notices = named_dockerfiles(root, resolved, named, files, excluded)
     if more:  # named as a Dockerfile by a build command, whatever its name
         files = sorted([*files, *more], key=lambda f: f.rel)
-        parsed = [*parsed, *parse_all(more, jobs, calls=call_table(), cache=cache)]
+        parsed = [*parsed, *parse_all(more, jobs, options, cache=cache)]
     notices.extend(more_notices)
     clock.lap("parse")
     if cache is not None:
@@ -692,7 +719,7 @@ def load_project(
         rendered.hidden,
         excluded,
         refs,
-        func_reader(files, call_table()),
+        func_reader(files, options.calls),
     )
     clock.lap("index")
     return Project(root, ix, tuple(files), tuple(notices), tuple(parsed), rendered)
@@ -746,6 +773,18 @@ def _helm_values(root: Path, rels: Sequence[str], config: Config) -> dict[str, l
             raise UsageError(f"{f}: cannot tell which chart these Helm values are for ({where})")
         out.setdefault(chart, []).append(str(f.resolve()))
     return out
+
+
+def schema_version(config: Config) -> str:
+    """The Kubernetes version objects are validated against while parsing: that of
+    the first rule that runs with a ``kube-version`` option (DR425), "" if none runs.
+    The rule takes the result from the facts (``kubeschema.problems``)."""
+    for r in all_rules():
+        if "kube-version" in r.option_keys() and config.rule_enabled(r.id):
+            from dockready import kubeschema
+
+            return str(config.options_for(r).kube_version or kubeschema.latest())
+    return ""
 
 
 def call_table() -> frozenset[str]:

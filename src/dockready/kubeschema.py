@@ -11,24 +11,34 @@ Only objects of Kubernetes' own API groups are validated: an object whose
 happens to share a name, ``apps.example.com/v1 Deployment``) has no validator.
 :data:`REMOVED` lists the API versions Kubernetes has removed, with their
 replacements (https://kubernetes.io/docs/reference/using-api/deprecation-guide/).
+
+:func:`problems` validates one object and says what is wrong in words that never
+quote a value of the manifest, on the line of the offending field. The engine calls
+it while parsing, for the version DR425 checks, so the cache keeps the result.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+from collections.abc import Iterator
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from dockready import linear
+from dockready.facts.k8s import ObjectDoc, SchemaProblem
+from dockready.model import Span
 from dockready.schema import Check, ConfigError, show_value
+from dockready.secrets import scrub
 
 __all__ = [
     "REMOVED",
     "KubeVersion",
     "Removal",
     "latest",
+    "problems",
     "removed",
     "supported",
     "validator",
@@ -41,12 +51,23 @@ _KIND = linear.compile(r"[A-Za-z0-9]+")
 
 
 @cache
+def _schemas() -> Path | None:
+    """The ``kubernetes-validate`` package's schema folder, found without importing
+    the package (its ``__init__`` imports jsonschema: a warm run, whose objects were
+    validated when they were parsed, need not)."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
+
+
+@cache
 def _schema_dirs() -> dict[str, str]:
     """Minor version (``"1.30"``) → the package's strict schema folder name."""
+    root = _schemas()
     try:
-        root = resources.files("kubernetes_validate") / "kubernetes-json-schema"
-        names = [p.name for p in root.iterdir()]
-    except (ModuleNotFoundError, OSError):
+        names = [p.name for p in root.iterdir()] if root is not None else []
+    except OSError:
         return {}
     out = {}
     for name in names:
@@ -220,9 +241,9 @@ def removed(api_version: str, kind: str, version: str) -> Removal | None:
 
 
 def _read(version: str, name: str) -> Any:
-    folder = _schema_dirs()[version]
-    ref = resources.files("kubernetes_validate") / "kubernetes-json-schema" / folder / name
-    with ref.open("r", encoding="utf-8") as f:
+    root = _schemas()
+    assert root is not None  # a version is known only when the folder is there
+    with (root / _schema_dirs()[version] / name).open("r", encoding="utf-8") as f:
         return json.load(f)
 
 
@@ -265,3 +286,153 @@ def validator(version: str, api_version: str, kind: str) -> Any:
     registry: Any = Resource.from_contents(schema) @ Registry()
     registry = _definitions(version) @ registry
     return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+# --------------------------------------------------------------------------- problems
+
+#: Keys only a strategic-merge patch holds: such an object is a patch, not a manifest.
+_PATCH_KEYS = ('"$patch"', '"$setElementOrder', '"$retainKeys"', '"$deleteFromPrimitiveList')
+#: A value a script substitutes before applying (``${PORT}``, ``{{port}}``, ``PORT``,
+#: ``<port>``, ``__PORT__``, ``@PORT@``): in a field of the wrong type, not a mistake.
+_PLACEHOLDER = linear.compile(
+    r"(?s)[A-Z][A-Z0-9_]*|.*(?:\$\{|\$\(|\{\{|<[^>]*>|__[A-Za-z]|@[A-Za-z_]+@|%\().*"
+)
+_TYPES = {"integer": "an integer", "string": "a string", "boolean": "a boolean",
+          "object": "a mapping", "array": "a list", "number": "a number"}  # fmt: skip
+
+
+def problems(doc: ObjectDoc, version: str) -> tuple[SchemaProblem, ...]:
+    """What is wrong with ``doc`` against its kind's schema in Kubernetes
+    ``version``, in the order of the fields' paths: nothing for an object that
+    version has no schema for (a CRD's, a removed API's: see :func:`removed`), for a
+    strategic-merge patch, and for a body that is not JSON or too deep."""
+    if doc.checked_for == version:
+        return doc.problems
+    try:
+        body = json.loads(doc.body)
+    except (ValueError, RecursionError):
+        return ()
+    check = validator(version, doc.api_version, doc.kind)
+    if check is None or any(k in doc.body for k in _PATCH_KEYS):
+        return ()
+    try:
+        errors = sorted(check.iter_errors(body), key=lambda e: [str(p) for p in e.path])
+    except RecursionError:
+        return ()
+    lines = line_map(body, doc.lines)
+    out = []
+    for e in errors:
+        found = _problem(e)
+        if found is not None:
+            path, message = found
+            out.append(SchemaProblem(_line(doc, lines, path), message, e.validator == "required"))
+    return tuple(out)
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "the object"
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _pointer(path: tuple[Any, ...]) -> str:
+    return "".join("/" + _escape(str(p)) for p in path)
+
+
+def _children(pointer: str, value: object) -> Iterator[tuple[str, object]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield f"{pointer}/{_escape(str(k))}", v
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield f"{pointer}/{i}", v
+
+
+def line_map(body: object, spans: tuple[Span, ...]) -> dict[str, Span]:
+    """JSON pointer → span, walking ``body`` depth-first in the order
+    ``ObjectDoc.lines`` was written in (fields a List item inherits come last and
+    have none)."""
+    out: dict[str, Span] = {}
+    it = iter(spans)
+    stack = [_children("", body)]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
+        span = next(it, None)
+        if span is None:
+            break
+        out[child[0]] = span
+        stack.append(_children(*child))
+    return out
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "null"
+
+
+def _problem(e: Any) -> tuple[tuple[Any, ...], str] | None:
+    """Where the error is (a path into the object) and what it is, in words that
+    never quote a value of the manifest (a Secret's data may be what is wrong)."""
+    path = tuple(e.absolute_path)
+    kind = e.validator
+    if kind == "additionalProperties" and isinstance(e.instance, dict):
+        known = set(e.schema.get("properties", {}))
+        extra = sorted(k for k in e.instance if k not in known)
+        if extra:
+            at = _dotted(path) if path else "the object's top level"
+            near = {k.lower(): k for k in known}.get(extra[0].lower())
+            hint = f" (did you mean `{near}`?)" if near else ""
+            return (*path, extra[0]), f"unknown field `{extra[0]}` in {at}{hint}"
+    if kind == "required":
+        missing = next((str(r) for r in e.validator_value if r not in e.instance), "?")
+        if any(str(k).lower() == missing.lower() for k in e.instance):
+            return None  # misspelt, not missing: the unknown field says so
+        where = f" in `{_dotted(path)}`" if path else ""
+        return path, f"required field `{missing}` is missing{where}"
+    if kind == "type" and isinstance(e.instance, str) and _PLACEHOLDER.fullmatch(e.instance):
+        return None  # a template's placeholder, filled in before the manifest is applied
+    if kind == "type":
+        wanted = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
+        names = [_TYPES.get(str(t), str(t)) for t in wanted if t != "null"]
+        return path, (
+            f"`{_dotted(path)}` must be {' or '.join(names)}, not {_json_type(e.instance)}"
+        )
+    if kind == "enum":
+        allowed = ", ".join(json.dumps(v) for v in e.validator_value[:8] if v is not None)
+        return path, f"`{_dotted(path)}` must be one of {allowed}"
+    if kind in ("oneOf", "anyOf") and e.context:
+        import jsonschema
+
+        return _problem(jsonschema.exceptions.best_match(e.context))
+    message = scrub(str(e.message))
+    if len(message) > 160:
+        message = message[:157] + "..."
+    return path, f"`{_dotted(path)}`: {message}"
+
+
+def _line(doc: ObjectDoc, lines: dict[str, Span], path: tuple[Any, ...]) -> Span:
+    """The span of the deepest field of ``path`` the line map has."""
+    for n in range(len(path), 0, -1):
+        span = lines.get(_pointer(path[:n]))
+        if span is not None:
+            return span
+    return doc.span

@@ -315,13 +315,27 @@ class OtherObject(Compact):
 
 
 @dataclass(frozen=True, slots=True)
+class SchemaProblem(Compact):
+    """One way an object breaks its kind's schema (DR425), said without quoting a
+    value of the manifest; ``required`` when it is a missing required field (which a
+    Kustomize patch may leave out on purpose)."""
+
+    span: Span
+    message: str
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectDoc(Compact):
     """One Kubernetes object as the API server would receive it, for schema checks
     (DR425): ``body`` is the object as JSON (YAML 1.1 scalars typed as Kubernetes'
     YAML reader types them); ``lines`` is where each field and list item of the
     body is (a field's key; a list item's first token), in the order a depth-first
     walk of the body meets them (a mapping's keys in order, each followed by what
-    is under it; a list's items in order). ``span`` is its ``kind:``."""
+    is under it; a list's items in order). ``span`` is its ``kind:``.
+
+    ``problems`` are its schema problems in Kubernetes ``checked_for``, found while
+    parsing (so the cache keeps them); "" when it was not validated then."""
 
     kind: str
     api_version: str
@@ -330,6 +344,8 @@ class ObjectDoc(Compact):
     span: Span
     body: str
     lines: tuple[Span, ...] = ()
+    checked_for: str = ""
+    problems: tuple[SchemaProblem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
