@@ -6,13 +6,14 @@ notices of a check are the same with and without it."""
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import skimmed
+from conftest import skimmed, write_tree
 
 from dockready import engine, report
 from dockready.engine import call_table, check, load_project
@@ -135,6 +136,37 @@ def test_a_skimmed_file_gone_before_its_functions_are_asked_for_declares_none(
     [g] = ix.go_files
     (tmp_path / "store" / "store.go").unlink()
     assert g.skimmed and ix.funcs(g) == ()
+
+
+def test_functions_cross_processes_apart_and_are_read_through_the_index(tmp_path: Path) -> None:
+    """Pickled (to a worker's parent, into the cache), a Go file's functions travel
+    apart and are unpickled when a rule asks; package main and files with routes
+    keep theirs (rules read those directly)."""
+    files = {
+        "go.mod": "module example.com/app\n\ngo 1.22\n",
+        "store/store.go": 'package store\n\nimport "os"\n\n'
+        'func Addr() string {\n\treturn os.Getenv("ADDR")\n}\n',
+        "api/api.go": 'package api\n\nimport "net/http"\n\n'
+        'func Routes(m *http.ServeMux) {\n\tm.HandleFunc("/healthz", nil)\n}\n',
+        "main.go": "package main\n\nfunc main() {}\n",
+    }
+    write_tree(tmp_path, files)
+    project = load_project([str(tmp_path)])
+    whole = {g.path: g for g in project.index.go_files}
+    assert all(not g.skimmed and g.funcs for g in whole.values())
+    moved = [pickle.loads(pickle.dumps(p)) for p in project.parsed]
+    ix = engine.index_from(
+        tmp_path,
+        moved,
+        [f.rel for f in project.files],
+        func_reader=engine.func_reader(project.files, CALLS, moved),
+    )
+    apart = {g.path: g for g in ix.go_files}
+    assert [p for p, g in apart.items() if g.funcs_apart] == ["store/store.go"]
+    assert apart["store/store.go"].funcs == ()
+    (tmp_path / "store" / "store.go").unlink()  # read from the pickle, not the file
+    for path, g in apart.items():
+        assert ix.funcs(g) == whole[path].funcs, path
 
 
 def _report(root: Path, prefilter: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[str, int]:

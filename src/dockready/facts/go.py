@@ -418,6 +418,11 @@ class GoFile(Compact):
     #: tree was built. Its functions are read on demand (``ProjectIndex.funcs``), and
     #: a syntax error in it is not looked for (``go build`` reports it).
     skimmed: bool = False
+    #: Its functions were kept apart when its facts were pickled (``engine.Parsed``:
+    #: few rules read them, and they are a fifth of a Go file's facts): they are read
+    #: on demand too (``ProjectIndex.funcs``). Never so for package ``main`` or a
+    #: file with routes, whose ``funcs`` rules read directly.
+    funcs_apart: bool = False
     #: Lines where a word of a deduplication guard appears (``processed``, ``dedup``,
     #: ``idempotent``, ``Nats-Msg-Id``, ``ON CONFLICT``, ``SetNX``...), comments
     #: included: where a message handler may skip a redelivery (DR110).

@@ -167,16 +167,18 @@ class ProjectIndex:
     )
     #: Paths discovery was told not to read (``exclude``): what is there is unknown.
     excluded: Callable[[str], bool] = field(default=lambda _p: False, repr=False, compare=False)
-    #: The functions of a skimmed Go file (``GoFile.skimmed``), read from it on demand
-    #: (given by the engine, which knows where the file is).
+    #: The functions of a skimmed Go file (``GoFile.skimmed``), or of one whose
+    #: functions were pickled apart (``GoFile.funcs_apart``), read on demand (given by
+    #: the engine, which knows where the file and the pickles are).
     func_reader: Callable[[str], tuple[FuncDecl, ...]] = field(
         default=lambda _p: (), repr=False, compare=False
     )
 
     def funcs(self, g: GoFile) -> tuple[FuncDecl, ...]:
         """The functions and methods ``g`` declares. A skimmed file (the prefilter
-        found nothing else in it a rule reads) is parsed for them now, once."""
-        return self.func_reader(g.path) if g.skimmed else g.funcs
+        found nothing else in it a rule reads) is parsed for them now, once; those
+        pickled apart are unpickled now, once."""
+        return self.func_reader(g.path) if g.skimmed or g.funcs_apart else g.funcs
 
     # -- manifests -----------------------------------------------------------
     @property
