@@ -415,6 +415,19 @@ def test_kubectl_errors_lose_their_log_prefix() -> None:
         kustomize._message(line)
         == 'no resource matches strategic merge patch "Deployment.v1.apps/x"'
     )
+    # the long form: the error on indented lines between ``err=<`` and `` >``
+    long = (
+        'E1204 15:39:07.163846   21328 run.go:72] "command failed" err=<\n'
+        "\taccumulating resources: accumulation err='accumulating resources from "
+        "'https://example.com/m.yaml': no such host'\n"
+        "\t: exit status 128\n >\n"
+    )
+    assert kustomize._message(long) == (
+        "accumulating resources: accumulation err='accumulating resources from "
+        "'https://example.com/m.yaml': no such host': exit status 128"
+    )
+    assert kustomize._message("Error: no kustomization file\n") == "no kustomization file"
+    assert kustomize._message("") == ""
 
 
 @needs_helm

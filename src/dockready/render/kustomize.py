@@ -175,16 +175,24 @@ def _run(cmd: list[str]) -> str | Exception:
     except (OSError, subprocess.TimeoutExpired) as e:
         return e
     if p.returncode != 0:
-        msg = next((ln.strip() for ln in p.stderr.splitlines() if ln.strip()), "")
-        return RuntimeError(_message(msg)[:300] or f"{cmd[0]} exited {p.returncode}")
+        return RuntimeError(_message(p.stderr)[:300] or f"{cmd[0]} exited {p.returncode}")
     return p.stdout
 
 
-_KLOG = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err="(.*)"$')
+_KLOG = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err=(?:"(.*)"|<)$')
 
 
-def _message(line: str) -> str:
-    """kubectl's error line without its log prefix (``E1204 05:02:19.97 2648 run.go:72]
-    "command failed" err="..."``): just the error."""
-    m = _KLOG.match(line)
-    return m.group(1).replace('\\"', '"') if m else line.removeprefix("Error: ")
+def _message(stderr: str) -> str:
+    """kubectl's error without its log prefix: ``E1204 05:02:19.97 2648 run.go:72]
+    "command failed" err="..."`` is the quoted error; ``err=<`` is followed by the
+    error on indented lines, up to a line `` >``."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    m = _KLOG.match(lines[0])
+    if m is None:
+        return lines[0].removeprefix("Error: ")
+    if m.group(1) is not None:
+        return m.group(1).replace('\\"', '"')
+    body = [ln for ln in lines[1:] if ln != ">"]
+    return " ".join(body).replace(" : ", ": ")
