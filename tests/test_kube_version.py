@@ -250,3 +250,22 @@ def test_a_warm_run_does_not_validate_again(
     # another version is another variant of the cache: parsed (and validated) again
     _dr425(repo, config.with_kube_version("1.30"))
     assert asked == ["1.30"]
+
+
+def test_a_validator_crash_while_parsing_loses_only_the_validation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The file's other facts stay; the rule validates it again (and a crash there is
+    reported as the rule's)."""
+
+    def crash(*_args: object) -> None:
+        raise KeyError("a schema the validator could not follow")
+
+    monkeypatch.setattr(kubeschema, "problems", crash)
+    path = FIXTURES / "bad" / "k8s" / "deploy.yaml"
+    src = SourceFile("k8s/deploy.yaml", str(path), Kind.YAML, path.stat().st_size)
+    parsed = parse_one(src, ParseOptions(kube_version=kubeschema.latest()))
+    assert not parsed.notices
+    assert isinstance(parsed.facts, Manifests)
+    assert [w.name for w in parsed.facts.workloads] == ["orders"]
+    assert [d.checked_for for d in parsed.facts.documents] == [""]

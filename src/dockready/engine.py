@@ -310,11 +310,15 @@ def _validated(facts: _F, version: str) -> _F:
         return facts
     from dockready import kubeschema  # here: jsonschema is only for files with objects
 
-    docs = tuple(
-        dataclasses.replace(d, checked_for=version, problems=kubeschema.problems(d, version))
-        for d in facts.documents
-    )
-    return dataclasses.replace(facts, documents=docs)
+    docs = []
+    for d in facts.documents:
+        try:
+            found = kubeschema.problems(d, version)
+        except Exception:  # left to the rule, whose crash is reported as its own
+            docs.append(d)
+            continue
+        docs.append(dataclasses.replace(d, checked_for=version, problems=found))
+    return dataclasses.replace(facts, documents=tuple(docs))
 
 
 def _parse_json(out: Parsed, rel: str, text: str) -> None:
