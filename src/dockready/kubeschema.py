@@ -297,8 +297,12 @@ _PATCH_KEYS = ('"$patch"', '"$setElementOrder', '"$retainKeys"', '"$deleteFromPr
 _PLACEHOLDER = linear.compile(
     r"(?s)[A-Z][A-Z0-9_]*|.*(?:\$\{|\$\(|\{\{|<[^>]*>|__[A-Za-z]|@[A-Za-z_]+@|%\().*"
 )
+#: JSON Schema's type names in words, and the Python type a JSON value of each has
+#: (``bool`` before ``int``: a boolean is an int to Python).
 _TYPES = {"integer": "an integer", "string": "a string", "boolean": "a boolean",
           "object": "a mapping", "array": "a list", "number": "a number"}  # fmt: skip
+_PY_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
+             (list, "array"), (dict, "object"))  # fmt: skip
 
 
 def problems(doc: ObjectDoc, version: str) -> tuple[SchemaProblem, ...]:
@@ -374,19 +378,8 @@ def line_map(body: object, spans: tuple[Span, ...]) -> dict[str, Span]:
 
 
 def _json_type(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return "null"
+    """What a JSON value is, in the words of ``_TYPES``."""
+    return next((_TYPES[name] for t, name in _PY_TYPES if isinstance(value, t)), "null")
 
 
 def _problem(e: Any) -> tuple[tuple[Any, ...], str] | None:
