@@ -193,7 +193,8 @@ def test_findings_are_the_same_with_and_without_the_prefilter(
 
 
 #: Where ``GoFile.funcs`` may be read directly (elsewhere, ``ProjectIndex.funcs``):
-#: files that are never skimmed (package main; a file with routes).
+#: files that are never skimmed nor pickled apart (``GoFile.funcs_read_directly``:
+#: package main; a file with routes).
 _DIRECT_FUNCS = {
     "facts/index.py": "GoPackage.is_main reads package main; ProjectIndex.funcs itself",
     "facts/derived/observability.py": "main_func reads the main package",

@@ -97,12 +97,7 @@ class Parsed:
         # file's functions go as one pickle of their own, unpickled only if a rule
         # asks (a warm run builds a fifth fewer objects).
         facts, funcs = self.facts, self.funcs
-        if (
-            isinstance(facts, GoFile)
-            and facts.funcs
-            and facts.package != "main"
-            and not facts.routes
-        ):
+        if isinstance(facts, GoFile) and facts.funcs and not facts.funcs_read_directly:
             funcs = pickle.dumps(facts.funcs, pickle.HIGHEST_PROTOCOL)
             facts = dataclasses.replace(facts, funcs=(), funcs_apart=True)
         return (
@@ -191,6 +186,7 @@ def parse_one(src: SourceFile, options: ParseOptions | None = None) -> Parsed:
     try:
         with _time_budget(FILE_SECONDS):
             _parse_into(out, src, data, options)
+            out.facts = _validated(out.facts, options.kube_version)
             if src.kind.value in suppress.KINDS and (
                 out.facts is not None or src.kind is Kind.YAML
             ):
@@ -275,7 +271,6 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, options: ParseOptions
         out.facts = buildrefs.parse_script(src.rel, text)
     elif src.kind is Kind.JSON:
         _parse_json(out, src.rel, text)
-        out.facts = _validated(out.facts, options.kube_version)
     elif src.kind is Kind.YAML and buildrefs.is_build_yaml(src.rel, text):
         # a skaffold config or a CI workflow: read for the builds it states
         out.facts, notice = buildrefs.parse_build_yaml(src.rel, text, ci_docs)
@@ -284,9 +279,7 @@ def _parse_into(out: Parsed, src: SourceFile, data: bytes, options: ParseOptions
     elif src.kind is Kind.CONFIG:
         out.facts = configfile.parse_config(src.rel, text)
     elif src.kind is Kind.YAML:
-        y = _validated(
-            read_yaml(src.rel, text, configfile.config_format(src.rel)), options.kube_version
-        )
+        y = read_yaml(src.rel, text, configfile.config_format(src.rel))
         out.facts = y
         if isinstance(y, Manifests) and y.error is not None:
             # An alias bomb is refused loudly wherever it is; other unparseable YAML
@@ -547,14 +540,13 @@ def func_reader(
     def read(rel: str) -> tuple[FuncDecl, ...]:
         got = memo.get(rel)
         if got is None:
-            blob = apart.get(rel)
-            if blob is not None:
-                funcs = pickle.loads(blob)  # this run's workers' or the signed cache's
-                got = memo[rel] = funcs if isinstance(funcs, tuple) else ()
-                return got
-            src = where.get(rel)
-            facts = parse_one(src, whole).facts if src is not None else None
-            got = memo[rel] = facts.funcs if isinstance(facts, GoFile) else ()
+            blob, src = apart.get(rel), where.get(rel)
+            if blob is not None:  # this run's workers' pickle, or the signed cache's
+                funcs = pickle.loads(blob)
+            else:
+                facts = parse_one(src, whole).facts if src is not None else None
+                funcs = facts.funcs if isinstance(facts, GoFile) else ()
+            got = memo[rel] = funcs if isinstance(funcs, tuple) else ()
         return got
 
     return read

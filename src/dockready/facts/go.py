@@ -420,8 +420,7 @@ class GoFile(Compact):
     skimmed: bool = False
     #: Its functions were kept apart when its facts were pickled (``engine.Parsed``:
     #: few rules read them, and they are a fifth of a Go file's facts): they are read
-    #: on demand too (``ProjectIndex.funcs``). Never so for package ``main`` or a
-    #: file with routes, whose ``funcs`` rules read directly.
+    #: on demand too (``ProjectIndex.funcs``). Never so when ``funcs_read_directly``.
     funcs_apart: bool = False
     #: Lines where a word of a deduplication guard appears (``processed``, ``dedup``,
     #: ``idempotent``, ``Nats-Msg-Id``, ``ON CONFLICT``, ``SetNX``...), comments
@@ -431,6 +430,13 @@ class GoFile(Compact):
     @property
     def dir(self) -> str:
         return self.path.rsplit("/", 1)[0] if "/" in self.path else "."
+
+    @property
+    def funcs_read_directly(self) -> bool:
+        """Do rules read ``funcs`` itself here, not through ``ProjectIndex.funcs()``?
+        Those of package ``main`` and of a file with routes (never skimmed, never
+        pickled apart; ``tests/test_prefilter.py`` lists where)."""
+        return self.package == "main" or bool(self.routes)
 
     def import_of(self, path: str) -> Import | None:
         for imp in self.imports:
