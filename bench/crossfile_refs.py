@@ -17,12 +17,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import tree_sitter_go
-from tree_sitter import Language, Parser
-
 from dockready.engine import call_table
 from dockready.facts.go import Opaque
-from dockready.parse.gosrc import read_go
+from dockready.parse.gosrc import _parser, _text, _top_level, read_go
 
 #: Calls whose first argument a rule joins on.
 JOINED = frozenset({"os.Getenv", "os.LookupEnv", "syscall.Getenv"})
@@ -32,24 +29,16 @@ JOINED_NAMES = frozenset(
 )  # fmt: skip
 
 
-def _top_level_names(parser: Parser, source: bytes) -> set[str]:
-    """The names of a file's package-level ``const`` and ``var`` declarations."""
-    out: set[str] = set()
-    for decl in parser.parse(source).root_node.named_children:
-        if decl.type not in ("const_declaration", "var_declaration"):
-            continue
-        stack = list(decl.named_children)
-        while stack:
-            n = stack.pop()
-            if n.type in ("const_spec", "var_spec"):
-                out.update(c.text.decode() for c in n.children_by_field_name("name") if c.text)
-            elif n.type == "var_spec_list":
-                stack.extend(n.named_children)
-    return out
+def _top_level_names(source: bytes) -> set[str]:
+    """The names of a file's package-level ``const`` and ``var`` declarations, read
+    the way the Go parser reads them (``parse.gosrc``)."""
+    top = _top_level(_parser().parse(source).root_node, "", source)
+    return {
+        _text(n) for spec in (*top.consts, *top.vars) for n in spec.children_by_field_name("name")
+    }
 
 
 def main(roots: list[Path]) -> None:
-    parser = Parser(Language(tree_sitter_go.language()))
     calls = call_table()
     joined = unknown = elsewhere = 0
     examples: list[str] = []
@@ -60,7 +49,7 @@ def main(roots: list[Path]) -> None:
                 continue
             packages[p.parent].append((p, p.read_bytes()))
         for files in packages.values():
-            declared = {p: _top_level_names(parser, b) for p, b in files}
+            declared = {p: _top_level_names(b) for p, b in files}
             for p, b in files:
                 for c in read_go(str(p), b, calls, False).calls:
                     if not c.args or (c.callee not in JOINED and c.name not in JOINED_NAMES):
