@@ -231,6 +231,15 @@ func broken() {
     assert any(c.callee == "net/http.ListenAndServe" for c in g.calls)
 
 
+def test_the_first_syntax_error_is_the_earliest_every_time() -> None:
+    # Many ERROR nodes: a query returns them in no stable order, so the notice's line
+    # once changed from one parse of the same file to the next.
+    body = "".join(f"\tx{i} = compute({i})\n" for i in range(6))
+    source = f"package store\n\nfunc f() interface {{\n{body}}}\n"
+    spots = {go(source).error for _ in range(40)}
+    assert [(s.line, s.col) for s in spots if s is not None] == [(4, 2)]
+
+
 def test_cgo_and_imports() -> None:
     g = go(
         'package main\n// #include <stdio.h>\nimport "C"\nimport _ "time/tzdata"\nfunc main() {}\n'

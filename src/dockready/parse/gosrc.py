@@ -16,7 +16,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import tree_sitter_go
-from tree_sitter import Language, Node, Parser, Query, QueryCursor
+from tree_sitter import Language, Node, Parser
 
 from dockready import linear
 from dockready.facts.go import (
@@ -109,8 +109,6 @@ def _find_all(haystack: bytes, needles: tuple[bytes, ...]) -> list[int]:
             i = haystack.find(needle, i + 1)
     return out
 
-
-_ERRORS = Query(GO, "(ERROR) @e")
 
 _DURATIONS = {
     "Nanosecond": 1e-9,
@@ -1078,17 +1076,15 @@ def _chars(source: bytes, at: int, col: int) -> int:
 
 
 def _first_error(root: Node, path: str, source: bytes) -> Span:
-    for node in QueryCursor(_ERRORS).captures(root).get("e", []):
-        return _span(path, source, node)
-    cursor = root.walk()
+    """The first bad spot in the file: the earliest ``ERROR`` node or missing token,
+    found in document order (a query's captures come in no stable order)."""
     stack = [root]
     while stack:
         n = stack.pop()
-        if n.is_missing:
+        if n.is_error or n.is_missing:
             return _span(path, source, n)
         if n.has_error:
             stack.extend(reversed(n.children))
-    del cursor
     return Span(path, 1, 1)
 
 
