@@ -17,7 +17,9 @@ from conftest import skimmed, write_tree
 
 from dockready import engine, report
 from dockready.engine import call_table, check, load_project
-from dockready.parse.gosrc import parse_go
+from dockready.facts.go import GoFile
+from dockready.parse import gosrc
+from dockready.parse.gosrc import parse_go, read_go
 
 REPO = Path(__file__).resolve().parents[1]
 CALLS = call_table()
@@ -218,3 +220,131 @@ def test_a_skimmed_files_functions_are_read_through_the_index() -> None:
             if re.search(r"(?<!ix)(?<!index)\.funcs\b(?!\()", code):
                 found.add(rel)
     assert found <= set(_DIRECT_FUNCS), sorted(found - set(_DIRECT_FUNCS))
+
+
+# -- hollow parsing: bodies no byte test points into are left out of the parse -------
+
+_FILLER = "".join(f"\tx{i} := compute({i})\n\t_ = x{i}\n" for i in range(4))
+
+
+def _hollow_count(source: bytes) -> int:
+    return len(gosrc._hollow_bodies(source, gosrc._byte_sites(source, CALLS)))
+
+
+def _same_as_whole(source: str) -> GoFile:
+    data = source.encode()
+    got = read_go("svc/x.go", data, CALLS)
+    assert got == parse_go("svc/x.go", data, CALLS)
+    return got
+
+
+def test_hollow_facts_are_the_whole_parse_on_the_fixtures_and_the_fleet(fleet: Path) -> None:
+    hollowed = 0
+    for p in _go_files(REPO / "tests" / "fixtures", REPO / "examples", fleet):
+        source = p.read_bytes()
+        got = read_go(str(p), source, CALLS)
+        if got.skimmed:
+            continue
+        hollowed += _hollow_count(source) > 0
+        assert got == parse_go(str(p), source, CALLS), p
+    assert hollowed > 500, hollowed
+
+
+def test_a_body_no_rule_reads_is_left_out_and_the_rest_is_read() -> None:
+    source = (
+        'package main\n\nimport (\n\t"net/http"\n\t"os"\n)\n\n'
+        f"func compute(i int) int {{\n{_FILLER}\treturn i\n}}\n\n"
+        'func main() {\n\tport := os.Getenv("PORT")\n'
+        '\thttp.ListenAndServe(":"+port, nil)\n}\n'
+    )
+    assert _hollow_count(source.encode()) == 1  # compute's body; main's has the calls
+    got = _same_as_whole(source)
+    assert [f.name for f in got.funcs] == ["compute", "main"]
+    assert [(f.span.line, f.end_line) for f in got.funcs] == [(8, 18), (20, 23)]
+    [listener] = got.listeners
+    assert listener.addr.text == '":"+port'
+
+
+def test_a_value_read_through_a_body_left_out_is_read_from_the_whole_parse() -> None:
+    # listenAddr's body holds no byte-test site, but main's address is its return value.
+    source = (
+        'package main\n\nimport "net/http"\n\n'
+        f'func listenAddr() string {{\n{_FILLER}\treturn ":9090"\n}}\n\n'
+        "func main() {\n\thttp.ListenAndServe(listenAddr(), nil)\n}\n"
+    )
+    assert _hollow_count(source.encode()) == 1
+    got = _same_as_whole(source)
+    [listener] = got.listeners
+    assert listener.addr is not None and listener.addr.parts == (":9090",)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "\tq := `\n}\nfunc fake() {\n`\n\t_ = q\n",  # a raw string over a closing line
+        "\t/* a block comment\n}\n*/\n\tgo run()\n",
+    ],
+)
+def test_a_body_with_a_multi_line_token_is_parsed(body: str) -> None:
+    source = f'package store\n\nimport "os"\n\nfunc f() {{\n{body}{_FILLER}}}\n\n'
+    source += 'func g() {\n\t_ = os.Getenv("X")\n}\n'
+    assert _hollow_count(source.encode()) == 0
+    _same_as_whole(source)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        # a closing brace at the start of a line that closes an inner block
+        f"func f() {{\n\tif ok {{\n{_FILLER}}}\n\tdone()\n}}\n",
+        # a func clause at the start of a line inside a top-level raw string
+        f"var tmpl = `\nfunc f() {{\n{_FILLER}}}\n`\n",
+        # CRLF line ends
+        f"func f() {{\r\n{_FILLER.replace(chr(10), chr(13) + chr(10))}}}\r\n",
+        # the signature's last line holds a struct type
+        f"func f(o struct {{\n{_FILLER}}}) {{\n\tdone()\n}}\n",
+    ],
+)
+def test_bodies_in_other_layouts_give_the_whole_parse(layout: str) -> None:
+    source = f'package store\n\nimport "os"\n\n{layout}\nfunc g() {{\n\t_ = os.Getenv("X")\n}}\n'
+    _same_as_whole(source)
+
+
+def test_a_syntax_error_in_a_body_left_out_is_not_looked_for() -> None:
+    # ``new(expr)`` (Go 1.26) is Go that tree-sitter-go cannot parse yet.
+    broken = f"func f() {{\n{_FILLER}\tp := new(time.Now())\n\t_ = p\n}}\n"
+    source = f'package store\n\nimport "os"\n\n{broken}\nfunc g() {{\n\t_ = os.Getenv("X")\n}}\n'
+    data = source.encode()
+    whole = parse_go("svc/x.go", data, CALLS)
+    assert whole.error is not None and whole.error.line == 14
+    got = read_go("svc/x.go", data, CALLS)
+    assert got.error is None and got == dataclasses.replace(whole, error=None)
+    # in a body a rule reads, it is found as before
+    kept = source.replace("_ = p", '_ = os.Getenv("P")').encode()
+    assert _hollow_count(kept) == 0
+    found = read_go("svc/x.go", kept, CALLS).error
+    assert found is not None and found.line == 14
+
+
+@pytest.mark.parametrize(
+    ("decl", "used"),
+    [
+        (f"func f() {{\n{_FILLER}}}\n", True),
+        # a declaration without a body (its code is in assembly): the braces are a type's
+        (f"func f() interface {{\n{_FILLER.replace(':=', '=')}}}\n", False),
+        # a func clause inside a top-level raw string
+        (f"var tmpl = `\nfunc f() {{\n{_FILLER}}}\n`\n", False),
+    ],
+)
+def test_a_hollow_tree_is_used_only_when_each_range_left_out_is_a_functions_body(
+    decl: str, used: bool
+) -> None:
+    source = f'package store\n\nimport "os"\n\n{decl}\nfunc g() {{ _ = os.Getenv("X") }}\n'
+    source = source.encode()
+    bodies = gosrc._hollow_bodies(source, gosrc._byte_sites(source, CALLS))
+    assert len(bodies) == 1
+    parser = gosrc.Parser(gosrc.GO)
+    parser.included_ranges = gosrc._outside(source, bodies)
+    root = parser.parse(source).root_node
+    assert bool(gosrc._hollowed(root, bodies)) is used
+    _same_as_whole(source.decode())

@@ -10,13 +10,14 @@ facts of the parts it could parse, with ``error`` set to the first bad spot.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import tree_sitter_go
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Point, Range
 
 from dockready import linear
 from dockready.facts.go import (
@@ -237,6 +238,8 @@ class _Ctx:
     local: dict[tuple[str, str], tuple[list[_Assign], str]] = field(default_factory=dict)
     lits: dict[str, CompositeLit] = field(default_factory=dict)  # var name -> literal
     env_helpers: dict[str, bool] = field(default_factory=dict)
+    #: Start bytes of the functions whose bodies were left out of the parse (hollow).
+    hollow: frozenset[int] = frozenset()
 
     def span(self, node: Node) -> Span:
         return _span(self.path, self.source, node)
@@ -588,7 +591,10 @@ class _Resolver:
                 joined.extend(self._parts(a, depth + 1)[0])
             return joined, None
         if not args and "." not in callee and callee in self.ctx.func_names:
-            ret = _single_return(self.ctx.func_nodes[self.ctx.func_names.index(callee)])
+            fnode = self.ctx.func_nodes[self.ctx.func_names.index(callee)]
+            if fnode.start_byte in self.ctx.hollow:
+                raise _Hollowed(callee)
+            ret = _single_return(fnode)
             if ret is not None:
                 return self._parts(ret, depth + 1)
         if callee in ("strconv.Itoa", "fmt.Sprint", "string", "time.Duration") and len(args) == 1:
@@ -722,11 +728,37 @@ def read_go(
         skimmed = _skim(path, source)
         if skimmed is not None:
             return skimmed
+    if prefilter:
+        bodies = _hollow_bodies(source, sites)
+        if bodies:
+            with contextlib.suppress(_Hollowed):
+                return _parse(path, source, calls, sites, bodies)
     return _parse(path, source, calls, sites)
 
 
-def _parse(path: str, source: bytes, calls: frozenset[str], sites: _Sites) -> GoFile:
-    tree = _parser().parse(source)
+def _parse(
+    path: str,
+    source: bytes,
+    calls: frozenset[str],
+    sites: _Sites,
+    bodies: list[tuple[int, int]] | None = None,
+) -> GoFile:
+    """The facts of a file parsed whole, or with ``bodies`` left out (``_Hollowed``
+    when that tree does not have the shape the hollowing assumed, or a value is read
+    through a body left out)."""
+    parser = _parser()
+    hollow: frozenset[int] = frozenset()
+    if bodies:
+        parser.included_ranges = _outside(source, bodies)
+        try:
+            tree = parser.parse(source)
+        finally:
+            parser.included_ranges = _WHOLE
+        hollow = _hollowed(tree.root_node, bodies)
+        if not hollow:
+            raise _Hollowed("the tree")
+    else:
+        tree = parser.parse(source)
     root = tree.root_node
     top = _top_level(root, path, source)
     ctx = _Ctx(
@@ -734,6 +766,7 @@ def _parse(path: str, source: bytes, calls: frozenset[str], sites: _Sites) -> Go
         imports={i.name: i.path for i in top.imports if i.alias not in ("_", ".")},
         source=source,
         root=root,
+        hollow=hollow,
     )
     funcs = _funcs(top.funcs, ctx)
     consts = _consts(top.consts)
@@ -933,6 +966,114 @@ def _skim(path: str, source: bytes) -> GoFile | None:
         guard_lines=_guard_lines(source),
         skimmed=True,
     )
+
+
+# -- hollow parsing ------------------------------------------------------------------
+# A parsed file's facts come from the places the byte tests found (calls, literals,
+# strings, directives) and from its top-level declarations. The body of a top-level
+# function holding none of those places is left out of the parse (tree-sitter's
+# included ranges): the tree keeps the function, its signature and an empty body at
+# the same bytes, and the file costs what its other bytes cost. A body is left out
+# only when its text is plain: it opens at the end of a line of the ``func`` clause
+# and closes with ``}`` alone at the start of a line (gofmt's layout), before the next
+# top-level ``func``, with no raw string and no block comment in it (every token
+# inside is then on one line). The hollow tree is used only when it has no syntax
+# error and every body left out is the body of a top-level function at exactly those
+# bytes; otherwise, or when a value is resolved through a body left out (a helper's
+# ``return``), the file is parsed whole. For Go that parses, the facts are those of
+# the whole parse (``tests/test_prefilter.py``); a syntax error inside a body left
+# out is not looked for (``go build`` reports it).
+
+
+class _Hollowed(Exception):
+    """A value was resolved through a function body that was left out of the parse."""
+
+
+_WHOLE: list[Range] = []  # the parser's default: the whole file
+_TOP_FUNC = re.compile(rb"\nfunc[ (]")  # (a file opens with its package clause)
+_BODY_OPEN = re.compile(rb" \{\r?\n")
+#: Bodies shorter than this are parsed: a range costs more than their bytes.
+_MIN_HOLLOW = 64
+
+
+def _hollow_bodies(source: bytes, sites: _Sites) -> list[tuple[int, int]]:
+    """The ``{``/``}`` byte offsets of the top-level function bodies that hold no
+    byte-test site and can be left out of the parse, in order."""
+    starts = [m.start() + 1 for m in _TOP_FUNC.finditer(source)]
+    if not starts:
+        return []
+    marks = sorted(_site_offsets(source, sites))
+    out: list[tuple[int, int]] = []
+    n = len(source)
+    for k, start in enumerate(starts):
+        nxt = starts[k + 1] if k + 1 < len(starts) else n
+        close = source.find(b"\n}", start, nxt) + 1
+        if close <= 0 or (close + 1 < n and source[close + 1] not in b"\r\n"):
+            continue
+        m = _BODY_OPEN.search(source, start, close)
+        if m is None:
+            continue
+        open_ = m.start() + 1
+        if close - open_ < _MIN_HOLLOW:
+            continue
+        i = bisect_right(marks, open_)
+        if i < len(marks) and marks[i] < close:
+            continue
+        if source.find(b"`", open_, close) >= 0 or source.find(b"/*", open_, close) >= 0:
+            continue
+        out.append((open_, close))
+    return out
+
+
+def _site_offsets(source: bytes, sites: _Sites) -> list[int]:
+    out = [a for a, _ in sites.methods]
+    out += [a for a, _ in sites.literals]
+    out += sites.strings
+    out += sites.secrets
+    needles = ((b"dockready:",) if sites.directives else ()) + (
+        _READ_TIMEOUTS if sites.timeouts else ()
+    )
+    out += _find_all(source, needles)
+    return out
+
+
+def _outside(source: bytes, bodies: list[tuple[int, int]]) -> list[Range]:
+    """The ranges to parse: everything but the inside of ``bodies``."""
+    out: list[Range] = []
+    at, row, line_start = 0, 0, 0
+
+    def point(i: int) -> Point:
+        nonlocal at, row, line_start
+        newlines = source.count(b"\n", at, i)
+        if newlines:
+            row += newlines
+            line_start = source.rfind(b"\n", at, i) + 1
+        at = i
+        return Point(row, i - line_start)
+
+    prev, prev_point = 0, Point(0, 0)
+    for open_, close in bodies:
+        end = open_ + 1
+        out.append(Range(prev_point, point(end), prev, end))
+        prev, prev_point = close, point(close)
+    out.append(Range(prev_point, point(len(source)), prev, len(source)))
+    return out
+
+
+def _hollowed(root: Node, bodies: list[tuple[int, int]]) -> frozenset[int]:
+    """The start bytes of the functions whose bodies were left out, if the hollow
+    tree is what the hollowing assumed (no error, each body a function's); else
+    empty (the file is parsed whole)."""
+    if root.has_error:
+        return frozenset()
+    wanted = {(open_, close + 1) for open_, close in bodies}
+    found: set[int] = set()
+    for child in root.named_children:
+        if child.type in ("function_declaration", "method_declaration"):
+            body = child.child_by_field_name("body")
+            if body is not None and (body.start_byte, body.end_byte) in wanted:
+                found.add(child.start_byte)
+    return frozenset(found) if len(found) == len(wanted) else frozenset()
 
 
 _GUARD = linear.compile(  # RE2: 50 times faster than re on this alternation
@@ -1146,6 +1287,8 @@ def _scan_name(ctx: _Ctx, func: str, name: str) -> tuple[list[_Assign], str]:
     if ctx.root is None or func not in ctx.func_names or not name.isidentifier():
         return [], ""
     fnode = ctx.func_nodes[ctx.func_names.index(func)]
+    if fnode.start_byte in ctx.hollow:
+        raise _Hollowed(func)
     src, needle = ctx.source, name.encode()
     end = fnode.end_byte
     assigns: list[_Assign] = []
