@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -236,3 +237,48 @@ def test_the_dashboard_shows_chapter_6_only_with_verify(
     assert 'data-chapter="6" data-status="fail"' in pages["--verify"]
     assert "chapters 2–4 and 6" in pages["--verify"]
     assert 'data-chapter="6"' not in pages["--no-progress"]
+
+
+class LoggingDocker:
+    """An engine that writes down what it is asked (to a file: the check runs in a
+    child process) and always holds one container of the run."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+
+    def run_raw(self, args: list[str], timeout: float = 0) -> Any:
+        with self.log.open("a") as f:
+            f.write(" ".join(args) + "\n")
+        held = "c0ffee\n" if args[:2] == ["ps", "-aq"] else ""
+        return SimpleNamespace(returncode=0, stdout=held, stderr="")
+
+
+def test_a_rehearsal_killed_at_the_time_limit_leaves_no_container(
+    monkeypatch: pytest.MonkeyPatch, two: Path, tmp_path: Path
+) -> None:
+    """The check process is killed at the repository's limit, before its own clean-up
+    can run: the parent removes what carries the label the rehearsal was given."""
+    engine_log, labels = tmp_path / "engine.log", tmp_path / "labels.log"
+
+    def hangs(ix: Any, root: Path, svc: Any, docker: Any, janitor: Any, *rest: Any) -> Any:
+        labels.write_text(janitor.label)
+        docker.run_raw(["run", "--detach", *janitor.labels(), "app"])  # a container runs
+        time.sleep(120)
+
+    monkeypatch.setattr(
+        docker_mod.Docker, "find", classmethod(lambda cls: LoggingDocker(engine_log))
+    )
+    monkeypatch.setattr(verify_cmd, "_verify", hangs)
+    monkeypatch.setattr(rehearsal, "MIN_SECONDS", 0.5)  # a shorter limit will do
+    srcs = sources.expand([str(two / "good")])
+    with ThreadPoolExecutor(1) as pool:
+        run = runner.run_fleet(
+            srcs, jobs=1, timeout=10, cache_dir=tmp_path, executor=pool, isolated=True, verify=True
+        )
+    (rep,) = run.repos
+    assert rep.failed and rep.error == "timed out after 10 s"
+    label = labels.read_text()
+    asked = engine_log.read_text().splitlines()
+    assert asked[0] == f"run --detach --label {label} app"
+    assert f"ps -aq --filter label={label}" in asked
+    assert "rm --force --volumes c0ffee" in asked

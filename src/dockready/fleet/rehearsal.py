@@ -41,12 +41,18 @@ def engine_problem() -> str | None:
 
 
 def rehearse_one(
-    index: ProjectIndex, root: Path, service: str, config: Config, timeout: float
+    index: ProjectIndex,
+    root: Path,
+    service: str,
+    config: Config,
+    timeout: float,
+    run_id: str = "",
 ) -> list[Finding]:
     """``dockready verify ROOT --service SERVICE --timeout TIMEOUT``'s findings: the
     image built from the service's first Dockerfile, run as its workload says. A
     build that fails is a DR601 finding, as in ``verify``. Every container and image
-    made is removed at the end."""
+    made carries the label of ``run_id`` (one of its own when empty) and is removed
+    at the end."""
     from dockready.commands import verify as verify_cmd
     from dockready.verify.docker import Docker, EngineError, Janitor
 
@@ -54,7 +60,7 @@ def rehearse_one(
     said = io.StringIO()
     try:
         docker = Docker.find()
-        janitor = Janitor(docker, run_id=f"fleet-{uuid.uuid4().hex[:12]}")
+        janitor = Janitor(docker, run_id=run_id or f"fleet-{uuid.uuid4().hex[:12]}")
         # verify says what it does on stderr; the fleet shows its own progress
         with contextlib.redirect_stderr(said), janitor.guard():
             findings, _ = verify_cmd._verify(
@@ -69,11 +75,17 @@ def rehearse_one(
 
 
 def verified(
-    result: Result, index: ProjectIndex, root: Path, config: Config, timeout: float
+    result: Result,
+    index: ProjectIndex,
+    root: Path,
+    config: Config,
+    timeout: float,
+    run_id: str = "",
 ) -> Result:
     """``result`` with the rehearsal of every service that has a main package and a
     Dockerfile: the chapter 6 rules among its rules, their findings among its
-    findings, those services observed (the others have chapter 6 not applicable)."""
+    findings, those services observed (the others have chapter 6 not applicable).
+    The rehearsals' Docker objects carry the label of ``run_id`` (``rehearse_one``)."""
     deadline = time.monotonic() + timeout
     found: list[Finding] = []
     observed: set[str] = set()
@@ -83,7 +95,7 @@ def verified(
         left = deadline - time.monotonic()
         if left < MIN_SECONDS:
             raise RehearsalError(f"no time left to verify {svc.name}")
-        found += rehearse_one(index, root, svc.name, config, left)
+        found += rehearse_one(index, root, svc.name, config, left, run_id)
         observed.add(svc.name)
     infos = tuple(r.info for r in observed_rules() if config.rule_enabled(r.id))
     rules = tuple(sorted({r.id: r for r in (*result.rules, *infos)}.values(), key=lambda r: r.id))

@@ -8,7 +8,9 @@ raises: a repository that cannot be cloned, configured, read or checked in time 
 
 from __future__ import annotations
 
+import contextlib
 import time
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -83,12 +85,13 @@ class RepoError(Exception):
 
 
 def check_repository(
-    path: str, keep_result: bool = False, verify_seconds: float | None = None
+    path: str, keep_result: bool = False, verify_seconds: float | None = None, run_id: str = ""
 ) -> Checked:
     """``dockready check PATH`` as the fleet sees it: the repository's own
     ``.dockready.toml`` (found as ``check`` finds it), one process. With
     ``verify_seconds``, then ``dockready verify`` of each service with a Dockerfile,
-    all within that many seconds from the start."""
+    all within that many seconds from the start; what Docker objects it makes carry
+    the label of ``run_id`` (one of its own when empty)."""
     start = time.monotonic()
     try:
         config = resolve_config([path])
@@ -103,7 +106,9 @@ def check_repository(
 
         left = verify_seconds - (time.monotonic() - start)
         try:
-            result = rehearsal.verified(result, outcome.index, Path(result.root), config, left)
+            result = rehearsal.verified(
+                result, outcome.index, Path(result.root), config, left, run_id
+            )
         except rehearsal.RehearsalError as e:
             raise RepoError(str(e)) from None
     try:
@@ -143,15 +148,20 @@ def audit_task(task: Task) -> RepoReport:
             return error(f"timed out after {task.timeout:g} s", path)
         # the rehearsals stop a little before the limit, to clean up after themselves
         budget = max(0.0, left - 5.0) if task.verify else None
+        # the label of the rehearsals' Docker objects, known here to remove them if the
+        # check process is killed before it could
+        run_id = f"fleet-{uuid.uuid4().hex[:12]}" if task.verify else ""
         if task.isolated:
-            out = run_isolated(_check_or_reason, (path, task.keep_result, budget), left)
+            out = run_isolated(_check_or_reason, (path, task.keep_result, budget, run_id), left)
+            if run_id and not out.ok:
+                _sweep(run_id)
             if out.timed_out:  # the repository's limit, clone included
                 return error(f"timed out after {task.timeout:g} s", path)
             if not out.ok:
                 return error(out.error, path)
             value = out.value
         else:
-            value = _check_or_reason(path, task.keep_result, budget)
+            value = _check_or_reason(path, task.keep_result, budget, run_id)
         if isinstance(value, str):
             return error(value, path)
         return RepoReport(
@@ -169,11 +179,21 @@ def audit_task(task: Task) -> RepoReport:
         return error(one_line(e))
 
 
+def _sweep(run_id: str) -> None:
+    """Remove the Docker objects labelled with ``run_id``: those of rehearsals whose
+    process was killed (a timeout) or died before its own clean-up ran. A container
+    left would run on, holding its port and memory."""
+    from dockready.verify.docker import Docker, EngineError, Janitor
+
+    with contextlib.suppress(EngineError, OSError):
+        Janitor(Docker.find(), run_id=run_id).sweep()
+
+
 def _check_or_reason(
-    path: str, keep_result: bool = False, verify_seconds: float | None = None
+    path: str, keep_result: bool = False, verify_seconds: float | None = None, run_id: str = ""
 ) -> Checked | str:
     try:
-        return check_repository(path, keep_result, verify_seconds)
+        return check_repository(path, keep_result, verify_seconds, run_id)
     except RepoError as e:
         return str(e)
     except RecursionError:
