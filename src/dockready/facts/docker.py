@@ -4,12 +4,31 @@ and from .dockerignore files."""
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass
 
 from dockready.model import Compact, Span
 
 #: The shells a container runs scripts with (``CMD``/``RUN``/hook ``sh -c ...``), by basename.
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+#: Script interpreters, by basename with any version (``python3.12``, ``ruby3.3``).
+_INTERPRETER = re.compile(r"(?:python|pypy|ruby|perl|php)[0-9.]*")
+#: JavaScript runtimes: names a Go binary may have too (a blockchain ``node``), so
+#: only with a script after them.
+_JS_RUNTIMES = frozenset({"node", "nodejs", "deno", "bun"})
+SCRIPT_SUFFIXES = (".sh", ".bash", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".pl")
+
+
+def script_command(command: tuple[str, ...] | list[str]) -> bool:
+    """Does a container ``command`` run a script, not a Go binary: a shell or an
+    interpreter first (``sh -c``, ``python3 job.py``, ``node job.js``), or a script
+    file (``/backup.sh``)?"""
+    if not command:
+        return False
+    head = posixpath.basename(command[0])
+    if head in SHELLS or head.endswith(SCRIPT_SUFFIXES) or _INTERPRETER.fullmatch(head):
+        return True
+    return head in _JS_RUNTIMES and len(command) > 1 and command[1].endswith(SCRIPT_SUFFIXES)
 
 
 def lookup(pairs: tuple[tuple[str, str], ...], name: str) -> str | None:

@@ -31,7 +31,7 @@ from dockready.facts.derived.runtime import (
     container_argv,
     image_argv,
 )
-from dockready.facts.docker import SHELLS
+from dockready.facts.docker import SCRIPT_SUFFIXES, script_command
 from dockready.facts.go import Call, EnvRef, GoFile, Import, Opaque, Value
 from dockready.facts.index import ProjectIndex, Service, _image_repo, _names
 from dockready.model import Span
@@ -169,14 +169,18 @@ def argv(rt: Runtime) -> tuple[str, ...] | None:
 
 
 def runs_script(rt: Runtime) -> str | None:
-    """Why the process ``rt`` starts may not be the Go binary alone: a shell, a
-    script or ``env`` in front of it (it may export or read variables), or a command
-    that is not known."""
+    """Why the process ``rt`` starts may not be the Go binary alone: a shell, an
+    interpreter, a script or ``env`` in front of it (it may export or read
+    variables), or a command that is not known."""
     words = argv(rt)
     if words is None:
         return "the image's command is not known"
     head = posixpath.basename(words[0]) if words else ""
-    if head in SHELLS or head == "env" or any(w.endswith((".sh", ".bash")) for w in words[:2]):
+    if (
+        head == "env"
+        or script_command(words)
+        or any(w.endswith(SCRIPT_SUFFIXES) for w in words[1:2])
+    ):
         return f"the command runs {' '.join(words[:2])}"
     return None
 

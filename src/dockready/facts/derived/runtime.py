@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from dockready.facts.derived.config import Setting, runtime_settings
 from dockready.facts.derived.http import BoundListener, listeners
 from dockready.facts.derived.image import shell_words
-from dockready.facts.docker import SHELLS, Instruction
+from dockready.facts.docker import SHELLS, Instruction, script_command
 from dockready.facts.go import (
     Shutdown,
     Value,
@@ -289,12 +289,10 @@ def is_sidecar(svc: Service, dep: Deployment) -> bool:
 
 
 def _runs_a_script(command: Sequence[str] | None) -> bool:
-    """A ``command`` that runs a shell or a script (a backup job started from the
-    service's image): what runs there is not known to be the service's Go process."""
-    if not command:
-        return False
-    head = posixpath.basename(command[0])
-    return head in SHELLS or head.endswith((".sh", ".bash", ".py"))
+    """A ``command`` that runs a shell, an interpreter or a script (a backup job
+    started from the service's image): what runs there is not known to be the
+    service's Go process."""
+    return bool(command) and script_command(list(command or ()))
 
 
 def _with_settings(svc: Service, rt: Runtime) -> Runtime:
