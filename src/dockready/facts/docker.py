@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dockready.model import Compact, Span
@@ -19,7 +20,7 @@ _JS_RUNTIMES = frozenset({"node", "nodejs", "deno", "bun"})
 SCRIPT_SUFFIXES = (".sh", ".bash", ".py", ".js", ".mjs", ".cjs", ".ts", ".rb", ".pl")
 
 
-def script_command(command: tuple[str, ...] | list[str]) -> bool:
+def script_command(command: Sequence[str]) -> bool:
     """Does a container ``command`` run a script, not a Go binary: a shell or an
     interpreter first (``sh -c``, ``python3 job.py``, ``node job.js``), or a script
     file (``/backup.sh``)?"""

@@ -292,7 +292,7 @@ def _runs_a_script(command: Sequence[str] | None) -> bool:
     """A ``command`` that runs a shell, an interpreter or a script (a backup job
     started from the service's image): what runs there is not known to be the
     service's Go process."""
-    return bool(command) and script_command(list(command or ()))
+    return script_command(command or ())
 
 
 def _with_settings(svc: Service, rt: Runtime) -> Runtime:
