@@ -214,6 +214,32 @@ def test_skaffold_artifacts() -> None:
     ]
 
 
+def test_skaffold_artifacts_that_merge_shared_settings() -> None:
+    # ``<<: *shared`` brings the context and Dockerfile in; the artifact's own keys win
+    text = dedent(
+        """\
+        apiVersion: skaffold/v4beta6
+        kind: Config
+        build:
+          artifacts:
+            - &shared
+              image: api
+              context: services/api
+              docker:
+                dockerfile: build/Dockerfile
+            - <<: *shared
+              image: worker
+              docker:
+                dockerfile: build/worker.Dockerfile
+        """
+    )
+    refs, _ = parse_build_yaml("skaffold.yaml", text)
+    assert [(r.dockerfile, r.context) for (r,) in refs.commands] == [
+        ("services/api/build/Dockerfile", "services/api"),
+        ("services/api/build/worker.Dockerfile", "services/api"),
+    ]
+
+
 def test_yaml_that_is_neither_is_not_read_for_builds() -> None:
     assert not is_build_yaml("k8s/api.yaml", "apiVersion: v1\nkind: Service\n")
     assert not is_build_yaml(".github/dependabot.yml", "version: 2\n")

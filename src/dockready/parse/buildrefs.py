@@ -33,6 +33,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from dockready.facts.docker import BuildRef, BuildRefs, Makefile
 from dockready.facts.k8s import ComposeService, Manifests
 from dockready.model import Notice, Span
+from dockready.parse import yamlnodes
 from dockready.parse.makefile import UNKNOWN, expand_line, opaque
 from dockready.parse.yamlfiles import compose_documents
 
@@ -424,30 +425,13 @@ def parse_build_yaml(
     return BuildRefs(path, tuple(commands)), None
 
 
-def _get(node: Node | None, *keys: str) -> Node | None:
-    for key in keys:
-        if not isinstance(node, MappingNode):
-            return None
-        node = next(
-            (v for k, v in reversed(node.value) if isinstance(k, ScalarNode) and k.value == key),
-            None,
-        )
-    return node
-
-
-def _str(node: Node | None) -> str | None:
-    if not isinstance(node, ScalarNode) or (node.value in ("", "~", "null") and not node.style):
-        return None
-    return str(node.value)
-
-
 def _text_or(node: Node | None, key: str, default: str | None) -> str | None:
     """The text of ``key``; ``default`` when it is absent or null, and an unknown path
     (``UNKNOWN``) when it is a list or a mapping."""
-    v = _get(node, key)
-    if v is None or (isinstance(v, ScalarNode) and _str(v) is None):
+    v = yamlnodes.get(node, key)
+    if v is None or (isinstance(v, ScalarNode) and yamlnodes.text(v) is None):
         return default
-    return _str(v) if isinstance(v, ScalarNode) else UNKNOWN
+    return yamlnodes.text(v) if isinstance(v, ScalarNode) else UNKNOWN
 
 
 def _items(node: Node | None) -> list[Node]:
@@ -458,51 +442,51 @@ def _values(node: Node | None) -> list[Node]:
     return [v for _, v in node.value] if isinstance(node, MappingNode) else []
 
 
-def _line(node: Node) -> int:
-    return node.start_mark.line + 1 if node.start_mark is not None else 1
-
-
 def _skaffold(path: str, root: MappingNode) -> Iterator[BuildRef]:
-    if not (_str(_get(root, "apiVersion")) or "").startswith("skaffold/"):
+    if not (yamlnodes.text(yamlnodes.get(root, "apiVersion")) or "").startswith("skaffold/"):
         return
-    builds = [_get(root, "build"), *(_get(p, "build") for p in _items(_get(root, "profiles")))]
-    for artifact in (a for b in builds for a in _items(_get(b, "artifacts"))):
+    builds = [
+        yamlnodes.get(root, "build"),
+        *(yamlnodes.get(p, "build") for p in _items(yamlnodes.get(root, "profiles"))),
+    ]
+    for artifact in (a for b in builds for a in _items(yamlnodes.get(b, "artifacts"))):
         if not isinstance(artifact, MappingNode):
             continue
         if any(
-            _get(artifact, k) is not None for k in ("ko", "jib", "buildpacks", "bazel", "custom")
+            yamlnodes.get(artifact, k) is not None
+            for k in ("ko", "jib", "buildpacks", "bazel", "custom")
         ):
             continue  # built without a Dockerfile
-        docker = _get(artifact, "docker") or _get(artifact, "kaniko")
+        docker = yamlnodes.get(artifact, "docker") or yamlnodes.get(artifact, "kaniko")
         context = _join(_dir(path), _text_or(artifact, "context", ".") or UNKNOWN)
         dockerfile = _join(context, _text_or(docker, "dockerfile", "Dockerfile") or UNKNOWN)
-        given = _get(docker, "buildArgs")
+        given = yamlnodes.get(docker, "buildArgs")
         args = tuple(
-            (str(k.value), _str(v))
+            (str(k.value), yamlnodes.text(v))
             for k, v in (given.value if isinstance(given, MappingNode) else ())
             if isinstance(k, ScalarNode)
         )
-        where = _get(artifact, "image") or artifact
-        yield BuildRef(dockerfile, context, args, Span(path, _line(where)))
+        where = yamlnodes.get(artifact, "image") or artifact
+        yield BuildRef(dockerfile, context, args, Span(path, yamlnodes.line(where)))
 
 
 def _workflow(path: str, root: MappingNode, base: str) -> Iterator[tuple[BuildRef, ...]]:
-    top = _text_or(_get(root, "defaults", "run"), "working-directory", None)
-    for job in _values(_get(root, "jobs")):
-        job_dir = _text_or(_get(job, "defaults", "run"), "working-directory", top)
-        for step in _items(_get(job, "steps")):
-            uses = _str(_get(step, "uses")) or ""
+    top = _text_or(yamlnodes.get(root, "defaults", "run"), "working-directory", None)
+    for job in _values(yamlnodes.get(root, "jobs")):
+        job_dir = _text_or(yamlnodes.get(job, "defaults", "run"), "working-directory", top)
+        for step in _items(yamlnodes.get(job, "steps")):
+            uses = yamlnodes.text(yamlnodes.get(step, "uses")) or ""
             if uses.split("@", 1)[0] == "docker/build-push-action":
                 yield (_build_push(path, step, base),)
                 continue
-            run = _get(step, "run")
-            script = _str(run)
+            run = yamlnodes.get(step, "run")
+            script = yamlnodes.text(run)
             if not isinstance(run, ScalarNode) or script is None:
                 continue
             wd = _text_or(step, "working-directory", job_dir)
             cwd = _join(base, _WORKSPACE.sub(".", wd)) if wd else base
             literal = run.style == "|"
-            first = _line(run) + 1 if run.style in ("|", ">") else _line(run)
+            first = yamlnodes.line(run) + 1 if run.style in ("|", ">") else yamlnodes.line(run)
             for ref in shell_builds(path, script, cwd, base, first, literal, workspace=True):
                 yield (ref,)
 
@@ -510,9 +494,9 @@ def _workflow(path: str, root: MappingNode, base: str) -> Iterator[tuple[BuildRe
 def _build_push(path: str, step: Node, base: str) -> BuildRef:
     """``docker/build-push-action``: ``context`` (the repository when not given) and
     ``file`` (``{context}/Dockerfile`` when not given), both against the workspace."""
-    with_ = _get(step, "with")
+    with_ = yamlnodes.get(step, "with")
     broken = isinstance(with_, SequenceNode) or (
-        isinstance(with_, ScalarNode) and _str(with_) is not None
+        isinstance(with_, ScalarNode) and yamlnodes.text(with_) is not None
     )
 
     def where(key: str) -> str | None:
@@ -525,11 +509,16 @@ def _build_push(path: str, step: Node, base: str) -> BuildRef:
     context = _join(base, ctx or ".")
     dockerfile = _join(base, file) if file is not None else _join(context, "Dockerfile")
     args: list[tuple[str, str | None]] = []
-    for line in (_str(_get(with_, "build-args")) or "").splitlines():
+    for line in (yamlnodes.text(yamlnodes.get(with_, "build-args")) or "").splitlines():
         k, eq, v = line.strip().partition("=")
         if k:
             args.append((k, v if eq and not _unknown(v) else None))
-    return BuildRef(dockerfile, context, tuple(args), Span(path, _line(_get(step, "uses") or step)))
+    return BuildRef(
+        dockerfile,
+        context,
+        tuple(args),
+        Span(path, yamlnodes.line(yamlnodes.get(step, "uses") or step)),
+    )
 
 
 # --------------------------------------------------------------------------- the tree

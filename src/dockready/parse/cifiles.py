@@ -25,7 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from dockready.facts.delivery import CICommand, CIFile, CIJob, CIStep
 from dockready.facts.docker import BuildRef
 from dockready.model import Span
-from dockready.parse import buildrefs
+from dockready.parse import buildrefs, yamlnodes
 from dockready.parse.yamlfiles import compose_documents
 
 __all__ = ["ci_system", "parse_ci"]
@@ -75,64 +75,29 @@ def parse_ci(path: str, text: str, docs: list[Node] | None = None) -> CIFile | N
 # --------------------------------------------------------------------------- nodes
 
 
-def _pairs(node: Node | None, depth: int = 0) -> list[tuple[str, Node, Node]]:
-    """A mapping's (key, key node, value node), merge keys (``<<: *x``) resolved:
-    merged entries first, the mapping's own ones over them."""
-    if not isinstance(node, MappingNode) or depth > 20:
-        return []
-    merged: dict[str, tuple[str, Node, Node]] = {}
-    own: dict[str, tuple[str, Node, Node]] = {}
-    for k, v in node.value:
-        if not isinstance(k, ScalarNode):
-            continue
-        if k.value == "<<":
-            sources = v.value if isinstance(v, SequenceNode) else [v]
-            for src in sources:
-                for p in _pairs(src, depth + 1):
-                    merged[p[0]] = p
-        else:
-            own[str(k.value)] = (str(k.value), k, v)
-    merged.update(own)
-    return list(merged.values())
-
-
-def _get(node: Node | None, *keys: str) -> Node | None:
-    for key in keys:
-        node = next((v for k, _, v in _pairs(node) if k == key), None)
-    return node
-
-
-def _str(node: Node | None) -> str | None:
-    if not isinstance(node, ScalarNode) or (node.value in ("", "~", "null") and not node.style):
-        return None
-    return str(node.value)
-
-
 def _strs(node: Node | None) -> tuple[str, ...] | None:
     """A scalar or a list of scalars as texts; None for anything else."""
     if isinstance(node, ScalarNode):
-        s = _str(node)
+        s = yamlnodes.text(node)
         return (s,) if s is not None else ()
     if isinstance(node, SequenceNode):
-        out = [_str(i) for i in node.value]
+        out = [yamlnodes.text(i) for i in node.value]
         if all(isinstance(i, ScalarNode) for i in node.value):
             return tuple(s for s in out if s is not None)
     return None
 
 
-def _line(node: Node) -> int:
-    return node.start_mark.line + 1 if node.start_mark is not None else 1
-
-
 def _end_line(node: Node) -> int:
     end = node.end_mark
     if end is None:
-        return _line(node)
-    return end.line + 1 if end.column > 0 else max(end.line, _line(node))
+        return yamlnodes.line(node)
+    return end.line + 1 if end.column > 0 else max(end.line, yamlnodes.line(node))
 
 
 def _scalars(node: Node | None) -> tuple[tuple[str, str], ...]:
-    return tuple((k, s) for k, _, v in _pairs(node) if (s := _str(v)) is not None)
+    return tuple(
+        (k, s) for k, _, v in yamlnodes.pairs(node) if (s := yamlnodes.text(v)) is not None
+    )
 
 
 # --------------------------------------------------------------------------- shell
@@ -161,34 +126,36 @@ def _reads_layer_cache(commands: list[CICommand]) -> bool:
 
 def _github(path: str, root: MappingNode) -> Iterator[CIJob]:
     base = buildrefs._workflow_base(path) or "."
-    top_dir = _str(_get(root, "defaults", "run", "working-directory"))
-    top_env = _scalars(_get(root, "env"))
-    for name, key, job in _pairs(_get(root, "jobs")):
+    top_dir = yamlnodes.text(yamlnodes.get(root, "defaults", "run", "working-directory"))
+    top_env = _scalars(yamlnodes.get(root, "env"))
+    for name, key, job in yamlnodes.pairs(yamlnodes.get(root, "jobs")):
         if not isinstance(job, MappingNode):
             continue
-        labels = _strs(_get(job, "runs-on"))
+        labels = _strs(yamlnodes.get(job, "runs-on"))
         fresh = bool(labels) and all(_HOSTED.match(lb) for lb in labels or ())
-        job_dir = _str(_get(job, "defaults", "run", "working-directory")) or top_dir
-        listed = _get(job, "steps")
+        job_dir = (
+            yamlnodes.text(yamlnodes.get(job, "defaults", "run", "working-directory")) or top_dir
+        )
+        listed = yamlnodes.get(job, "steps")
         items = listed.value if isinstance(listed, SequenceNode) else []
         steps = tuple(
             _github_step(path, s, base, job_dir) for s in items if isinstance(s, MappingNode)
         )
         yield CIJob(
             name=name,
-            span=Span(path, _line(key)),
+            span=Span(path, yamlnodes.line(key)),
             steps=steps,
             fresh=fresh,
-            opaque=_get(job, "uses") is not None,
-            variables=top_env + _scalars(_get(job, "env")),
+            opaque=yamlnodes.get(job, "uses") is not None,
+            variables=top_env + _scalars(yamlnodes.get(job, "env")),
         )
 
 
 def _github_step(path: str, step: MappingNode, base: str, job_dir: str | None) -> CIStep:
-    span = Span(path, _line(step))
+    span = Span(path, yamlnodes.line(step))
     end = _end_line(step)
-    uses = _str(_get(step, "uses")) or ""
-    inputs = _scalars(_get(step, "with"))
+    uses = yamlnodes.text(yamlnodes.get(step, "uses")) or ""
+    inputs = _scalars(yamlnodes.get(step, "with"))
     if uses:
         builds: tuple[BuildRef, ...] = ()
         cache_from = False
@@ -206,14 +173,14 @@ def _github_step(path: str, step: MappingNode, base: str, job_dir: str | None) -
                 builds = (buildrefs._build_push(path, step, base),)
                 cache_from = any(k in ("cache-from", "cache-to") and v.strip() for k, v in inputs)
         return CIStep(span, end, uses, inputs, builds=builds, cache_from=cache_from)
-    run = _get(step, "run")
-    script = _str(run)
+    run = yamlnodes.get(step, "run")
+    script = yamlnodes.text(run)
     if not isinstance(run, ScalarNode) or script is None:
         return CIStep(span, end, inputs=inputs)
     literal = run.style == "|"
-    first = _line(run) + 1 if run.style in ("|", ">") else _line(run)
+    first = yamlnodes.line(run) + 1 if run.style in ("|", ">") else yamlnodes.line(run)
     commands = _script_commands(path, script, first, literal)
-    wd = _str(_get(step, "working-directory")) or job_dir
+    wd = yamlnodes.text(yamlnodes.get(step, "working-directory")) or job_dir
     cwd = buildrefs._join(base, buildrefs._WORKSPACE.sub(".", wd)) if wd else base
     refs = buildrefs.shell_builds(path, script, cwd, base, first, literal, workspace=True)
     return CIStep(
@@ -232,13 +199,13 @@ def _github_step(path: str, step: MappingNode, base: str, job_dir: str | None) -
 
 def _gitlab(path: str, root: MappingNode) -> Iterator[CIJob]:
     base = posixpath.dirname(path) or "."
-    entries = {k: v for k, _, v in _pairs(root)}
+    entries = {k: v for k, _, v in yamlnodes.pairs(root)}
     included = "include" in entries
     default = entries.get("default")
-    image = _get(default, "image") or entries.get("image")
-    global_cache = _get(default, "cache") or entries.get("cache")
+    image = yamlnodes.get(default, "image") or entries.get("image")
+    global_cache = yamlnodes.get(default, "cache") or entries.get("cache")
     global_vars = _scalars(entries.get("variables"))
-    for name, key, node in _pairs(root):
+    for name, key, node in yamlnodes.pairs(root):
         if name in _GITLAB_RESERVED or name.startswith(".") or not isinstance(node, MappingNode):
             continue
         job, unknown = _extended(node, entries)
@@ -261,14 +228,14 @@ def _gitlab(path: str, root: MappingNode) -> Iterator[CIJob]:
         for section in ("before_script", "script", "after_script"):
             body = job.get(section)
             if body is None:
-                body = _get(default, section) or entries.get(section)
+                body = yamlnodes.get(default, section) or entries.get(section)
             for text, first, literal in _script_items(body):
                 commands += _script_commands(path, text, first, literal)
                 builds += buildrefs.shell_builds(path, text, base, base, first, literal)
             if body is not None and body.tag == _REFERENCE:
                 opaque = True  # !reference [...]: another job's script
         step = CIStep(
-            Span(path, _line(key)),
+            Span(path, yamlnodes.line(key)),
             _end_line(node),
             commands=tuple(commands),
             builds=tuple(builds),
@@ -277,7 +244,7 @@ def _gitlab(path: str, root: MappingNode) -> Iterator[CIJob]:
         )
         yield CIJob(
             name=name,
-            span=Span(path, _line(key)),
+            span=Span(path, yamlnodes.line(key)),
             steps=(step,),
             fresh=fresh,
             opaque=opaque,
@@ -299,7 +266,7 @@ def _extended(node: MappingNode, entries: dict[str, Node]) -> tuple[dict[str, No
         if depth > 10:
             unknown = True
             return
-        own = {k: v for k, _, v in _pairs(n)}
+        own = {k: v for k, _, v in yamlnodes.pairs(n)}
         for parent in _strs(own.get("extends")) or ():
             tpl = entries.get(parent)
             if tpl is None or parent in seen:
@@ -330,11 +297,11 @@ def _script_items(body: Node | None) -> Iterator[tuple[str, int, bool]]:
         if isinstance(item, SequenceNode):  # a nested list (from an anchor)
             yield from _script_items(item)
             continue
-        text = _str(item)
+        text = yamlnodes.text(item)
         if text is None or not isinstance(item, ScalarNode):
             continue
         literal = item.style == "|"
-        first = _line(item) + 1 if item.style in ("|", ">") else _line(item)
+        first = yamlnodes.line(item) + 1 if item.style in ("|", ">") else yamlnodes.line(item)
         yield text, first, literal
 
 
@@ -349,7 +316,7 @@ def _cache_paths(node: Node | None) -> tuple[str, ...]:
     for c in caches:
         if not isinstance(c, MappingNode):
             return ("?",)
-        paths = _strs(_get(c, "paths"))
+        paths = _strs(yamlnodes.get(c, "paths"))
         if paths is None:
             return ("?",)
         out += paths
