@@ -250,7 +250,13 @@ def test_secret_detection_is_linear(text: str) -> None:
 
 @BOUNDED
 @given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), min_size=3, max_size=30))
+@example("nam")  # a piece of the message's own words
+@example("hunter2")
 def test_scrubbed_messages_never_hold_the_quoted_input(value: str) -> None:
     if '"' in value or "\n" in value:
         return
-    assert value not in scrub(f'can\'t find = in "{value}". Must be of the form: name=value')
+    template = 'can\'t find = in "{}". Must be of the form: name=value'
+    out = scrub(template.format(value))
+    # the value may be a piece of the message's own words ("nam" of "name=value"):
+    # it must not be there more often than in the message without it
+    assert out.count(value) <= template.format("…").count(value), out
