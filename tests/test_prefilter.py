@@ -227,8 +227,16 @@ def test_a_skimmed_files_functions_are_read_through_the_index() -> None:
 _FILLER = "".join(f"\tx{i} := compute({i})\n\t_ = x{i}\n" for i in range(4))
 
 
-def _hollow_count(source: bytes) -> int:
-    return len(gosrc._hollow_bodies(source, gosrc._byte_sites(source, CALLS)))
+_FUNC_NAME = re.compile(rb"func (?:\([^)]*\) )?(\w+)")
+
+
+def _left_out(source: bytes) -> list[str]:
+    """The functions whose bodies the parse leaves out, by name."""
+    out = []
+    for open_, _ in gosrc._hollow_bodies(source, gosrc._byte_sites(source, CALLS)):
+        m = _FUNC_NAME.match(source, source.rfind(b"\nfunc", 0, open_) + 1)
+        out.append(m.group(1).decode() if m else "?")
+    return out
 
 
 def _same_as_whole(source: str) -> GoFile:
@@ -245,7 +253,7 @@ def test_hollow_facts_are_the_whole_parse_on_the_fixtures_and_the_fleet(fleet: P
         got = read_go(str(p), source, CALLS)
         if got.skimmed:
             continue
-        hollowed += _hollow_count(source) > 0
+        hollowed += bool(_left_out(source))
         assert got == parse_go(str(p), source, CALLS), p
     assert hollowed > 500, hollowed
 
@@ -257,7 +265,7 @@ def test_a_body_no_rule_reads_is_left_out_and_the_rest_is_read() -> None:
         'func main() {\n\tport := os.Getenv("PORT")\n'
         '\thttp.ListenAndServe(":"+port, nil)\n}\n'
     )
-    assert _hollow_count(source.encode()) == 1  # compute's body; main's has the calls
+    assert _left_out(source.encode()) == ["compute"]  # main's body has the calls
     got = _same_as_whole(source)
     assert [f.name for f in got.funcs] == ["compute", "main"]
     assert [(f.span.line, f.end_line) for f in got.funcs] == [(8, 18), (20, 23)]
@@ -272,7 +280,7 @@ def test_a_value_read_through_a_body_left_out_is_read_from_the_whole_parse() -> 
         f'func listenAddr() string {{\n{_FILLER}\treturn ":9090"\n}}\n\n'
         "func main() {\n\thttp.ListenAndServe(listenAddr(), nil)\n}\n"
     )
-    assert _hollow_count(source.encode()) == 1
+    assert _left_out(source.encode()) == ["listenAddr"]
     got = _same_as_whole(source)
     [listener] = got.listeners
     assert listener.addr is not None and listener.addr.parts == (":9090",)
@@ -288,7 +296,7 @@ def test_a_value_read_through_a_body_left_out_is_read_from_the_whole_parse() -> 
 def test_a_body_with_a_multi_line_token_is_parsed(body: str) -> None:
     source = f'package store\n\nimport "os"\n\nfunc f() {{\n{body}{_FILLER}}}\n\n'
     source += 'func g() {\n\t_ = os.Getenv("X")\n}\n'
-    assert _hollow_count(source.encode()) == 0
+    assert _left_out(source.encode()) == []
     _same_as_whole(source)
 
 
@@ -315,13 +323,14 @@ def test_a_syntax_error_in_a_body_left_out_is_not_looked_for() -> None:
     broken = f"func f() {{\n{_FILLER}\tp := new(time.Now())\n\t_ = p\n}}\n"
     source = f'package store\n\nimport "os"\n\n{broken}\nfunc g() {{\n\t_ = os.Getenv("X")\n}}\n'
     data = source.encode()
+    assert _left_out(data) == ["f"]
     whole = parse_go("svc/x.go", data, CALLS)
     assert whole.error is not None and whole.error.line == 14
     got = read_go("svc/x.go", data, CALLS)
     assert got.error is None and got == dataclasses.replace(whole, error=None)
     # in a body a rule reads, it is found as before
     kept = source.replace("_ = p", '_ = os.Getenv("P")').encode()
-    assert _hollow_count(kept) == 0
+    assert _left_out(kept) == []
     found = read_go("svc/x.go", kept, CALLS).error
     assert found is not None and found.line == 14
 
@@ -341,8 +350,8 @@ def test_a_hollow_tree_is_used_only_when_each_range_left_out_is_a_functions_body
 ) -> None:
     source = f'package store\n\nimport "os"\n\n{decl}\nfunc g() {{ _ = os.Getenv("X") }}\n'
     source = source.encode()
+    assert _left_out(source) == ["f"]
     bodies = gosrc._hollow_bodies(source, gosrc._byte_sites(source, CALLS))
-    assert len(bodies) == 1
     parser = gosrc.Parser(gosrc.GO)
     parser.included_ranges = gosrc._outside(source, bodies)
     root = parser.parse(source).root_node

@@ -803,8 +803,8 @@ def _parse(
         grpc_health=tuple(out.grpc_health),
         cgo=cgo,
         error=error,
-        directives=_directives(root, path, source) if sites.directives else (),
-        timeouts=_timeouts_set(root, source) if sites.timeouts else (),
+        directives=_directives(root, path, source, sites.directives),
+        timeouts=_timeouts_set(root, sites.timeouts),
         env_words=frozenset(w.decode("ascii").upper() for w in _WORDS.findall(source)),
         guard_lines=_guard_lines(source),
     )
@@ -986,7 +986,8 @@ def _skim(path: str, source: bytes) -> GoFile | None:
 
 
 class _Hollowed(Exception):
-    """A value was resolved through a function body that was left out of the parse."""
+    """The hollow tree cannot serve: it is not the shape the hollowing assumed, or a
+    value was resolved through a function body that was left out of the parse."""
 
 
 _WHOLE: list[Range] = []  # the parser's default: the whole file
@@ -1030,10 +1031,8 @@ def _site_offsets(source: bytes, sites: _Sites) -> list[int]:
     out += [a for a, _ in sites.literals]
     out += sites.strings
     out += sites.secrets
-    needles = ((b"dockready:",) if sites.directives else ()) + (
-        _READ_TIMEOUTS if sites.timeouts else ()
-    )
-    out += _find_all(source, needles)
+    out += sites.directives
+    out += [a for a, _ in sites.timeouts]
     return out
 
 
@@ -1096,46 +1095,45 @@ def _guard_lines(source: bytes) -> tuple[int, ...]:
 
 
 _READ_TIMEOUTS = (b"ReadHeaderTimeout", b"ReadTimeout")
+_DIRECTIVE = b"dockready:"
 
 
-def _timeouts_set(root: Node, source: bytes) -> tuple[str, ...]:
+def _timeouts_set(root: Node, words: list[tuple[int, int]]) -> tuple[str, ...]:
     """The operands whose read timeout is assigned after construction:
     ``srv.ReadHeaderTimeout = 5 * time.Second`` gives ``"srv"``, echo's
-    ``e.Server.ReadTimeout = ...`` gives ``"e.Server"``."""
+    ``e.Server.ReadTimeout = ...`` gives ``"e.Server"`` (``words``: where the byte
+    tests found a read timeout's name)."""
     out: list[str] = []
-    for needle in _READ_TIMEOUTS:
-        at = source.find(needle)
-        while at >= 0:
-            node = root.descendant_for_byte_range(at, at + len(needle))
-            sel = node.parent if node is not None else None
-            lst = sel.parent if sel is not None else None
-            stmt = lst.parent if lst is not None else None
-            if (
-                node is not None
-                and node.type == "field_identifier"
-                and sel is not None
-                and sel.type == "selector_expression"
-                and lst is not None
-                and lst.type == "expression_list"
-                and stmt is not None
-                and stmt.type == "assignment_statement"
-                and stmt.child_by_field_name("left") == lst
-            ):
-                operand = sel.child_by_field_name("operand")
-                if operand is not None:
-                    out.append(_text(operand))
-            at = source.find(needle, at + 1)
+    for start, end in words:
+        node = root.descendant_for_byte_range(start, end)
+        sel = node.parent if node is not None else None
+        lst = sel.parent if sel is not None else None
+        stmt = lst.parent if lst is not None else None
+        if (
+            node is not None
+            and node.type == "field_identifier"
+            and sel is not None
+            and sel.type == "selector_expression"
+            and lst is not None
+            and lst.type == "expression_list"
+            and stmt is not None
+            and stmt.type == "assignment_statement"
+            and stmt.child_by_field_name("left") == lst
+        ):
+            operand = sel.child_by_field_name("operand")
+            if operand is not None:
+                out.append(_text(operand))
     return tuple(sorted(set(out)))
 
 
-def _directives(root: Node, path: str, source: bytes) -> tuple[Comment, ...]:
-    """The ``//`` comments that hold ``dockready:``, as the tree has them: the text in
-    a string or a ``/* */`` block is not one."""
+def _directives(root: Node, path: str, source: bytes, at: list[int]) -> tuple[Comment, ...]:
+    """The ``//`` comments that hold ``dockready:`` (``at``: where the byte tests
+    found it), as the tree has them: the text in a string or a ``/* */`` block is
+    not one."""
     out: list[Comment] = []
     seen: set[int] = set()
-    at = source.find(b"dockready:")
-    while at >= 0:
-        node = root.descendant_for_byte_range(at, at + 10)
+    for i in at:
+        node = root.descendant_for_byte_range(i, i + len(_DIRECTIVE))
         if (
             node is not None
             and node.type == "comment"
@@ -1145,7 +1143,6 @@ def _directives(root: Node, path: str, source: bytes) -> tuple[Comment, ...]:
             seen.add(node.start_byte)
             text = source[node.start_byte : node.end_byte].decode("utf-8", "replace")
             out.append(Comment(_span(path, source, node), text))
-        at = source.find(b"dockready:", at + 1)
     return tuple(out)
 
 
@@ -2027,8 +2024,10 @@ class _Sites:
     #: Offsets of string pieces worth a look, and of secret-like names bound to one.
     strings: list[int]
     secrets: list[int]
-    directives: bool
-    timeouts: bool
+    #: Offsets of ``dockready:`` (a directive, if the tree says it is a comment).
+    directives: list[int]
+    #: ``ReadTimeout``/``ReadHeaderTimeout`` words: their byte ranges.
+    timeouts: list[tuple[int, int]]
 
     def __bool__(self) -> bool:
         return bool(
@@ -2066,8 +2065,8 @@ def _byte_sites(source: bytes, calls: frozenset[str]) -> _Sites:
         literals=[(m.start(1), m.end(1)) for m in _LITERAL.finditer(source)],
         strings=strings,
         secrets=[m.start() for m in _SECRET_SITE.finditer(source.lower())],
-        directives=b"dockready:" in source,
-        timeouts=any(t in source for t in _READ_TIMEOUTS),
+        directives=_find_all(source, (_DIRECTIVE,)),
+        timeouts=[(i, i + len(t)) for t in _READ_TIMEOUTS for i in _find_all(source, (t,))],
     )
 
 
